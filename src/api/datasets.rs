@@ -1,0 +1,579 @@
+//! `/api/1/datasets/`: list, read, create, update (and restore), soft delete.
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::resources::resource_json;
+use super::{
+    BaseUrl, JsonObject, QueryPairs, Refs, moved, org_ref, page_envelope, param_error, user_ref,
+};
+use crate::app::AppState;
+use crate::auth::{AuthUser, Caller, Identity, can_edit_dataset, can_read_hidden, require_edit};
+use crate::domain::dataset::{Dataset, apply_dataset_input, license_or_default, quality};
+use crate::domain::ids::{is_object_id, new_object_id, new_resource_id, parse_resource_id};
+use crate::domain::input::{InputError, push_error};
+use crate::domain::organization::Organization;
+use crate::domain::resource::{Resource, apply_resource_input};
+use crate::domain::time::{now, to_api};
+use crate::error::ApiError;
+use crate::store::{DatasetEdit, DatasetFilter, DatasetRow, Lookup, SortKey, Visibility};
+
+pub const DELETED_MESSAGE: &str = "Dataset has been deleted";
+
+/// Everything needed to render datasets for one caller.
+pub struct Render<'a> {
+    pub base: &'a BaseUrl,
+    pub who: Option<&'a Identity>,
+}
+
+impl Render<'_> {
+    /// A dataset in udata's v1 JSON, with its resources, for the caller (`can_edit` fills `permissions`).
+    pub fn dataset(
+        &self,
+        row: &DatasetRow,
+        resources: &[Resource],
+        refs: &Refs,
+        can_edit: bool,
+    ) -> Value {
+        let d = &row.dataset;
+        let now = now();
+        let org = d.organization_id.as_ref().and_then(|id| refs.orgs.get(id));
+        let owner = d.owner_id.as_ref().and_then(|id| refs.users.get(id));
+        json!({
+            "id": d.id,
+            "title": d.title,
+            "acronym": d.acronym,
+            "slug": d.slug,
+            "description": d.description,
+            "description_short": d.description_short,
+            "created_at": to_api(&d.created_at),
+            "last_modified": to_api(&d.last_modified),
+            "last_update": to_api(&row.last_update),
+            "deleted": d.deleted.as_ref().map(to_api),
+            "archived": d.archived.as_ref().map(to_api),
+            "featured": d.featured,
+            "private": d.private,
+            "tags": d.tags,
+            "badges": [],
+            "resources": resources.iter().map(|r| resource_json(self.base, r)).collect::<Vec<_>>(),
+            "frequency": d.frequency,
+            "frequency_date": d.frequency_date.as_ref().map(to_api),
+            "harvest": null,
+            "extras": d.extras,
+            "metrics": {
+                "dataservices": 0, "discussions": 0, "discussions_open": 0, "followers": 0,
+                "followers_by_months": 0, "resources_downloads": 0, "reuses": 0, "reuses_by_months": 0, "views": 0,
+            },
+            "organization": org.map(|o| org_ref(self.base, self.who, o)),
+            "owner": owner.map(|u| user_ref(self.base, u)),
+            "temporal_coverage": d.temporal_coverage.as_ref().map(|tc| json!({
+                "start": tc.start.to_string(),
+                "end": tc.end.map(|e| e.to_string()),
+            })),
+            "spatial": d.spatial,
+            "license": license_or_default(d),
+            "access_type": d.access_type,
+            "access_audiences": d.access_audiences,
+            "authorization_request_url": d.authorization_request_url,
+            "access_type_reason_category": d.access_type_reason_category,
+            "access_type_reason": d.access_type_reason,
+            "uri": format!("{}/api/1/datasets/{}/", self.base.0, d.slug),
+            "page": null,
+            "quality": quality(d, resources, now),
+            "schema": null,
+            "doi": null,
+            "geopf": null,
+            "internal": {
+                "created_at_internal": to_api(&d.created_at),
+                "last_modified_internal": to_api(&d.last_modified),
+            },
+            "contact_points": [],
+            "permissions": {"delete": can_edit, "edit": can_edit, "edit_resources": can_edit},
+        })
+    }
+}
+
+/// Finds a dataset by id, slug or old slug, applying the read rule (404 private, 410 deleted).
+pub enum Found {
+    Dataset(DatasetRow),
+    Moved(Response),
+}
+
+pub async fn find_readable(
+    state: &AppState,
+    who: Option<&Identity>,
+    key: &str,
+    uri: &axum::http::Uri,
+) -> Result<Found, ApiError> {
+    let row = match state.store.find_dataset(key).await? {
+        Lookup::Found(row) => row,
+        Lookup::Moved(slug) => return Ok(Found::Moved(moved(uri.path(), uri.query(), key, &slug))),
+        Lookup::Missing => return Err(ApiError::not_found()),
+    };
+    let d = &row.dataset;
+    if (d.private || d.deleted.is_some()) && !can_read_hidden(who, d) {
+        return Err(if d.private {
+            ApiError::not_found()
+        } else {
+            ApiError::Gone(DELETED_MESSAGE.into())
+        });
+    }
+    Ok(Found::Dataset(row))
+}
+
+/// Finds a dataset for a write (no read rule: writers are checked for permission instead).
+pub async fn find_for_write(state: &AppState, key: &str) -> Result<DatasetRow, ApiError> {
+    match state.store.find_dataset(key).await? {
+        Lookup::Found(row) => Ok(row),
+        Lookup::Moved(_) | Lookup::Missing => Err(ApiError::not_found()),
+    }
+}
+
+/// Renders one dataset fully (resources, references, permissions).
+pub async fn render_one(
+    state: &AppState,
+    base: &BaseUrl,
+    who: Option<&Identity>,
+    row: &DatasetRow,
+    resources: &[Resource],
+) -> Result<Value, ApiError> {
+    let refs = Refs::load(state, &[&row.dataset]).await?;
+    let can_edit = match who {
+        Some(w) => can_edit_dataset(state, w, &row.dataset).await?,
+        None => false,
+    };
+    Ok(Render { base, who }.dataset(row, resources, &refs, can_edit))
+}
+
+pub async fn get_dataset(
+    State(state): State<AppState>,
+    caller: Caller,
+    base: BaseUrl,
+    OriginalUri(uri): OriginalUri,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    let row = match find_readable(&state, caller.identity(), &key, &uri).await? {
+        Found::Dataset(row) => row,
+        Found::Moved(r) => return Ok(r),
+    };
+    let resources = state.store.list_resources(&row.dataset.id).await?;
+    Ok(
+        axum::Json(render_one(&state, &base, caller.identity(), &row, &resources).await?)
+            .into_response(),
+    )
+}
+
+/// The filters of `GET /api/1/datasets/`, parsed and checked.
+fn dataset_filter(who: Option<&Identity>, q: &QueryPairs) -> Result<DatasetFilter, ApiError> {
+    let visibility = match who {
+        None => Visibility::Public,
+        Some(w) if w.is_sysadmin() => Visibility::All,
+        Some(w) => Visibility::User {
+            user_id: w.user.id.clone(),
+            org_ids: w.org_ids(),
+        },
+    };
+    let mut f = DatasetFilter::new(visibility);
+    for flag in ["private", "deleted", "archived"] {
+        let value = q.bool(flag)?;
+        if value.is_some() && who.is_none() {
+            return Err(ApiError::unauthorized());
+        }
+        match flag {
+            "private" => f.private = value,
+            "deleted" => f.deleted = value,
+            _ => f.archived = value,
+        }
+    }
+    f.featured = q.bool("featured")?;
+    if let Some(words) = q.get("q") {
+        f.words = deunicode::deunicode(words)
+            .to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+    }
+    f.tags = q
+        .all("tag")
+        .iter()
+        .map(|t| crate::domain::slug::slugify(t, false))
+        .collect();
+    f.license = q
+        .get("license")
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    f.format = q
+        .get("format")
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim().to_lowercase());
+    for (key, label) in [("organization", "Organization"), ("owner", "Owner")] {
+        if let Some(v) = q.get(key).filter(|s| !s.is_empty()) {
+            if !is_object_id(v) {
+                return Err(ApiError::BadRequest(format!(
+                    "{label} arg must be an identifier"
+                )));
+            }
+            if key == "organization" {
+                f.organization = Some(v.to_string());
+            } else {
+                f.owner = Some(v.to_string());
+            }
+        }
+    }
+    if let Some(sort) = q.get("sort").filter(|s| !s.is_empty()) {
+        let (descending, key) = match sort.strip_prefix('-') {
+            Some(k) => (true, k),
+            None => (false, sort),
+        };
+        f.descending = descending;
+        f.sort = match key {
+            "created" | "reuses" | "followers" | "views" => SortKey::Created,
+            "last_update" => SortKey::LastUpdate,
+            "title" => SortKey::Title,
+            _ => {
+                return Err(param_error(
+                    "sort",
+                    &format!("The value '{sort}' is not a valid choice for 'sort'."),
+                ));
+            }
+        };
+    }
+    Ok(f)
+}
+
+pub async fn list_datasets(
+    State(state): State<AppState>,
+    caller: Caller,
+    base: BaseUrl,
+    query: QueryPairs,
+) -> Result<Response, ApiError> {
+    let filter = dataset_filter(caller.identity(), &query)?;
+    let page = query.page(20)?;
+    let body = render_page(
+        &state,
+        &base,
+        caller.identity(),
+        "/api/1/datasets/",
+        &query,
+        &filter,
+        page,
+    )
+    .await?;
+    Ok(axum::Json(body).into_response())
+}
+
+/// One page of datasets rendered in the envelope: a constant number of queries whatever the page size.
+pub async fn render_page(
+    state: &AppState,
+    base: &BaseUrl,
+    who: Option<&Identity>,
+    path: &str,
+    query: &QueryPairs,
+    filter: &DatasetFilter,
+    page: crate::store::PageQuery,
+) -> Result<Value, ApiError> {
+    let (rows, total) = state.store.list_datasets(filter, page).await?;
+    let ids: Vec<String> = rows.iter().map(|r| r.dataset.id.clone()).collect();
+    let mut resources = state.store.resources_of(&ids).await?;
+    let refs = Refs::load(state, &rows.iter().map(|r| &r.dataset).collect::<Vec<_>>()).await?;
+    let render = Render { base, who };
+    let mut data = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let res = resources.remove(&row.dataset.id).unwrap_or_default();
+        let can_edit = match who {
+            Some(w) => can_edit_dataset(state, w, &row.dataset).await?,
+            None => false,
+        };
+        data.push(render.dataset(row, &res, &refs, can_edit));
+    }
+    page_envelope(base, path, query, page, total, data)
+}
+
+/// Resolves the `organization` a body asks for: it must exist and the caller must belong to it.
+async fn resolve_organization(
+    state: &AppState,
+    who: &Identity,
+    key: &str,
+) -> Result<Result<Organization, &'static str>, ApiError> {
+    if !is_object_id(key) {
+        return Ok(Err("Unsupported identifier"));
+    }
+    let org = match state.store.find_organization(key).await? {
+        Lookup::Found(o) if o.deleted.is_none() => o,
+        _ => return Ok(Err("Organization does not exists")),
+    };
+    if who.is_sysadmin() || who.role_in(&org.id).is_some() {
+        Ok(Ok(org))
+    } else {
+        Ok(Err("Permission denied for this organization"))
+    }
+}
+
+fn field_error(field: &str, msg: &str) -> ApiError {
+    let mut errors = Map::new();
+    push_error(&mut errors, field, msg);
+    ApiError::Invalid(errors)
+}
+
+/// Builds the resources given inline on creation (client ids are ignored).
+fn new_resources(
+    entries: &[Map<String, Value>],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Resource>, ApiError> {
+    let mut out = Vec::new();
+    let mut errors: Vec<Value> = Vec::new();
+    for entry in entries {
+        let mut r = Resource::blank(new_resource_id(), now);
+        match apply_resource_input(&mut r, entry, true) {
+            Ok(()) => errors.push(json!({})),
+            Err(InputError::Fields(f)) => errors.push(Value::Object(f)),
+            Err(InputError::Message(m)) => return Err(ApiError::BadRequest(m)),
+        }
+        out.push(r);
+    }
+    if errors
+        .iter()
+        .any(|e| e.as_object().is_some_and(|o| !o.is_empty()))
+    {
+        let mut all = Map::new();
+        all.insert("resources".into(), Value::Array(errors));
+        return Err(ApiError::Invalid(all));
+    }
+    Ok(out)
+}
+
+pub async fn create_dataset(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    base: BaseUrl,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let now = now();
+    let mut ds = Dataset::blank(new_object_id(), now);
+    let requests = apply_dataset_input(&mut ds, &body, true)?;
+    let mut partial_editor_of = None;
+    match requests.organization.flatten() {
+        Some(key) => {
+            let org = resolve_organization(&state, &who, &key)
+                .await?
+                .map_err(|msg| field_error("organization", msg))?;
+            if who.role_in(&org.id) == Some(crate::domain::organization::Role::PartialEditor) {
+                partial_editor_of = Some(org.id.clone());
+            }
+            ds.organization_id = Some(org.id);
+        }
+        None => {
+            if let Some(Some(owner)) = &requests.owner
+                && *owner != who.user.id
+                && !who.is_sysadmin()
+            {
+                return Err(field_error("owner", "You can only set yourself as owner"));
+            }
+            ds.owner_id = Some(
+                requests
+                    .owner
+                    .flatten()
+                    .unwrap_or_else(|| who.user.id.clone()),
+            );
+        }
+    }
+    let resources = new_resources(requests.resources.as_deref().unwrap_or_default(), now)?;
+    let mut edit = DatasetEdit {
+        dataset: ds,
+        resources,
+        new_files: Vec::new(),
+    };
+    state.store.insert_dataset(&mut edit).await?;
+    if let Some(org_id) = partial_editor_of {
+        // A partial editor keeps the right to edit what they create.
+        state
+            .store
+            .assign_dataset(&org_id, &who.user.id, &edit.dataset.id)
+            .await?;
+    }
+    let row = DatasetRow {
+        last_update: crate::domain::dataset::last_update(&edit.dataset, &edit.resources),
+        dataset: edit.dataset,
+    };
+    let json = render_one(&state, &base, Some(&who), &row, &edit.resources).await?;
+    Ok((StatusCode::CREATED, axum::Json(json)).into_response())
+}
+
+/// Applies a PUT body's `resources` list: known ids update their resource (hosted-file fields kept),
+/// unknown well-formed ids and entries without id become new resources, the rest are dropped.
+fn replace_resources(
+    current: &[Resource],
+    entries: &[Map<String, Value>],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Resource>, ApiError> {
+    let mut out = Vec::with_capacity(entries.len());
+    let mut errors: Vec<Value> = Vec::new();
+    for entry in entries {
+        let existing = match entry.get("id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => match parse_resource_id(s) {
+                Some(id) => current
+                    .iter()
+                    .find(|r| r.id == id && !out.iter().any(|o: &Resource| o.id == id)),
+                None => {
+                    errors.push(json!({"id": [format!("'{s}' is not a valid UUID")]}));
+                    continue;
+                }
+            },
+            Some(_) => {
+                errors.push(json!({"id": ["Not a valid UUID"]}));
+                continue;
+            }
+        };
+        let (mut r, creating) = match existing {
+            Some(r) => (r.clone(), false),
+            None => (Resource::blank(new_resource_id(), now), true),
+        };
+        match apply_resource_input(&mut r, entry, creating) {
+            Ok(()) => errors.push(json!({})),
+            Err(InputError::Fields(f)) => errors.push(Value::Object(f)),
+            Err(InputError::Message(m)) => return Err(ApiError::BadRequest(m)),
+        }
+        out.push(r);
+    }
+    if errors
+        .iter()
+        .any(|e| e.as_object().is_some_and(|o| !o.is_empty()))
+    {
+        let mut all = Map::new();
+        all.insert("resources".into(), Value::Array(errors));
+        return Err(ApiError::Invalid(all));
+    }
+    Ok(out)
+}
+
+pub async fn update_dataset(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    base: BaseUrl,
+    Path(key): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let row = find_for_write(&state, &key).await?;
+    let restoring = body.get("deleted") == Some(&Value::Null);
+    if row.dataset.deleted.is_some() && !restoring {
+        return Err(ApiError::Gone(DELETED_MESSAGE.into()));
+    }
+    require_edit(&state, &who, &row.dataset).await?;
+    // Resolve the organization asked for before locking the dataset (it needs the store).
+    let wanted_org = match body.get("organization") {
+        Some(v) if !v.is_null() => {
+            let key = v
+                .as_str()
+                .or_else(|| v.get("id").and_then(Value::as_str))
+                .unwrap_or("");
+            Some(resolve_organization(&state, &who, key).await?)
+        }
+        _ => None,
+    };
+    let now = now();
+    let sysadmin = who.is_sysadmin();
+    let (_, edit) = state
+        .store
+        .edit_dataset(
+            &row.dataset.id,
+            |edit: &mut DatasetEdit| -> Result<(), ApiError> {
+                let before = edit.dataset.clone();
+                let requests = apply_dataset_input(&mut edit.dataset, &body, false)?;
+                apply_ownership_change(
+                    &mut edit.dataset,
+                    &before,
+                    &requests,
+                    wanted_org,
+                    sysadmin,
+                )?;
+                if let Some(entries) = &requests.resources {
+                    edit.resources = replace_resources(&edit.resources, entries, now)?;
+                }
+                edit.dataset.last_modified = now;
+                Ok(())
+            },
+        )
+        .await?;
+    let row = DatasetRow {
+        last_update: crate::domain::dataset::last_update(&edit.dataset, &edit.resources),
+        dataset: edit.dataset,
+    };
+    Ok(
+        axum::Json(render_one(&state, &base, Some(&who), &row, &edit.resources).await?)
+            .into_response(),
+    )
+}
+
+/// Owner and organization only change through a sysadmin, except moving a user's own dataset into
+/// one of their organizations (as udata allows).
+fn apply_ownership_change(
+    ds: &mut Dataset,
+    before: &Dataset,
+    requests: &crate::domain::dataset::DatasetRequests,
+    wanted_org: Option<Result<Organization, &'static str>>,
+    sysadmin: bool,
+) -> Result<(), ApiError> {
+    const TRANSFER: &str = "Cannot change owner after creation. Please use transfer feature.";
+    if let Some(org) = requests.organization.as_ref() {
+        match (org, wanted_org) {
+            (None, _) if before.organization_id.is_some() => {
+                if !sysadmin {
+                    return Err(field_error("organization", TRANSFER));
+                }
+            }
+            (None, _) => {}
+            (Some(_), Some(Err(msg))) => return Err(field_error("organization", msg)),
+            (Some(_), Some(Ok(o))) if before.organization_id.as_deref() == Some(o.id.as_str()) => {}
+            (Some(_), Some(Ok(o))) => {
+                if before.organization_id.is_some() && !sysadmin {
+                    return Err(field_error("organization", TRANSFER));
+                }
+                ds.organization_id = Some(o.id);
+                ds.owner_id = None;
+            }
+            (Some(_), None) => {}
+        }
+    }
+    if let Some(Some(owner)) = &requests.owner
+        && before.owner_id.as_deref() != Some(owner.as_str())
+    {
+        if !sysadmin {
+            return Err(field_error("owner", TRANSFER));
+        }
+        ds.owner_id = Some(owner.clone());
+        ds.organization_id = None;
+    }
+    Ok(())
+}
+
+pub async fn delete_dataset(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    let row = find_for_write(&state, &key).await?;
+    if row.dataset.deleted.is_some() {
+        return Err(ApiError::Gone(DELETED_MESSAGE.into()));
+    }
+    require_edit(&state, &who, &row.dataset).await?;
+    let now = now();
+    state
+        .store
+        .edit_dataset(
+            &row.dataset.id,
+            |edit: &mut DatasetEdit| -> Result<(), ApiError> {
+                if edit.dataset.deleted.is_some() {
+                    return Err(ApiError::Gone(DELETED_MESSAGE.into()));
+                }
+                edit.dataset.deleted = Some(now);
+                edit.dataset.last_modified = now;
+                Ok(())
+            },
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

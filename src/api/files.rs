@@ -1,0 +1,127 @@
+//! `GET|HEAD /s/{key}`: stored files, streamed, with `Range`, `ETag`, `Last-Modified` and `If-None-Match`.
+//! A file keeps the visibility of its dataset (404 private, 410 deleted, for those who may not see it).
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::datasets::DELETED_MESSAGE;
+use crate::app::AppState;
+use crate::auth::{Caller, can_read_hidden};
+use crate::error::ApiError;
+
+/// Parses a single `bytes=` range against `size`. `Ok(None)`: no (usable) range header, serve whole.
+fn parse_range(headers: &HeaderMap, size: u64) -> Result<Option<std::ops::Range<u64>>, ApiError> {
+    let Some(raw) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    let Some(spec) = raw.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        // Multiple ranges are not supported: serve the whole file, which HTTP allows.
+        return Ok(None);
+    }
+    let Some((start, end)) = spec.split_once('-') else {
+        return Ok(None);
+    };
+    let (start, end) = (start.trim(), end.trim());
+    let range = if start.is_empty() {
+        let Ok(suffix) = end.parse::<u64>() else {
+            return Ok(None);
+        };
+        if suffix == 0 {
+            return Err(ApiError::RangeNotSatisfiable(size));
+        }
+        size.saturating_sub(suffix)..size
+    } else {
+        let Ok(start) = start.parse::<u64>() else {
+            return Ok(None);
+        };
+        let end = if end.is_empty() {
+            size
+        } else {
+            let Ok(end) = end.parse::<u64>() else {
+                return Ok(None);
+            };
+            if end < start {
+                return Ok(None);
+            }
+            (end + 1).min(size)
+        };
+        if start >= size {
+            return Err(ApiError::RangeNotSatisfiable(size));
+        }
+        start..end
+    };
+    Ok(Some(range))
+}
+
+pub async fn serve_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    method: Method,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    let (file, row) = state
+        .store
+        .find_file(&key)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let ds = &row.dataset;
+    if (ds.private || ds.deleted.is_some()) && !can_read_hidden(caller.identity(), ds) {
+        return Err(if ds.private {
+            ApiError::not_found()
+        } else {
+            ApiError::Gone(DELETED_MESSAGE.into())
+        });
+    }
+    let etag = format!("\"{}\"", file.sha1);
+    let last_modified = file
+        .created_at
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    let mut common = HeaderMap::new();
+    let put = |h: &mut HeaderMap, name: header::HeaderName, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(name, v);
+        }
+    };
+    put(&mut common, header::ETAG, &etag);
+    put(&mut common, header::LAST_MODIFIED, &last_modified);
+    put(&mut common, header::ACCEPT_RANGES, "bytes");
+    put(&mut common, header::CACHE_CONTROL, "public, max-age=3600");
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if not_modified {
+        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
+    }
+    let size = file.filesize as u64;
+    let range = parse_range(&headers, size)?;
+    put(&mut common, header::CONTENT_TYPE, &file.mime);
+    let (status, span) = match &range {
+        Some(r) => {
+            put(
+                &mut common,
+                header::CONTENT_RANGE,
+                &format!("bytes {}-{}/{size}", r.start, r.end.saturating_sub(1)),
+            );
+            (StatusCode::PARTIAL_CONTENT, r.end - r.start)
+        }
+        None => (StatusCode::OK, size),
+    };
+    put(&mut common, header::CONTENT_LENGTH, &span.to_string());
+    if method == Method::HEAD || span == 0 {
+        return Ok((status, common, Body::empty()).into_response());
+    }
+    let body = state
+        .files
+        .read(&key, range)
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("reading stored file {key}: {e}")))?;
+    Ok((status, common, Body::from_stream(body.stream)).into_response())
+}

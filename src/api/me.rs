@@ -1,0 +1,231 @@
+//! `/api/1/me/` (the caller's profile), `/api/1/me/api_tokens/`, and public user profiles.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::{BaseUrl, JsonObject, org_ref, user_ref};
+use crate::app::AppState;
+use crate::auth::{AuthUser, Identity};
+use crate::domain::api_token::{ApiToken, PlainToken};
+use crate::domain::ids::new_object_id;
+use crate::domain::input::{
+    FieldErrors, Given, apply_opt_string, finish, push_error, string_field,
+};
+use crate::domain::time::{now, parse_client, to_api};
+use crate::domain::user::{User, parse_email};
+use crate::error::ApiError;
+
+async fn me_json(
+    state: &AppState,
+    base: &BaseUrl,
+    who: &Identity,
+    user: &User,
+) -> Result<Value, ApiError> {
+    let org_ids = who.org_ids();
+    let orgs = state.store.organizations_by_ids(&org_ids).await?;
+    let orgs: Vec<Value> = orgs
+        .iter()
+        .filter(|o| o.deleted.is_none())
+        .map(|o| org_ref(base, Some(who), o))
+        .collect();
+    let mut me = user_ref(base, user);
+    let extra = json!({
+        "email": user.email,
+        "active": user.active,
+        "roles": if user.sysadmin { json!(["admin"]) } else { json!([]) },
+        "website": user.website,
+        "about": user.about,
+        "since": to_api(&user.created_at),
+        "last_login_at": null,
+        "mail_cadence": "immediate",
+        "notifications_paused": false,
+        "password_rotation_demanded": null,
+        "password_rotation_performed": null,
+        "metrics": {"datasets": 0, "reuses": 0, "dataservices": 0, "following": 0, "followers": 0},
+        "organizations": orgs,
+    });
+    if let (Some(me), Value::Object(extra)) = (me.as_object_mut(), extra) {
+        me.extend(extra);
+    }
+    Ok(me)
+}
+
+pub async fn get_me(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    base: BaseUrl,
+) -> Result<Response, ApiError> {
+    Ok(axum::Json(me_json(&state, &base, &who, &who.user).await?).into_response())
+}
+
+/// `PUT /me/`: first_name, last_name, email, website, about; roles and active are ignored.
+pub async fn update_me(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    base: BaseUrl,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let mut user = who.user.clone();
+    let mut errors = FieldErrors::new();
+    for (key, target) in [
+        ("first_name", &mut user.first_name),
+        ("last_name", &mut user.last_name),
+    ] {
+        match string_field(&body, key, 255, &mut errors) {
+            Given::Value(v) if !v.trim().is_empty() => *target = v,
+            Given::Absent => {}
+            _ => push_error(&mut errors, key, crate::domain::input::REQUIRED),
+        }
+    }
+    match string_field(&body, "email", 255, &mut errors) {
+        Given::Value(v) => match parse_email(&v) {
+            Some(e) => user.email = e,
+            None => push_error(&mut errors, "email", "Invalid email address"),
+        },
+        Given::Null => push_error(&mut errors, "email", crate::domain::input::REQUIRED),
+        Given::Absent => {}
+    }
+    apply_opt_string(&body, "website", 2048, &mut user.website, &mut errors);
+    apply_opt_string(&body, "about", 10_000, &mut user.about, &mut errors);
+    finish(errors)?;
+    state.store.update_user(&user).await.map_err(|e| match e {
+        crate::store::StoreError::Conflict(_) => {
+            let mut errors = FieldErrors::new();
+            push_error(
+                &mut errors,
+                "email",
+                "This email is already used by another account",
+            );
+            ApiError::Invalid(errors)
+        }
+        other => other.into(),
+    })?;
+    Ok(axum::Json(me_json(&state, &base, &who, &user).await?).into_response())
+}
+
+fn token_json(t: &ApiToken) -> Value {
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "token_prefix": t.token_prefix,
+        "scopes": ["admin"],
+        "kind": "api_key",
+        "created_at": to_api(&t.created_at),
+        "last_used_at": t.last_used_at.as_ref().map(to_api),
+        "user_agents": t.user_agents,
+        "revoked_at": t.revoked_at.as_ref().map(to_api),
+        "expires_at": t.expires_at.as_ref().map(to_api),
+    })
+}
+
+pub async fn list_api_tokens(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+) -> Result<Response, ApiError> {
+    let tokens = state.store.list_api_tokens(&who.user.id).await?;
+    Ok(axum::Json(tokens.iter().map(token_json).collect::<Vec<_>>()).into_response())
+}
+
+/// Creates a token for `user_id` and returns it with its plaintext (shown once). Shared with the CLI.
+pub async fn issue_api_token(
+    state: &AppState,
+    user_id: &str,
+    name: Option<String>,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(ApiToken, PlainToken), ApiError> {
+    let plain = PlainToken::generate();
+    let token = ApiToken {
+        id: new_object_id(),
+        user_id: user_id.to_string(),
+        name,
+        token_prefix: plain.display_prefix(),
+        created_at: now(),
+        last_used_at: None,
+        user_agents: Vec::new(),
+        revoked_at: None,
+        expires_at,
+    };
+    state
+        .store
+        .insert_api_token(&token, &state.config.token_key.hash(plain.expose()))
+        .await?;
+    Ok((token, plain))
+}
+
+pub async fn create_api_token(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let mut errors = FieldErrors::new();
+    let name = match string_field(&body, "name", 255, &mut errors) {
+        Given::Value(n) if !n.is_empty() => Some(n),
+        _ => None,
+    };
+    let expires_at = match body.get("expires_at") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => match parse_client(s) {
+            Some(t) if t > now() => Some(t),
+            Some(_) => {
+                push_error(
+                    &mut errors,
+                    "expires_at",
+                    "Expiration date must be in the future",
+                );
+                None
+            }
+            None => {
+                push_error(&mut errors, "expires_at", "Not a valid datetime value.");
+                None
+            }
+        },
+        Some(_) => {
+            push_error(&mut errors, "expires_at", "Not a valid datetime value.");
+            None
+        }
+    };
+    finish(errors)?;
+    let (token, plain) = issue_api_token(&state, &who.user.id, name, expires_at).await?;
+    let mut body = token_json(&token);
+    body["token"] = Value::String(plain.expose().to_string());
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+pub async fn revoke_api_token(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let token = state
+        .store
+        .find_api_token(&id)
+        .await?
+        .filter(|t| t.user_id == who.user.id)
+        .ok_or_else(ApiError::not_found)?;
+    if token.revoked_at.is_some() {
+        return Err(ApiError::Gone("API token already revoked".into()));
+    }
+    state.store.revoke_api_token(&token.id, &now()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /api/1/users/{id}/`: a public profile (no e-mail).
+pub async fn get_user(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    let user = state
+        .store
+        .find_user(&key)
+        .await?
+        .filter(|u| u.deleted.is_none())
+        .ok_or_else(ApiError::not_found)?;
+    let mut json = user_ref(&base, &user);
+    json["since"] = Value::String(to_api(&user.created_at));
+    json["website"] = json!(user.website);
+    json["about"] = json!(user.about);
+    Ok(axum::Json(json).into_response())
+}

@@ -1,0 +1,291 @@
+//! The HTTP boundary: request extractors, the pagination envelope and the JSON shapes shared by several resources.
+
+pub mod datasets;
+pub mod files;
+pub mod me;
+pub mod organizations;
+pub mod reference;
+pub mod resources;
+pub mod uploads;
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde_json::{Map, Value, json};
+
+use crate::app::AppState;
+use crate::auth::{Identity, org_rights};
+use crate::domain::organization::Organization;
+use crate::domain::time::to_api;
+use crate::domain::user::User;
+use crate::error::ApiError;
+
+/// A JSON object body, checked as udata's form endpoints check it: `application/json` content type
+/// (400 otherwise), valid JSON, and an object.
+pub struct JsonObject(pub Map<String, Value>);
+
+/// Any JSON body (the reorder endpoint takes an array).
+pub struct JsonBody(pub Value);
+
+async fn read_json(req: Request, state: &AppState) -> Result<Value, ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().contains("application/json"));
+    if !is_json {
+        let mut errors = Map::new();
+        errors.insert("Content-Type".into(), json!("expecting application/json"));
+        return Err(ApiError::Invalid(errors));
+    }
+    let bytes = Bytes::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("Could not read the request body: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("Failed to decode JSON object: {e}")))
+}
+
+impl FromRequest<AppState> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match read_json(req, state).await? {
+            Value::Object(map) => Ok(JsonObject(map)),
+            _ => {
+                let mut errors = Map::new();
+                errors.insert("request".into(), json!("expecting a JSON object"));
+                Err(ApiError::Invalid(errors))
+            }
+        }
+    }
+}
+
+impl FromRequest<AppState> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(JsonBody(read_json(req, state).await?))
+    }
+}
+
+/// The base of absolute URLs: the configured public URL, or `http://<Host>`.
+#[derive(Debug, Clone)]
+pub struct BaseUrl(pub String);
+
+impl FromRequestParts<AppState> for BaseUrl {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(url) = &state.config.public_url {
+            return Ok(BaseUrl(url.trim_end_matches('/').to_string()));
+        }
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
+            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+            .unwrap_or("localhost");
+        Ok(BaseUrl(format!("http://{host}")))
+    }
+}
+
+/// The raw query string as ordered pairs (repeatable keys such as `tag` keep every value).
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        Ok(QueryPairs(
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect(),
+        ))
+    }
+}
+
+impl QueryPairs {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// A boolean parameter: 400 (parser shape) when unreadable.
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
+        match self.get(key).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("") => Ok(None),
+            Some("true" | "1" | "yes" | "on") => Ok(Some(true)),
+            Some("false" | "0" | "no" | "off") => Ok(Some(false)),
+            Some(other) => Err(param_error(
+                key,
+                &format!("Invalid literal for boolean(): {other}"),
+            )),
+        }
+    }
+
+    /// `page` and `page_size` (≥ 1), with the given default size.
+    pub fn page(&self, default_size: i64) -> Result<crate::store::PageQuery, ApiError> {
+        let int = |key: &str, default: i64| -> Result<i64, ApiError> {
+            match self.get(key) {
+                None | Some("") => Ok(default),
+                Some(v) => match v.trim().parse::<i64>() {
+                    Ok(n) if n >= 1 => Ok(n),
+                    _ => Err(param_error(
+                        key,
+                        "Invalid value: must be a positive integer",
+                    )),
+                },
+            }
+        };
+        Ok(crate::store::PageQuery {
+            page: int("page", 1)?,
+            page_size: int("page_size", default_size)?.min(1_000_000),
+        })
+    }
+}
+
+pub fn param_error(key: &str, msg: &str) -> ApiError {
+    let mut errors = Map::new();
+    errors.insert(key.to_string(), Value::String(msg.to_string()));
+    ApiError::InvalidParams(errors)
+}
+
+/// udata's pagination envelope. A page past the end is 404 (only page 1 may be empty).
+pub fn page_envelope(
+    base: &BaseUrl,
+    path: &str,
+    query: &QueryPairs,
+    page: crate::store::PageQuery,
+    total: i64,
+    data: Vec<Value>,
+) -> Result<Value, ApiError> {
+    if page.page > 1 && (page.page - 1) * page.page_size >= total {
+        return Err(ApiError::not_found());
+    }
+    let link = |n: i64| {
+        let mut pairs: Vec<(String, String)> = query
+            .0
+            .iter()
+            .filter(|(k, _)| k != "page")
+            .cloned()
+            .collect();
+        pairs.push(("page".into(), n.to_string()));
+        let qs = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        format!("{}{}?{}", base.0, path, qs)
+    };
+    let next = (page.page * page.page_size < total).then(|| link(page.page + 1));
+    let previous = (page.page > 1).then(|| link(page.page - 1));
+    Ok(json!({
+        "data": data,
+        "page": page.page,
+        "page_size": page.page_size,
+        "total": total,
+        "next_page": next,
+        "previous_page": previous,
+    }))
+}
+
+/// 308 to the same path with `old` replaced by `new` (renamed slugs).
+pub fn moved(path: &str, query: Option<&str>, old: &str, new: &str) -> Response {
+    let target = path.replacen(&format!("/{old}"), &format!("/{new}"), 1);
+    let location = match query {
+        Some(q) => format!("{target}?{q}"),
+        None => target,
+    };
+    (
+        StatusCode::PERMANENT_REDIRECT,
+        [(header::LOCATION, location)],
+        (),
+    )
+        .into_response()
+}
+
+/// A user as datasets and organizations reference them.
+pub fn user_ref(base: &BaseUrl, u: &User) -> Value {
+    json!({
+        "class": "User",
+        "id": u.id,
+        "slug": u.slug,
+        "first_name": u.first_name,
+        "last_name": u.last_name,
+        "avatar": null,
+        "avatar_thumbnail": null,
+        "deleted": u.deleted.as_ref().map(to_api),
+        "uri": format!("{}/api/1/users/{}/", base.0, u.slug),
+        "page": null,
+    })
+}
+
+/// An organization's permissions for the caller.
+pub fn org_permissions(who: Option<&Identity>, org_id: &str) -> Value {
+    let (admin, member) = org_rights(who, org_id);
+    json!({"delete": admin, "edit": admin, "harvest": admin, "members": admin, "private": member})
+}
+
+/// An organization as datasets and `/me/` reference it.
+pub fn org_ref(base: &BaseUrl, who: Option<&Identity>, o: &Organization) -> Value {
+    json!({
+        "class": "Organization",
+        "id": o.id,
+        "name": o.name,
+        "acronym": o.acronym,
+        "slug": o.slug,
+        "logo": null,
+        "logo_thumbnail": null,
+        "badges": [],
+        "permissions": org_permissions(who, &o.id),
+        "uri": format!("{}/api/1/organizations/{}/", base.0, o.slug),
+        "page": null,
+    })
+}
+
+/// Users and organizations referenced by a set of datasets, fetched in two queries.
+pub struct Refs {
+    pub users: HashMap<String, User>,
+    pub orgs: HashMap<String, Organization>,
+}
+
+impl Refs {
+    pub async fn load(
+        state: &AppState,
+        datasets: &[&crate::domain::dataset::Dataset],
+    ) -> Result<Refs, ApiError> {
+        let mut user_ids: Vec<String> =
+            datasets.iter().filter_map(|d| d.owner_id.clone()).collect();
+        let mut org_ids: Vec<String> = datasets
+            .iter()
+            .filter_map(|d| d.organization_id.clone())
+            .collect();
+        user_ids.sort();
+        user_ids.dedup();
+        org_ids.sort();
+        org_ids.dedup();
+        let users = state.store.users_by_ids(&user_ids).await?;
+        let orgs = state.store.organizations_by_ids(&org_ids).await?;
+        Ok(Refs {
+            users: users.into_iter().map(|u| (u.id.clone(), u)).collect(),
+            orgs: orgs.into_iter().map(|o| (o.id.clone(), o)).collect(),
+        })
+    }
+}

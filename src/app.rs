@@ -1,0 +1,229 @@
+//! The application: shared state, THE route table, and the HTTP server.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use tower::ServiceExt;
+
+use crate::api::{datasets, files, me, organizations, reference, resources, uploads};
+use crate::auth::authenticate;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::files::Files;
+use crate::store::Store;
+
+/// Handles shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub files: Files,
+    pub config: Arc<Config>,
+}
+
+/// Every route, method and handler of the API.
+/// Paths are written without their trailing slash: [`app`] strips it before routing,
+/// so `/datasets/x/` and `/datasets/x` are the same route (DESIGN §3.6).
+pub fn router(state: AppState) -> Router {
+    let uploads = Router::new()
+        .route(
+            "/api/1/datasets/{id}/upload",
+            post(uploads::upload_new_resource),
+        )
+        .route(
+            "/api/1/datasets/{id}/resources/{rid}/upload",
+            post(uploads::replace_resource_file),
+        )
+        .layer(DefaultBodyLimit::disable());
+    Router::new()
+        .route(
+            "/api/1/datasets",
+            get(datasets::list_datasets).post(datasets::create_dataset),
+        )
+        .route("/api/1/datasets/licenses", get(reference::list_licenses))
+        .route(
+            "/api/1/datasets/frequencies",
+            get(reference::list_frequencies),
+        )
+        .route(
+            "/api/1/datasets/resource_types",
+            get(reference::list_resource_types),
+        )
+        .route(
+            "/api/1/datasets/extensions",
+            get(reference::list_extensions),
+        )
+        .route("/api/1/datasets/r/{rid}", get(resources::redirect_latest))
+        .route(
+            "/api/1/datasets/{id}",
+            get(datasets::get_dataset)
+                .put(datasets::update_dataset)
+                .delete(datasets::delete_dataset),
+        )
+        .route(
+            "/api/1/datasets/{id}/resources",
+            post(resources::create_resource).put(resources::reorder_resources),
+        )
+        .route(
+            "/api/1/datasets/{id}/resources/{rid}",
+            get(resources::get_resource)
+                .put(resources::update_resource)
+                .delete(resources::delete_resource),
+        )
+        .route(
+            "/api/1/datasets/{id}/resources/{rid}/versions",
+            get(resources::list_resource_versions),
+        )
+        .route(
+            "/api/1/organizations",
+            get(organizations::list_organizations).post(organizations::create_organization),
+        )
+        .route("/api/1/organizations/roles", get(reference::list_org_roles))
+        .route(
+            "/api/1/organizations/{org}",
+            get(organizations::get_organization)
+                .put(organizations::update_organization)
+                .delete(organizations::delete_organization),
+        )
+        .route(
+            "/api/1/organizations/{org}/datasets",
+            get(organizations::list_organization_datasets),
+        )
+        .route(
+            "/api/1/organizations/{org}/member",
+            post(organizations::invite_member),
+        )
+        .route(
+            "/api/1/organizations/{org}/member/{user}",
+            put(organizations::update_member).delete(organizations::delete_member),
+        )
+        .route("/api/1/me", get(me::get_me).put(me::update_me))
+        .route(
+            "/api/1/me/api_tokens",
+            get(me::list_api_tokens).post(me::create_api_token),
+        )
+        .route(
+            "/api/1/me/api_tokens/{id}",
+            axum::routing::delete(me::revoke_api_token),
+        )
+        .route(
+            "/api/1/me/org_invitations/{id}/accept",
+            post(organizations::accept_invitation),
+        )
+        .route("/api/1/users/{id}", get(me::get_user))
+        .route("/s/{*key}", get(files::serve_file))
+        .route("/health", get(|| async { "ok" }))
+        .merge(uploads)
+        .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async {
+            (
+                StatusCode::METHOD_NOT_ALLOWED,
+                axum::Json(serde_json::json!({
+                    "message": "The method is not allowed for the requested URL."
+                })),
+            )
+        })
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(state.clone(), cors))
+        .with_state(state)
+}
+
+/// Removes one trailing slash (but not from `/`), so both spellings reach the same route directly.
+fn strip_trailing_slash(mut req: Request) -> Request {
+    let path = req.uri().path();
+    if path.len() > 1 && path.ends_with('/') && !path.starts_with("/s/") {
+        let trimmed = path.trim_end_matches('/');
+        let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
+        let new = match req.uri().query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_string(),
+        };
+        if let Ok(uri) = new.parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
+}
+
+/// CORS as udata answers it: preflights get 204 with the origin echoed; other answers carry the origin.
+async fn cors(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    let allowed = origin.as_ref().filter(|o| {
+        state.config.cors_origins.is_empty()
+            || o.to_str()
+                .is_ok_and(|o| state.config.cors_origins.iter().any(|a| a == o))
+    });
+    if req.method() == Method::OPTIONS {
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        let h = response.headers_mut();
+        h.insert(
+            header::ALLOW,
+            HeaderValue::from_static("GET, HEAD, POST, PUT, DELETE, OPTIONS"),
+        );
+        if let Some(o) = allowed {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o.clone());
+            h.insert(header::VARY, HeaderValue::from_static("Origin"));
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, HEAD, POST, PUT, DELETE, OPTIONS"),
+            );
+            let requested = req
+                .headers()
+                .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+                .cloned()
+                .unwrap_or(HeaderValue::from_static(
+                    "Content-Type, X-API-KEY, X-Fields",
+                ));
+            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("21600"),
+            );
+        }
+        return response;
+    }
+    let mut response = next.run(req).await;
+    if let Some(o) = allowed {
+        response
+            .headers_mut()
+            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o.clone());
+        response
+            .headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}
+
+/// Serves the API on `listener` until `shutdown` resolves; in-flight requests finish first.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let router = router(state);
+    let service = tower::service_fn(move |req: Request| {
+        let router = router.clone();
+        async move { router.oneshot(strip_trailing_slash(req)).await }
+    });
+    axum::serve(listener, tower::make::Shared::new(service))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+/// One request through the whole service, as the server would handle it (used by in-process tests).
+pub async fn handle(state: &AppState, req: Request) -> Response {
+    let router = router(state.clone());
+    match router.oneshot(strip_trailing_slash(req)).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    }
+}

@@ -1,0 +1,359 @@
+//! The `rudata` command line: the server and the operator commands. Commands print only what a
+//! script needs on stdout; errors go to stderr with a non-zero exit.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::config::{Config, PurgeConfig, load_or_create_secret, parse_duration};
+use crate::domain::organization::{Member, Role};
+use crate::domain::user::{User, parse_email};
+use crate::files::Files;
+use crate::store::Store;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rudata",
+    version,
+    about = "An open-data catalog server, compatible with the udata API v1"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Where rudata keeps its database (by default), files and secret key.
+    #[arg(long, env = "RUDATA_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// sqlite://path (default: rudata.db in the data dir).
+    #[arg(long, env = "RUDATA_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Purge soft-deleted datasets deleted before the last cut-off (or all with --now).
+    Purge {
+        /// Purge every soft-deleted dataset, whatever its deletion time.
+        #[arg(long)]
+        now: bool,
+        #[command(flatten)]
+        purge: PurgeArgs,
+    },
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, env = "RUDATA_BIND", default_value = "127.0.0.1:7000")]
+    pub bind: String,
+    /// Base of the absolute URLs rudata hands out (default: from the request's Host).
+    #[arg(long, env = "RUDATA_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Comma-separated origins allowed by CORS (default: any).
+    #[arg(long, env = "RUDATA_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    #[command(flatten)]
+    pub purge: PurgeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PurgeArgs {
+    /// Time zone of the daily purge cut-off (midnight there).
+    #[arg(long, env = "RUDATA_PURGE_TIMEZONE", default_value = "Europe/Paris")]
+    pub purge_timezone: String,
+    /// Extra time a deleted dataset stays restorable before a cut-off takes it (e.g. 0, 12h, 7d).
+    #[arg(long, env = "RUDATA_PURGE_GRACE", default_value = "0")]
+    pub purge_grace: String,
+}
+
+impl PurgeArgs {
+    fn config(&self) -> anyhow::Result<PurgeConfig> {
+        Ok(PurgeConfig {
+            timezone: self
+                .purge_timezone
+                .parse()
+                .map_err(|_| anyhow::anyhow!("unknown time zone {:?}", self.purge_timezone))?,
+            grace: parse_duration(&self.purge_grace).map_err(anyhow::Error::msg)?,
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; prints its id.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        first_name: String,
+        #[arg(long, default_value = "")]
+        last_name: String,
+        #[arg(long)]
+        sysadmin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user; prints the token (shown once).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization administered by a user; prints its id.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Add a user to an organization (or change their role).
+    AddMember {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["admin", "editor", "partial_editor"])]
+        role: String,
+    },
+}
+
+/// Opens the data dir: database (migrated), files and secret.
+pub async fn open(global: &Global) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&global.data_dir)
+        .with_context(|| format!("creating the data dir {}", global.data_dir.display()))?;
+    let url = match &global.database_url {
+        Some(url) => url.clone(),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            global.data_dir.join("rudata.db").display()
+        ),
+    };
+    let store = Store::connect(&url).await?;
+    store.migrate().await?;
+    let files = Files::local(&global.data_dir.join("files"))?;
+    let config = Config::new(load_or_create_secret(&global.data_dir)?);
+    Ok(AppState {
+        store,
+        files,
+        config: Arc::new(config),
+    })
+}
+
+/// Creates a user (slug from the name, or the e-mail's local part).
+pub async fn create_user(
+    state: &AppState,
+    email: &str,
+    first: &str,
+    last: &str,
+    sysadmin: bool,
+) -> anyhow::Result<User> {
+    let email = parse_email(email).with_context(|| format!("invalid e-mail address {email:?}"))?;
+    if state.store.find_user_by_email(&email).await?.is_some() {
+        bail!("a user with e-mail {email} already exists");
+    }
+    let name = format!("{first} {last}");
+    let base = if name.trim().is_empty() {
+        email.split('@').next().unwrap_or("user").to_string()
+    } else {
+        name
+    };
+    let user = User {
+        id: crate::domain::ids::new_object_id(),
+        slug: state
+            .store
+            .free_user_slug(&crate::domain::slug::make_slug(&base))
+            .await?,
+        email,
+        first_name: first.to_string(),
+        last_name: last.to_string(),
+        website: None,
+        about: None,
+        active: true,
+        sysadmin,
+        created_at: crate::domain::time::now(),
+        deleted: None,
+    };
+    state.store.insert_user(&user).await?;
+    Ok(user)
+}
+
+async fn user_by_email(state: &AppState, email: &str) -> anyhow::Result<User> {
+    state
+        .store
+        .find_user_by_email(email)
+        .await?
+        .with_context(|| format!("no user with e-mail {email}"))
+}
+
+/// Runs an operator command (everything but `serve`).
+pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(_) => unreachable!("serve is handled by main"),
+        Command::Migrate => println!("migrations applied"),
+        Command::Purge { now, purge } => {
+            let config = purge.config()?;
+            let before =
+                (!now).then(|| crate::jobs::purge::current_threshold(&config, chrono::Utc::now()));
+            let report = crate::jobs::purge::purge(&state.store, &state.files, before).await?;
+            println!(
+                "purged {} dataset(s), {} file(s)",
+                report.datasets, report.files
+            );
+        }
+        Command::User(UserCommand::Create {
+            email,
+            first_name,
+            last_name,
+            sysadmin,
+        }) => {
+            let user = create_user(state, &email, &first_name, &last_name, sysadmin).await?;
+            println!("{}", user.id);
+        }
+        Command::Token(TokenCommand::Create { email, name }) => {
+            let user = user_by_email(state, &email).await?;
+            let (_, plain) = crate::api::me::issue_api_token(state, &user.id, name, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", plain.expose());
+        }
+        Command::Org(OrgCommand::Create {
+            name,
+            admin_email,
+            description,
+        }) => {
+            let user = user_by_email(state, &admin_email).await?;
+            let description = if description.is_empty() {
+                name.clone()
+            } else {
+                description
+            };
+            let body = json!({"name": name, "description": description});
+            let org = crate::api::organizations::create_organization_for(
+                state,
+                &user.id,
+                body.as_object().expect("a JSON object literal"),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", org.id);
+        }
+        Command::Org(OrgCommand::AddMember { org, email, role }) => {
+            let user = user_by_email(state, &email).await?;
+            let org = match state.store.find_organization(&org).await? {
+                crate::store::Lookup::Found(o) => o,
+                _ => bail!("no organization {org}"),
+            };
+            let role = Role::parse(&role).context("invalid role")?;
+            state
+                .store
+                .upsert_member(&Member {
+                    org_id: org.id,
+                    user_id: user.id,
+                    role,
+                    since: crate::domain::time::now(),
+                })
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// `rudata serve`: first-start account, purge scheduler, HTTP server until SIGINT/SIGTERM.
+pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
+    let mut state = open(global).await?;
+    let purge_config = args.purge.config()?;
+    {
+        let config = Arc::make_mut(&mut state.config);
+        config.public_url = args.public_url.clone().filter(|u| !u.is_empty());
+        config.cors_origins = args
+            .cors_origins
+            .iter()
+            .filter(|o| !o.is_empty())
+            .cloned()
+            .collect();
+        config.purge = purge_config.clone();
+    }
+    tracing::info!(config = ?state.config, "starting");
+    if state.store.count_users().await? == 0 {
+        let admin = create_user(&state, "admin@rudata.local", "Admin", "", true).await?;
+        let (_, key) =
+            crate::api::me::issue_api_token(&state, &admin.id, Some("first start".into()), None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // Printed once, never logged: the operator keeps it.
+        println!(
+            "Created sysadmin account admin@rudata.local. Its API key (shown once): {}",
+            key.expose()
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(&args.bind)
+        .await
+        .with_context(|| format!("binding {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    println!("rudata listening on http://{addr}");
+    tracing::info!(%addr, "listening");
+    let scheduler = tokio::spawn(crate::jobs::purge::run_scheduler(
+        state.store.clone(),
+        state.files.clone(),
+        purge_config,
+    ));
+    let store = state.store.clone();
+    crate::app::serve(listener, state, shutdown_signal()).await?;
+    scheduler.abort();
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

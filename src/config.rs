@@ -1,0 +1,117 @@
+//! Configuration: built once in `main` from flags and `RUDATA_*` variables (see the README table);
+//! tests build it directly. Nothing below `main` reads the environment.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::domain::api_token::TokenKey;
+
+#[derive(Clone)]
+pub struct Config {
+    /// Base of absolute URLs (`uri`, `latest`, pagination, files); `None`: from the request's Host.
+    pub public_url: Option<String>,
+    /// Origins allowed by CORS; empty means any origin.
+    pub cors_origins: Vec<String>,
+    /// When the purge runs and what it takes.
+    pub purge: PurgeConfig,
+    /// HMAC key of API tokens.
+    pub token_key: TokenKey,
+}
+
+#[derive(Debug, Clone)]
+pub struct PurgeConfig {
+    /// Time zone of the daily cut-off (midnight there).
+    pub timezone: chrono_tz::Tz,
+    /// A dataset is purged at the first cut-off at least this long after its deletion.
+    pub grace: Duration,
+}
+
+impl Default for PurgeConfig {
+    fn default() -> Self {
+        PurgeConfig {
+            timezone: chrono_tz::Europe::Paris,
+            grace: Duration::ZERO,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("public_url", &self.public_url)
+            .field("cors_origins", &self.cors_origins)
+            .field("purge", &self.purge)
+            .field("token_key", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Config {
+    /// A configuration for tests and embedding: any origin, purge defaults, the given token key.
+    pub fn new(token_key: TokenKey) -> Self {
+        Config {
+            public_url: None,
+            cors_origins: Vec::new(),
+            purge: PurgeConfig::default(),
+            token_key,
+        }
+    }
+}
+
+/// Parses a duration such as `90s`, `15m`, `2h`, `1d` or a number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86400,
+        _ => return Err(format!("invalid duration unit in {s:?} (use s, m, h or d)")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+/// The server secret (HMAC key of API tokens): read from `secret.key` in the data dir,
+/// generated there (mode 0600) on first start.
+pub fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<TokenKey> {
+    use rand::RngCore;
+    let path: PathBuf = data_dir.join("secret.key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let key = hex::decode(existing.trim()).context("secret.key is not hex")?;
+        anyhow::ensure!(key.len() >= 32, "secret.key is too short");
+        return Ok(TokenKey::new(key));
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let mut key = vec![0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    let tmp = data_dir.join("secret.key.tmp");
+    std::fs::write(&tmp, hex::encode(&key))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    }
+    // Two processes starting at once: the first rename wins and both read the same key.
+    if std::fs::hard_link(&tmp, &path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+        return load_or_create_secret(data_dir);
+    }
+    let _ = std::fs::remove_file(&tmp);
+    Ok(TokenKey::new(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert!(parse_duration("2w").is_err());
+    }
+}

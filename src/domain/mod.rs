@@ -1,0 +1,13 @@
+//! Plain types and rules: no HTTP, no SQL, no storage.
+
+pub mod api_token;
+pub mod dataset;
+pub mod ids;
+pub mod input;
+pub mod organization;
+pub mod reference;
+pub mod resource;
+pub mod slug;
+pub mod time;
+pub mod url_check;
+pub mod user;

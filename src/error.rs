@@ -1,0 +1,160 @@
+//! The one error type of the HTTP edge, and its mapping to udata's JSON error shapes.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::domain::input::InputError;
+use crate::store::StoreError;
+
+pub const NOT_FOUND_MESSAGE: &str = "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.";
+pub const FORBIDDEN_MESSAGE: &str = "You do not have the permission to modify that object.";
+pub const UNAUTHORIZED_MESSAGE: &str = "The server could not verify that you are authorized to access the URL requested. You either supplied the wrong credentials (e.g. a bad password), or your browser doesn't understand how to supply the credentials required.";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 `{"message"}`.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 400 `{"errors": {field: [messages]}}` (form validation).
+    #[error("validation failed")]
+    Invalid(Map<String, Value>),
+    /// 400 `{"errors": {param: message}, "message": "Input payload validation failed"}` (query strings).
+    #[error("invalid parameters")]
+    InvalidParams(Map<String, Value>),
+    /// 401 `{"message"}` with `WWW-Authenticate`.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403.
+    #[error("forbidden")]
+    Forbidden,
+    /// 404 `{"message"}`.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409 `{"message"}`.
+    #[error("{0}")]
+    Conflict(String),
+    /// 410 `{"message"}`.
+    #[error("{0}")]
+    Gone(String),
+    /// 413 upload refused for its size.
+    #[error("file too large")]
+    PayloadTooLarge,
+    /// 415 `{"message"}`.
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    /// 416: the requested byte range is outside the file.
+    #[error("range not satisfiable")]
+    RangeNotSatisfiable(u64),
+    /// Upload status `{"success": false, "error"}` with the given status.
+    #[error("{1}")]
+    Upload(StatusCode, String),
+    /// 500; the cause is logged once, never sent.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn not_found() -> Self {
+        ApiError::NotFound(NOT_FOUND_MESSAGE.to_string())
+    }
+
+    pub fn unauthorized() -> Self {
+        ApiError::Unauthorized(UNAUTHORIZED_MESSAGE.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) | ApiError::Invalid(_) | ApiError::InvalidParams(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Gone(_) => StatusCode::GONE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
+            ApiError::Upload(status, _) => *status,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable code for logs and the README; never renamed.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Invalid(_) => "invalid",
+            ApiError::InvalidParams(_) => "invalid_params",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Gone(_) => "gone",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMedia(_) => "unsupported_media_type",
+            ApiError::RangeNotSatisfiable(_) => "range_not_satisfiable",
+            ApiError::Upload(..) => "upload",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = match &self {
+            ApiError::Invalid(errors) => json!({ "errors": errors }),
+            ApiError::InvalidParams(errors) => {
+                json!({ "errors": errors, "message": "Input payload validation failed" })
+            }
+            ApiError::Forbidden => json!({ "message": FORBIDDEN_MESSAGE }),
+            ApiError::PayloadTooLarge => json!({ "message": "File too large" }),
+            ApiError::RangeNotSatisfiable(_) => {
+                json!({ "message": "Requested range not satisfiable" })
+            }
+            ApiError::Upload(_, error) => json!({ "success": false, "error": error }),
+            ApiError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                json!({ "message": "Internal server error" })
+            }
+            other => json!({ "message": other.to_string() }),
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"uData\""),
+                );
+            }
+            ApiError::RangeNotSatisfiable(size) => {
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    response.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::not_found(),
+            StoreError::Conflict(what) => ApiError::Conflict(format!("Conflict: {what}")),
+            StoreError::Other(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl From<InputError> for ApiError {
+    fn from(e: InputError) -> Self {
+        match e {
+            InputError::Fields(f) => ApiError::Invalid(f),
+            InputError::Message(m) => ApiError::BadRequest(m),
+        }
+    }
+}

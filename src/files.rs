@@ -1,0 +1,151 @@
+//! Stored files: the only module that speaks `object_store`.
+//!
+//! Uploads stream through [`FileWriter`], which hashes (sha1) and counts as the bytes arrive and writes
+//! them as a multipart upload: the object appears under its key only once complete, so no resource can
+//! ever point to a partial file.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::local::LocalFileSystem;
+use object_store::memory::InMemory;
+use object_store::path::Path as ObjectPath;
+use object_store::{GetOptions, GetRange, ObjectStore, WriteMultipart};
+use sha1::{Digest, Sha1};
+
+/// Size of the parts sent to the store (S3 wants at least 5 MiB per part).
+const PART_SIZE: usize = 8 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct Files {
+    store: Arc<dyn ObjectStore>,
+}
+
+/// A file's bytes (or a range of them) and what is known of the object.
+pub struct FileBody {
+    pub stream: BoxStream<'static, std::io::Result<Bytes>>,
+    pub range: Range<u64>,
+    pub size: u64,
+}
+
+impl Files {
+    /// Files under a local directory (created if missing).
+    pub fn local(dir: &Path) -> anyhow::Result<Files> {
+        std::fs::create_dir_all(dir)?;
+        Ok(Files {
+            store: Arc::new(LocalFileSystem::new_with_prefix(dir)?),
+        })
+    }
+
+    /// Files in memory (tests).
+    pub fn memory() -> Files {
+        Files {
+            store: Arc::new(InMemory::new()),
+        }
+    }
+
+    /// Starts writing a new object at `key`.
+    pub async fn writer(&self, key: &str) -> anyhow::Result<FileWriter> {
+        let upload = self.store.put_multipart(&ObjectPath::from(key)).await?;
+        Ok(FileWriter {
+            inner: WriteMultipart::new_with_chunk_size(upload, PART_SIZE),
+            hasher: Sha1::new(),
+            size: 0,
+        })
+    }
+
+    /// Reads `key`, whole or the given byte range.
+    pub async fn read(
+        &self,
+        key: &str,
+        range: Option<Range<u64>>,
+    ) -> Result<FileBody, object_store::Error> {
+        let options = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..GetOptions::default()
+        };
+        let result = self.store.get_opts(&ObjectPath::from(key), options).await?;
+        let size = result.meta.size;
+        let range = result.range.clone();
+        let stream = result.into_stream().map_err(std::io::Error::other).boxed();
+        Ok(FileBody {
+            stream,
+            range,
+            size,
+        })
+    }
+
+    /// Whether an object exists at `key`.
+    pub async fn exists(&self, key: &str) -> anyhow::Result<bool> {
+        match self.store.head(&ObjectPath::from(key)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes `key`; a missing object is not an error.
+    pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        match self.store.delete(&ObjectPath::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every key under `prefix`.
+    pub async fn list(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
+        let prefix = ObjectPath::from(prefix);
+        let metas: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
+        Ok(metas.into_iter().map(|m| m.location.to_string()).collect())
+    }
+}
+
+/// An object being written: bytes are hashed and counted on their way to the store.
+pub struct FileWriter {
+    inner: WriteMultipart,
+    hasher: Sha1,
+    size: u64,
+}
+
+/// What a finished upload produced.
+#[derive(Debug, Clone)]
+pub struct WrittenFile {
+    pub sha1: String,
+    pub size: u64,
+}
+
+impl FileWriter {
+    pub async fn write(&mut self, chunk: &[u8]) -> anyhow::Result<()> {
+        // Back-pressure: at most a few parts in flight, so memory stays flat whatever the file size.
+        self.inner.wait_for_capacity(2).await?;
+        self.hasher.update(chunk);
+        self.size += chunk.len() as u64;
+        self.inner.write(chunk);
+        Ok(())
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Completes the object; only now does it appear at its key.
+    pub async fn finish(self) -> anyhow::Result<WrittenFile> {
+        let sha1 = hex::encode(self.hasher.finalize());
+        self.inner.finish().await?;
+        Ok(WrittenFile {
+            sha1,
+            size: self.size,
+        })
+    }
+
+    /// Gives up: nothing appears at the key.
+    pub async fn abort(self) {
+        if let Err(e) = self.inner.abort().await {
+            tracing::warn!(error = %e, "aborting an upload failed");
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The purge of soft-deleted datasets (DESIGN §3.3): at each daily cut-off (midnight in the configured
+//! time zone), every dataset deleted before the cut-off minus the grace period goes for good, with its
+//! resources and every file it ever had.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::config::PurgeConfig;
+use crate::files::Files;
+use crate::store::Store;
+
+const LEASE: &str = "purge";
+
+/// What a purge run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub datasets: usize,
+    pub files: usize,
+}
+
+/// The most recent cut-off at or before `now`: midnight today in `tz`.
+pub fn last_cutoff(now: DateTime<Utc>, tz: chrono_tz::Tz) -> DateTime<Utc> {
+    let local = now.with_timezone(&tz).date_naive();
+    midnight(local, tz)
+}
+
+/// The next cut-off after `now`.
+pub fn next_cutoff(now: DateTime<Utc>, tz: chrono_tz::Tz) -> DateTime<Utc> {
+    let tomorrow = now.with_timezone(&tz).date_naive() + chrono::Duration::days(1);
+    midnight(tomorrow, tz)
+}
+
+fn midnight(day: chrono::NaiveDate, tz: chrono_tz::Tz) -> DateTime<Utc> {
+    // A day may start after a DST gap: take the earliest valid local time from midnight on.
+    (0..4)
+        .find_map(|h| {
+            tz.from_local_datetime(&day.and_hms_opt(h, 0, 0)?)
+                .earliest()
+        })
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+}
+
+/// Purges the datasets deleted before `before` (every soft-deleted one when `None`), then deletes
+/// their files. File deletions are recorded as tombstones first, so a crash resumes them next run.
+pub async fn purge(
+    store: &Store,
+    files: &Files,
+    before: Option<DateTime<Utc>>,
+) -> anyhow::Result<PurgeReport> {
+    let holder = format!(
+        "{}-{}",
+        std::process::id(),
+        crate::domain::ids::new_object_id()
+    );
+    let now = Utc::now();
+    if !store
+        .take_lease(LEASE, &holder, now, now + chrono::Duration::minutes(10))
+        .await?
+    {
+        tracing::info!("another process is purging; skipping");
+        return Ok(PurgeReport::default());
+    }
+    let result = purge_locked(store, files, before).await;
+    store.release_lease(LEASE, &holder).await?;
+    result
+}
+
+async fn purge_locked(
+    store: &Store,
+    files: &Files,
+    before: Option<DateTime<Utc>>,
+) -> anyhow::Result<PurgeReport> {
+    let mut report = PurgeReport::default();
+    for id in store.list_deleted_datasets(before).await? {
+        if store.purge_dataset(&id).await?.is_some() {
+            report.datasets += 1;
+            tracing::info!(dataset = %id, "purged dataset");
+        }
+    }
+    for key in store.list_file_tombstones().await? {
+        files.delete(&key).await?;
+        store.delete_file_tombstone(&key).await?;
+        report.files += 1;
+    }
+    Ok(report)
+}
+
+/// The cut-off a purge uses now: the last midnight, minus the grace period.
+pub fn current_threshold(config: &PurgeConfig, now: DateTime<Utc>) -> DateTime<Utc> {
+    last_cutoff(now, config.timezone) - chrono::Duration::from_std(config.grace).unwrap_or_default()
+}
+
+/// Runs inside `serve`: a catch-up purge at start (a cut-off may have passed while stopped), then one
+/// at every cut-off.
+pub async fn run_scheduler(store: Store, files: Files, config: PurgeConfig) {
+    loop {
+        let now = Utc::now();
+        match purge(&store, &files, Some(current_threshold(&config, now))).await {
+            Ok(r) if r.datasets > 0 || r.files > 0 => {
+                tracing::info!(datasets = r.datasets, files = r.files, "purge done")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = ?e, "purge failed"),
+        }
+        let next = next_cutoff(Utc::now(), config.timezone);
+        let wait = (next - Utc::now())
+            .to_std()
+            .unwrap_or(Duration::from_secs(60));
+        tracing::debug!(next = %next, "next purge");
+        tokio::time::sleep(wait + Duration::from_secs(1)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cutoffs_are_midnight_in_paris() {
+        let now = DateTime::parse_from_rfc3339("2026-11-26T19:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let tz = chrono_tz::Europe::Paris;
+        assert_eq!(
+            last_cutoff(now, tz).to_rfc3339(),
+            "2026-11-25T23:00:00+00:00"
+        );
+        assert_eq!(
+            next_cutoff(now, tz).to_rfc3339(),
+            "2026-11-26T23:00:00+00:00"
+        );
+        let summer = DateTime::parse_from_rfc3339("2026-07-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            last_cutoff(summer, tz).to_rfc3339(),
+            "2026-06-30T22:00:00+00:00"
+        );
+    }
+}

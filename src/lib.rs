@@ -1,0 +1,14 @@
+//! rudata: an open-data catalog server, wire-compatible with the udata API v1.
+#![forbid(unsafe_code)]
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod files;
+pub mod jobs;
+pub mod store;

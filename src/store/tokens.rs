@@ -1,0 +1,97 @@
+//! API tokens (stored as keyed hashes).
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreResult, db_ts, from_json, json_of, ts, ts_opt};
+use crate::domain::api_token::ApiToken;
+
+const COLUMNS: &str = "id, user_id, name, token_prefix, created_at, last_used_at, user_agents, revoked_at, expires_at";
+
+fn token_of(row: &AnyRow) -> StoreResult<ApiToken> {
+    Ok(ApiToken {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        name: row.try_get("name")?,
+        token_prefix: row.try_get("token_prefix")?,
+        created_at: ts(&row.try_get::<String, _>("created_at")?)?,
+        last_used_at: ts_opt(row.try_get("last_used_at")?)?,
+        user_agents: from_json(&row.try_get::<String, _>("user_agents")?)?,
+        revoked_at: ts_opt(row.try_get("revoked_at")?)?,
+        expires_at: ts_opt(row.try_get("expires_at")?)?,
+    })
+}
+
+impl Store {
+    pub async fn insert_api_token(&self, t: &ApiToken, hash: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix, created_at, user_agents, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, '[]', $7)",
+        )
+        .bind(&t.id)
+        .bind(&t.user_id)
+        .bind(&t.name)
+        .bind(hash)
+        .bind(&t.token_prefix)
+        .bind(db_ts(&t.created_at))
+        .bind(t.expires_at.as_ref().map(db_ts))
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find_api_token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>> {
+        let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1");
+        let row = sqlx::query(&sql)
+            .bind(hash)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(token_of).transpose()
+    }
+
+    pub async fn find_api_token(&self, id: &str) -> StoreResult<Option<ApiToken>> {
+        let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(token_of).transpose()
+    }
+
+    /// Active (unrevoked) tokens of a user, oldest first.
+    pub async fn list_api_tokens(&self, user_id: &str) -> StoreResult<Vec<ApiToken>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at"
+        );
+        sqlx::query(&sql)
+            .bind(user_id)
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(token_of)
+            .collect()
+    }
+
+    pub async fn touch_api_token(&self, t: &ApiToken) -> StoreResult<()> {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $2, user_agents = $3 WHERE id = $1")
+            .bind(&t.id)
+            .bind(t.last_used_at.as_ref().map(db_ts))
+            .bind(json_of(&t.user_agents)?)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn revoke_api_token(
+        &self,
+        id: &str,
+        at: &chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(db_ts(at))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+}
