@@ -1,0 +1,288 @@
+//! `TestApp`: a rudata instance in process, plus request helpers per verb and per actor.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use rudata::app::{AppState, handle};
+use rudata::config::Config;
+use rudata::domain::api_token::TokenKey;
+use rudata::files::Files;
+use rudata::store::Store;
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub state: AppState,
+    pub dir: tempfile::TempDir,
+    /// A sysadmin's API key.
+    pub admin_key: String,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).to_string()
+    }
+}
+
+/// A user created for a test, with an API key.
+pub struct TestUser {
+    pub id: String,
+    pub key: String,
+}
+
+/// A file part (or plain field) of a multipart upload.
+pub enum Part<'a> {
+    File {
+        name: &'a str,
+        filename: &'a str,
+        bytes: &'a [u8],
+    },
+    Field {
+        name: &'a str,
+        value: String,
+    },
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let files = Files::local(&dir.path().join("files")).unwrap();
+        let config = Config::new(TokenKey::new(
+            b"test-secret-test-secret-test-secret".to_vec(),
+        ));
+        let state = AppState {
+            store,
+            files,
+            config: Arc::new(config),
+        };
+        let admin = rudata::cli::create_user(&state, "admin@example.org", "Ad", "Min", true)
+            .await
+            .unwrap();
+        let (_, key) = rudata::api::me::issue_api_token(&state, &admin.id, None, None)
+            .await
+            .unwrap();
+        TestApp {
+            state,
+            dir,
+            admin_key: key.expose().to_string(),
+        }
+    }
+
+    /// A new user with an API key.
+    pub async fn user(&self, email: &str) -> TestUser {
+        let user = rudata::cli::create_user(&self.state, email, "First", "Last", false)
+            .await
+            .unwrap();
+        let (_, key) = rudata::api::me::issue_api_token(&self.state, &user.id, None, None)
+            .await
+            .unwrap();
+        TestUser {
+            id: user.id,
+            key: key.expose().to_string(),
+        }
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> TestResponse {
+        let response = handle(&self.state, req).await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> TestResponse {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "rudata.test");
+        if let Some(k) = key {
+            req = req.header("X-API-KEY", k);
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(serde_json::to_vec(b).unwrap()))
+                .unwrap(),
+            None => req.body(Body::empty()).unwrap(),
+        };
+        self.send(req).await
+    }
+
+    pub async fn get(&self, path: &str, key: Option<&str>) -> TestResponse {
+        self.request(Method::GET, path, key, None).await
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: Value) -> TestResponse {
+        self.request(Method::POST, path, Some(key), Some(&body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, key: &str, body: Value) -> TestResponse {
+        self.request(Method::PUT, path, Some(key), Some(&body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, key: &str) -> TestResponse {
+        self.request(Method::DELETE, path, Some(key), None).await
+    }
+
+    /// A multipart/form-data POST.
+    pub async fn multipart(
+        &self,
+        path: &str,
+        key: Option<&str>,
+        parts: &[Part<'_>],
+    ) -> TestResponse {
+        let boundary = "----rudata-test-boundary";
+        let mut body = Vec::new();
+        for part in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match part {
+                Part::File {
+                    name,
+                    filename,
+                    bytes,
+                } => {
+                    body.extend_from_slice(
+                        format!(
+                            "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                        )
+                        .as_bytes(),
+                    );
+                    body.extend_from_slice(bytes);
+                }
+                Part::Field { name, value } => {
+                    body.extend_from_slice(
+                        format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}")
+                            .as_bytes(),
+                    );
+                }
+            }
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("host", "rudata.test")
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            );
+        if let Some(k) = key {
+            req = req.header("X-API-KEY", k);
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Uploads one file as a new resource of `dataset`.
+    pub async fn upload(
+        &self,
+        dataset: &str,
+        key: &str,
+        filename: &str,
+        bytes: &[u8],
+    ) -> TestResponse {
+        self.multipart(
+            &format!("/api/1/datasets/{dataset}/upload/"),
+            Some(key),
+            &[Part::File {
+                name: "file",
+                filename,
+                bytes,
+            }],
+        )
+        .await
+    }
+
+    /// Creates a dataset owned by the key's user; returns its JSON.
+    pub async fn dataset(&self, key: &str, title: &str) -> Value {
+        let r = self
+            .post(
+                "/api/1/datasets/",
+                key,
+                json!({"title": title, "description": "A test dataset"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        r.json()
+    }
+
+    /// Creates an organization administered by the key's user; returns its id.
+    pub async fn organization(&self, key: &str, name: &str) -> String {
+        let r = self
+            .post(
+                "/api/1/organizations/",
+                key,
+                json!({"name": name, "description": "An organization"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        r.json()["id"].as_str().unwrap().to_string()
+    }
+
+    /// Adds `user` to `org` with `role` directly (as the CLI does).
+    pub async fn add_member(&self, org: &str, user: &TestUser, role: &str) {
+        self.state
+            .store
+            .upsert_member(&rudata::domain::organization::Member {
+                org_id: org.to_string(),
+                user_id: user.id.clone(),
+                role: rudata::domain::organization::Role::parse(role).unwrap(),
+                since: rudata::domain::time::now(),
+            })
+            .await
+            .unwrap();
+    }
+
+    /// A remote resource on `dataset`; returns its JSON.
+    pub async fn remote(&self, dataset: &str, key: &str, title: &str) -> Value {
+        let r = self
+            .post(
+                &format!("/api/1/datasets/{dataset}/resources/"),
+                key,
+                json!({"title": title, "filetype": "remote", "url": "https://example.com/data.csv", "format": "csv"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        r.json()
+    }
+
+    /// Path of a stored file URL (`http://rudata.test/s/...` → `/s/...`).
+    pub fn path_of(url: &str) -> String {
+        url.strip_prefix("http://rudata.test")
+            .unwrap_or(url)
+            .to_string()
+    }
+}

@@ -1,0 +1,9 @@
+//! The in-process API suite: the real router on a temporary SQLite database and a temporary
+//! files directory, driven through `tower::ServiceExt::oneshot`. One binary for all API tests.
+
+mod helpers;
+
+mod auth;
+mod datasets;
+mod organizations;
+mod resources;
