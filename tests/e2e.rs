@@ -1,0 +1,360 @@
+//! End to end: `rudata serve` as a real process on a free port, driven over real HTTP with curl
+//! (as publishers' scripts do), through the whole "managing a dataset through the API" guide.
+//! The user, organization and token come from the operator CLI.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rudata");
+
+/// Runs a CLI command on `data`; returns its stdout (trimmed), failing the test on error.
+fn cli(data: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rudata {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The server process; killed if the test fails half-way.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data: &Path) -> Server {
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    // Readiness: the server prints its address once it accepts connections.
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if let Some(addr) = line.strip_prefix("rudata listening on ") {
+            break addr.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base }
+}
+
+/// One curl call: returns (status, body).
+fn curl(args: &[&str]) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-sS", "-o", "-", "-w", "\n%{http_code}"])
+        .args(args)
+        .output()
+        .expect("curl must be installed");
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (body, code) = text.rsplit_once('\n').unwrap();
+    (code.trim().parse().unwrap(), body.to_string())
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+#[test]
+fn the_whole_publishing_guide_over_real_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.as_path();
+
+    // Operator: a publisher, their organization, their API key.
+    let user_id = cli(
+        data,
+        &[
+            "user",
+            "create",
+            "--email",
+            "pub@example.org",
+            "--first-name",
+            "Pub",
+            "--last-name",
+            "Lisher",
+        ],
+    );
+    assert_eq!(user_id.len(), 24);
+    let org = cli(
+        data,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Ville de Test",
+            "--admin-email",
+            "pub@example.org",
+        ],
+    );
+    let key = cli(
+        data,
+        &[
+            "token",
+            "create",
+            "--email",
+            "pub@example.org",
+            "--name",
+            "ci",
+        ],
+    );
+    assert!(key.starts_with("udata_"));
+
+    let server = start(data);
+    let api = format!("{}/api/1", server.base);
+    let hkey = format!("X-API-KEY: {key}");
+    let json_ct = "Content-Type: application/json";
+    let files = tempfile::tempdir().unwrap();
+    let csv = files.path().join("Données 2024.csv");
+    std::fs::write(&csv, "a,b\n1,2\n").unwrap();
+    let csv2 = files.path().join("donnees-v2.csv");
+    std::fs::write(&csv2, "a,b\n3,4\n5,6\n").unwrap();
+
+    // 1. Create the dataset for the organization.
+    let body = format!(
+        r#"{{"title": "Budget primitif", "description": "Le budget de la ville", "organization": "{org}"}}"#
+    );
+    let (code, out) = curl(&[
+        "-X",
+        "POST",
+        &format!("{api}/datasets/"),
+        "-H",
+        json_ct,
+        "-H",
+        "Accept: application/json",
+        "-H",
+        &hkey,
+        "-d",
+        &body,
+    ]);
+    assert_eq!(code, 201, "{out}");
+    let ds = json(&out);
+    let id = ds["id"].as_str().unwrap().to_string();
+    assert_eq!(ds["slug"], "budget-primitif");
+    assert_eq!(ds["organization"]["id"], org.as_str());
+
+    // 2. Upload a file as a new resource.
+    let (code, out) = curl(&[
+        "-X",
+        "POST",
+        &format!("{api}/datasets/{id}/upload/"),
+        "-H",
+        &hkey,
+        "-F",
+        &format!("file=@{}", csv.display()),
+    ]);
+    assert_eq!(code, 201, "{out}");
+    let file_res = json(&out);
+    assert_eq!(file_res["title"], "donnees-2024.csv");
+    assert_eq!(file_res["filesize"], 8);
+    assert_eq!(
+        file_res["checksum"]["value"],
+        "2aa26ec98d674d5160b612c7edad7172d85c9df7"
+    );
+    let rid = file_res["id"].as_str().unwrap().to_string();
+    let old_url = file_res["url"].as_str().unwrap().to_string();
+    let (code, bytes) = curl(&[&old_url]);
+    assert_eq!((code, bytes.as_str()), (200, "a,b\n1,2\n"));
+
+    // 3. Reference a remote file.
+    let body = r#"{"title": "Données distantes", "description": "Un fichier distant", "type": "main", "filetype": "remote", "format": "csv", "url": "https://www.example.org/data.csv"}"#;
+    let (code, out) = curl(&[
+        "-X",
+        "POST",
+        &format!("{api}/datasets/{id}/resources/"),
+        "-H",
+        json_ct,
+        "-H",
+        &hkey,
+        "-d",
+        body,
+    ]);
+    assert_eq!(code, 201, "{out}");
+    let remote = json(&out);
+    let remote_id = remote["id"].as_str().unwrap().to_string();
+
+    // 4. Update the dataset's metadata.
+    let (code, out) = curl(&[
+        "-X",
+        "PUT",
+        &format!("{api}/datasets/{id}/"),
+        "-H",
+        json_ct,
+        "-H",
+        &hkey,
+        "-d",
+        r#"{"title": "Budget primitif 2024", "description": "Mis à jour"}"#,
+    ]);
+    assert_eq!(code, 200, "{out}");
+    assert_eq!(json(&out)["slug"], "budget-primitif-2024");
+
+    // 5. Update a resource's metadata.
+    let (code, out) = curl(&[
+        "-X",
+        "PUT",
+        &format!("{api}/datasets/{id}/resources/{rid}/"),
+        "-H",
+        json_ct,
+        "-H",
+        &hkey,
+        "-d",
+        r#"{"title": "Budget (CSV)", "description": "Le fichier"}"#,
+    ]);
+    assert_eq!(code, 200, "{out}");
+    assert_eq!(json(&out)["title"], "Budget (CSV)");
+
+    // 6. Replace the file: the resource points to the new one, the old one stays downloadable.
+    let (code, out) = curl(&[
+        "-X",
+        "POST",
+        &format!("{api}/datasets/{id}/resources/{rid}/upload/"),
+        "-H",
+        &hkey,
+        "-F",
+        &format!("file=@{}", csv2.display()),
+    ]);
+    assert_eq!(code, 200, "{out}");
+    let replaced = json(&out);
+    assert_eq!(replaced["id"], rid.as_str());
+    let new_url = replaced["url"].as_str().unwrap().to_string();
+    assert_ne!(new_url, old_url);
+    assert_eq!(curl(&[&old_url]), (200, "a,b\n1,2\n".to_string()));
+    assert_eq!(curl(&[&new_url]), (200, "a,b\n3,4\n5,6\n".to_string()));
+    let (code, out) = curl(&["-D", "-", &format!("{api}/datasets/r/{rid}")]);
+    assert_eq!(code, 302);
+    assert!(out.contains(&new_url), "{out}");
+
+    // 7. Signal that the remote file changed: a PUT bumps last_modified.
+    let before = remote["last_modified"].as_str().unwrap().to_string();
+    let (code, out) = curl(&[
+        "-X",
+        "PUT",
+        &format!("{api}/datasets/{id}/resources/{remote_id}/"),
+        "-H",
+        json_ct,
+        "-H",
+        &hkey,
+        "-d",
+        "{}",
+    ]);
+    assert_eq!(code, 200, "{out}");
+    assert!(json(&out)["last_modified"].as_str().unwrap() > before.as_str());
+
+    // 8. Delete a resource, exactly as the guide writes it (no trailing slash). Its file is kept.
+    let (code, _) = curl(&[
+        "-X",
+        "DELETE",
+        &format!("{api}/datasets/{id}/resources/{rid}"),
+        "-H",
+        &hkey,
+    ]);
+    assert_eq!(code, 204);
+    let (_, out) = curl(&[&format!("{api}/datasets/{id}/")]);
+    assert_eq!(json(&out)["resources"].as_array().unwrap().len(), 1);
+    assert_eq!(curl(&[&new_url]).0, 200);
+
+    // 9. Delete the dataset: strangers get 410, the publisher still sees it.
+    let (code, _) = curl(&[
+        "-X",
+        "DELETE",
+        &format!("{api}/datasets/{id}/"),
+        "-H",
+        &hkey,
+    ]);
+    assert_eq!(code, 204);
+    let (code, out) = curl(&[&format!("{api}/datasets/{id}/")]);
+    assert_eq!(code, 410, "{out}");
+    assert_eq!(json(&out)["message"], "Dataset has been deleted");
+    let (code, out) = curl(&["-H", &hkey, &format!("{api}/datasets/{id}/")]);
+    assert_eq!(code, 200);
+    assert!(json(&out)["deleted"].is_string());
+
+    // 10. Restore it.
+    let (code, out) = curl(&[
+        "-X",
+        "PUT",
+        &format!("{api}/datasets/{id}/"),
+        "-H",
+        json_ct,
+        "-H",
+        &hkey,
+        "-d",
+        r#"{"deleted": null}"#,
+    ]);
+    assert_eq!(code, 200, "{out}");
+    assert!(json(&out)["deleted"].is_null());
+    assert_eq!(curl(&[&format!("{api}/datasets/{id}/")]).0, 200);
+
+    // 11. Delete again and purge (operator CLI beside the running server): gone for everyone, files too.
+    assert_eq!(
+        curl(&[
+            "-X",
+            "DELETE",
+            &format!("{api}/datasets/{id}/"),
+            "-H",
+            &hkey
+        ])
+        .0,
+        204
+    );
+    let report = cli(data, &["purge", "--now"]);
+    assert_eq!(report, "purged 1 dataset(s), 2 file(s)");
+    assert_eq!(
+        curl(&["-H", &hkey, &format!("{api}/datasets/{id}/")]).0,
+        404
+    );
+    assert_eq!(curl(&[&old_url]).0, 404);
+    assert_eq!(curl(&[&new_url]).0, 404);
+
+    // Graceful stop on SIGTERM.
+    let mut server = server;
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "server exit: {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
