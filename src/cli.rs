@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::config::{Config, PurgeConfig, load_or_create_secret, parse_duration};
 use crate::domain::organization::{Member, Role};
 use crate::domain::user::{User, parse_email};
-use crate::files::Files;
+use crate::files::{Files, S3Settings};
 use crate::store::Store;
 
 #[derive(Debug, Parser)]
@@ -33,9 +33,87 @@ pub struct Global {
     /// Where rudata keeps its database (by default), files and secret key.
     #[arg(long, env = "RUDATA_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
-    /// sqlite://path (default: rudata.db in the data dir).
+    /// sqlite://path (default: rudata.db in the data dir) or postgres://user@host/db.
     #[arg(long, env = "RUDATA_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StorageKind {
+    /// Files under `<data-dir>/files`.
+    Local,
+    /// Files in an S3-compatible bucket.
+    S3,
+}
+
+/// Where stored files live.
+#[derive(Debug, Args)]
+pub struct StorageArgs {
+    #[arg(
+        long,
+        env = "RUDATA_STORAGE",
+        value_enum,
+        default_value = "local",
+        global = true
+    )]
+    pub storage: StorageKind,
+    #[arg(long, env = "RUDATA_S3_BUCKET", global = true)]
+    pub s3_bucket: Option<String>,
+    /// Custom endpoint (path-style requests; `http://` allowed), e.g. http://127.0.0.1:9000.
+    #[arg(long, env = "RUDATA_S3_ENDPOINT", global = true)]
+    pub s3_endpoint: Option<String>,
+    #[arg(
+        long,
+        env = "RUDATA_S3_REGION",
+        default_value = "us-east-1",
+        global = true
+    )]
+    pub s3_region: String,
+    #[arg(
+        long,
+        env = "RUDATA_S3_ACCESS_KEY_ID",
+        global = true,
+        hide_env_values = true
+    )]
+    pub s3_access_key_id: Option<String>,
+    #[arg(
+        long,
+        env = "RUDATA_S3_SECRET_ACCESS_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub s3_secret_access_key: Option<String>,
+    /// Public base URL of stored files (a CDN or the bucket); default: rudata serves them itself.
+    #[arg(long, env = "RUDATA_FILES_PUBLIC_URL", global = true)]
+    pub files_public_url: Option<String>,
+}
+
+impl StorageArgs {
+    fn files(&self, data_dir: &std::path::Path) -> anyhow::Result<Files> {
+        match self.storage {
+            StorageKind::Local => Files::local(&data_dir.join("files")),
+            StorageKind::S3 => {
+                let need = |v: &Option<String>, name: &str| {
+                    v.clone()
+                        .filter(|v| !v.is_empty())
+                        .with_context(|| format!("RUDATA_STORAGE=s3 needs {name}"))
+                };
+                let settings = S3Settings {
+                    bucket: need(&self.s3_bucket, "RUDATA_S3_BUCKET")?,
+                    region: self.s3_region.clone(),
+                    endpoint: self.s3_endpoint.clone().filter(|e| !e.is_empty()),
+                    access_key_id: need(&self.s3_access_key_id, "RUDATA_S3_ACCESS_KEY_ID")?,
+                    secret_access_key: need(
+                        &self.s3_secret_access_key,
+                        "RUDATA_S3_SECRET_ACCESS_KEY",
+                    )?,
+                };
+                Files::s3(&settings, None)
+            }
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,7 +239,7 @@ pub async fn open(global: &Global) -> anyhow::Result<AppState> {
     };
     let store = Store::connect(&url).await?;
     store.migrate().await?;
-    let files = Files::local(&global.data_dir.join("files"))?;
+    let files = global.storage.files(&global.data_dir)?;
     let config = Config::new(load_or_create_secret(&global.data_dir)?);
     Ok(AppState {
         store,

@@ -11,14 +11,39 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
+use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path as ObjectPath;
+use object_store::prefix::PrefixStore;
 use object_store::{GetOptions, GetRange, ObjectStore, WriteMultipart};
 use sha1::{Digest, Sha1};
 
 /// Size of the parts sent to the store (S3 wants at least 5 MiB per part).
 const PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// Where an S3-compatible bucket is and how to sign requests to it.
+#[derive(Clone)]
+pub struct S3Settings {
+    pub bucket: String,
+    pub region: String,
+    /// `None`: AWS itself.
+    pub endpoint: Option<String>,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .finish()
+    }
+}
 
 #[derive(Clone)]
 pub struct Files {
@@ -38,6 +63,31 @@ impl Files {
         std::fs::create_dir_all(dir)?;
         Ok(Files {
             store: Arc::new(LocalFileSystem::new_with_prefix(dir)?),
+        })
+    }
+
+    /// Files in an S3-compatible bucket. Custom endpoints use path-style requests and may be plain http.
+    /// `prefix` (optional) puts every key under a folder of the bucket.
+    pub fn s3(s3: &S3Settings, prefix: Option<&str>) -> anyhow::Result<Files> {
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(&s3.bucket)
+            .with_region(&s3.region)
+            .with_access_key_id(&s3.access_key_id)
+            .with_secret_access_key(&s3.secret_access_key);
+        if let Some(endpoint) = &s3.endpoint {
+            builder = builder
+                .with_endpoint(endpoint)
+                .with_allow_http(endpoint.starts_with("http://"))
+                .with_virtual_hosted_style_request(false);
+        }
+        let store = builder.build()?;
+        Ok(match prefix {
+            Some(p) => Files {
+                store: Arc::new(PrefixStore::new(store, p)),
+            },
+            None => Files {
+                store: Arc::new(store),
+            },
         })
     }
 

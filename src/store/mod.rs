@@ -65,6 +65,10 @@ pub struct Store {
 
 const SQLITE_MIGRATIONS: &[(i64, &str)] =
     &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+/// Key of the advisory lock that serialises migrations across nodes starting together.
+const MIGRATION_LOCK: i64 = 0x7275_6461_7461;
 
 impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://...`).
@@ -73,7 +77,7 @@ impl Store {
         let dialect = if url.starts_with("sqlite:") {
             Dialect::Sqlite
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            anyhow::bail!("PostgreSQL support is not built in this version (database URL {url:?})")
+            Dialect::Postgres
         } else {
             anyhow::bail!("unsupported database URL scheme (expected sqlite:// or postgres://)")
         };
@@ -106,7 +110,17 @@ impl Store {
                     .context("opening the database")?;
                 (read, write)
             }
-            Dialect::Postgres => unreachable!(),
+            Dialect::Postgres => {
+                // One pool serves reads and writes: PostgreSQL locks rows (`FOR UPDATE`) where SQLite
+                // needs a single writer.
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(60))
+                    .connect_with(options)
+                    .await
+                    .context("connecting to PostgreSQL")?;
+                (pool.clone(), pool)
+            }
         };
         Ok(Store {
             read,
@@ -123,15 +137,22 @@ impl Store {
     pub async fn migrate(&self) -> anyhow::Result<()> {
         let migrations = match self.dialect {
             Dialect::Sqlite => SQLITE_MIGRATIONS,
-            Dialect::Postgres => &[],
+            Dialect::Postgres => POSTGRES_MIGRATIONS,
         };
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
-        )
-        .execute(&self.write)
-        .await?;
         for (version, sql) in migrations {
             let mut tx = self.write.begin().await?;
+            if self.dialect == Dialect::Postgres {
+                // Held until commit: a second node waits here, then sees the migration applied.
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(MIGRATION_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+            )
+            .execute(&mut *tx)
+            .await?;
             let done: Option<i64> =
                 sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
                     .bind(*version)
