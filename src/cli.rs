@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::config::{Config, PurgeConfig, load_or_create_secret, parse_duration};
+use crate::domain::api_token::TokenKey;
 use crate::domain::organization::{Member, Role};
 use crate::domain::user::{User, parse_email};
 use crate::files::{Files, S3Settings};
@@ -36,6 +37,10 @@ pub struct Global {
     /// sqlite://path (default: rudata.db in the data dir) or postgres://user@host/db.
     #[arg(long, env = "RUDATA_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// The HMAC key of API tokens (at least 32 characters). Every node of a portal must share it.
+    /// Default: `secret.key` in the data dir, generated on first start.
+    #[arg(long, env = "RUDATA_SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
     #[command(flatten)]
     pub storage: StorageArgs,
 }
@@ -240,7 +245,14 @@ pub async fn open(global: &Global) -> anyhow::Result<AppState> {
     let store = Store::connect(&url).await?;
     store.migrate().await?;
     let files = global.storage.files(&global.data_dir)?;
-    let config = Config::new(load_or_create_secret(&global.data_dir)?);
+    let token_key = match global.secret_key.as_deref().filter(|k| !k.is_empty()) {
+        Some(key) => {
+            anyhow::ensure!(key.len() >= 32, "RUDATA_SECRET_KEY must be at least 32 characters long");
+            TokenKey::new(key.as_bytes().to_vec())
+        }
+        None => load_or_create_secret(&global.data_dir)?,
+    };
+    let config = Config::new(token_key);
     Ok(AppState {
         store,
         files,
