@@ -252,7 +252,8 @@ pub async fn open(global: &Global) -> anyhow::Result<AppState> {
         }
         None => load_or_create_secret(&global.data_dir)?,
     };
-    let config = Config::new(token_key);
+    let mut config = Config::new(token_key);
+    config.files_public_url = global.storage.files_public_url.clone().filter(|u| !u.is_empty());
     Ok(AppState {
         store,
         files,

@@ -12,6 +12,8 @@ use crate::domain::api_token::TokenKey;
 pub struct Config {
     /// Base of absolute URLs (`uri`, `latest`, pagination, files); `None`: from the request's Host.
     pub public_url: Option<String>,
+    /// Base of stored files' URLs (a CDN or the bucket); `None`: rudata serves them under `/s/`.
+    pub files_public_url: Option<String>,
     /// Origins allowed by CORS; empty means any origin.
     pub cors_origins: Vec<String>,
     /// When the purge runs and what it takes.
@@ -41,6 +43,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("public_url", &self.public_url)
+            .field("files_public_url", &self.files_public_url)
             .field("cors_origins", &self.cors_origins)
             .field("purge", &self.purge)
             .field("token_key", &"<redacted>")
@@ -53,6 +56,7 @@ impl Config {
     pub fn new(token_key: TokenKey) -> Self {
         Config {
             public_url: None,
+            files_public_url: None,
             cors_origins: Vec::new(),
             purge: PurgeConfig::default(),
             token_key,

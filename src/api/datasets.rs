@@ -79,7 +79,7 @@ impl Render<'_> {
             "authorization_request_url": d.authorization_request_url,
             "access_type_reason_category": d.access_type_reason_category,
             "access_type_reason": d.access_type_reason,
-            "uri": format!("{}/api/1/datasets/{}/", self.base.0, d.slug),
+            "uri": format!("{}/api/1/datasets/{}/", self.base.api, d.slug),
             "page": null,
             "quality": quality(d, resources, now),
             "schema": null,

@@ -72,9 +72,13 @@ impl FromRequest<AppState> for JsonBody {
     }
 }
 
-/// The base of absolute URLs: the configured public URL, or `http://<Host>`.
+/// The bases of absolute URLs: the API's (the configured public URL, or `http://<Host>`) and the
+/// stored files' (the configured files public URL, a CDN or the bucket, or rudata itself under `/s/`).
 #[derive(Debug, Clone)]
-pub struct BaseUrl(pub String);
+pub struct BaseUrl {
+    pub api: String,
+    pub files: String,
+}
 
 impl FromRequestParts<AppState> for BaseUrl {
     type Rejection = ApiError;
@@ -83,18 +87,27 @@ impl FromRequestParts<AppState> for BaseUrl {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(url) = &state.config.public_url {
-            return Ok(BaseUrl(url.trim_end_matches('/').to_string()));
-        }
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
-            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
-            .unwrap_or("localhost");
-        Ok(BaseUrl(format!("http://{host}")))
+        let api = match &state.config.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{}", request_host(parts)),
+        };
+        let files = match &state.config.files_public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("{api}/s"),
+        };
+        Ok(BaseUrl { api, files })
     }
+}
+
+/// The request's Host (any printable value; absent: `localhost`).
+fn request_host(parts: &Parts) -> &str {
+    parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        .unwrap_or("localhost")
 }
 
 /// The raw query string as ordered pairs (repeatable keys such as `tag` keep every value).
@@ -192,7 +205,7 @@ pub fn page_envelope(
         let qs = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
-        format!("{}{}?{}", base.0, path, qs)
+        format!("{}{}?{}", base.api, path, qs)
     };
     let next = (page.page * page.page_size < total).then(|| link(page.page + 1));
     let previous = (page.page > 1).then(|| link(page.page - 1));
@@ -232,7 +245,7 @@ pub fn user_ref(base: &BaseUrl, u: &User) -> Value {
         "avatar": null,
         "avatar_thumbnail": null,
         "deleted": u.deleted.as_ref().map(to_api),
-        "uri": format!("{}/api/1/users/{}/", base.0, u.slug),
+        "uri": format!("{}/api/1/users/{}/", base.api, u.slug),
         "page": null,
     })
 }
@@ -255,7 +268,7 @@ pub fn org_ref(base: &BaseUrl, who: Option<&Identity>, o: &Organization) -> Valu
         "logo_thumbnail": null,
         "badges": [],
         "permissions": org_permissions(who, &o.id),
-        "uri": format!("{}/api/1/organizations/{}/", base.0, o.slug),
+        "uri": format!("{}/api/1/organizations/{}/", base.api, o.slug),
         "page": null,
     })
 }

@@ -133,7 +133,7 @@ async fn org_json(
         "last_modified": to_api(&org.last_modified),
         "deleted": org.deleted.as_ref().map(to_api),
         "presentation_blocs_published_at": null,
-        "uri": format!("{}/api/1/organizations/{}/", base.0, org.slug),
+        "uri": format!("{}/api/1/organizations/{}/", base.api, org.slug),
         "page": null,
     }))
 }

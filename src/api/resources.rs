@@ -18,9 +18,9 @@ use crate::store::DatasetEdit;
 
 pub const MISSING_RESOURCE: &str = "Resource does not exist";
 
-/// Where rudata serves a stored file.
+/// Where a stored file is downloaded: from rudata (`/s/<key>`) or the configured public base.
 pub fn file_url(base: &BaseUrl, key: &str) -> String {
-    format!("{}/s/{}", base.0, key)
+    format!("{}/{}", base.files, key)
 }
 
 /// A resource's current URL: its stored file's, or the one it was given.
@@ -41,7 +41,7 @@ pub fn resource_json(base: &BaseUrl, r: &Resource) -> Value {
         "type": r.kind,
         "format": r.format,
         "url": resource_url(base, r),
-        "latest": format!("{}/api/1/datasets/r/{}", base.0, r.id),
+        "latest": format!("{}/api/1/datasets/r/{}", base.api, r.id),
         "checksum": r.checksum,
         "filesize": r.filesize,
         "mime": r.mime,

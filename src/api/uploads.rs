@@ -46,7 +46,7 @@ fn check_filename(base: &BaseUrl, filename: &str) -> Result<(), ApiError> {
     if !allowed {
         return Err(ApiError::BadRequest(format!(
             "This file type is not allowed.The allowed file type list is available at {}/api/1/datasets/extensions/",
-            base.0
+            base.api
         )));
     }
     if guess_mime(filename).contains("html") {
