@@ -147,21 +147,53 @@ pub fn can_read_hidden(who: Option<&Identity>, ds: &Dataset) -> bool {
             .is_some_and(|o| who.role_in(o).is_some())
 }
 
-/// May `who` edit (and delete) this dataset? Owner, organization admin or editor, a partial editor
-/// assigned to it, or a sysadmin.
+/// What a caller may edit: computed once per request, so that rendering a page of datasets costs
+/// no query per dataset (partial editors' assignments are loaded in one query, only for them).
+pub struct EditRights<'a> {
+    who: &'a Identity,
+    assigned: std::collections::HashSet<String>,
+}
+
+impl<'a> EditRights<'a> {
+    pub async fn load(state: &AppState, who: &'a Identity) -> Result<EditRights<'a>, ApiError> {
+        let partial = who
+            .memberships
+            .iter()
+            .any(|m| m.role == Role::PartialEditor);
+        let assigned = if partial {
+            state
+                .store
+                .list_assigned_datasets(&who.user.id)
+                .await?
+                .into_iter()
+                .collect()
+        } else {
+            Default::default()
+        };
+        Ok(EditRights { who, assigned })
+    }
+
+    /// Owner, organization admin or editor, a partial editor assigned to it, or a sysadmin.
+    pub fn can_edit(&self, ds: &Dataset) -> bool {
+        let who = self.who;
+        if who.is_sysadmin() || ds.owner_id.as_deref() == Some(who.user.id.as_str()) {
+            return true;
+        }
+        match ds.organization_id.as_deref().and_then(|o| who.role_in(o)) {
+            Some(Role::Admin | Role::Editor) => true,
+            Some(Role::PartialEditor) => self.assigned.contains(&ds.id),
+            None => false,
+        }
+    }
+}
+
+/// May `who` edit (and delete) this dataset? See [`EditRights::can_edit`].
 pub async fn can_edit_dataset(
     state: &AppState,
     who: &Identity,
     ds: &Dataset,
 ) -> Result<bool, ApiError> {
-    if who.is_sysadmin() || ds.owner_id.as_deref() == Some(who.user.id.as_str()) {
-        return Ok(true);
-    }
-    match ds.organization_id.as_deref().and_then(|o| who.role_in(o)) {
-        Some(Role::Admin | Role::Editor) => Ok(true),
-        Some(Role::PartialEditor) => Ok(state.store.is_assigned(&who.user.id, &ds.id).await?),
-        None => Ok(false),
-    }
+    Ok(EditRights::load(state, who).await?.can_edit(ds))
 }
 
 /// 403 unless `who` may edit the dataset.

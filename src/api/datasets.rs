@@ -10,7 +10,9 @@ use super::{
     BaseUrl, JsonObject, QueryPairs, Refs, moved, org_ref, page_envelope, param_error, user_ref,
 };
 use crate::app::AppState;
-use crate::auth::{AuthUser, Caller, Identity, can_edit_dataset, can_read_hidden, require_edit};
+use crate::auth::{
+    AuthUser, Caller, EditRights, Identity, can_edit_dataset, can_read_hidden, require_edit,
+};
 use crate::domain::dataset::{Dataset, apply_dataset_input, license_or_default, quality};
 use crate::domain::ids::{is_object_id, new_object_id, new_resource_id, parse_resource_id};
 use crate::domain::input::{InputError, push_error};
@@ -280,13 +282,14 @@ pub async fn render_page(
     let mut resources = state.store.resources_of(&ids).await?;
     let refs = Refs::load(state, &rows.iter().map(|r| &r.dataset).collect::<Vec<_>>()).await?;
     let render = Render { base, who };
+    let rights = match who {
+        Some(w) => Some(EditRights::load(state, w).await?),
+        None => None,
+    };
     let mut data = Vec::with_capacity(rows.len());
     for row in &rows {
         let res = resources.remove(&row.dataset.id).unwrap_or_default();
-        let can_edit = match who {
-            Some(w) => can_edit_dataset(state, w, &row.dataset).await?,
-            None => false,
-        };
+        let can_edit = rights.as_ref().is_some_and(|r| r.can_edit(&row.dataset));
         data.push(render.dataset(row, &res, &refs, can_edit));
     }
     page_envelope(base, path, query, page, total, data)

@@ -285,14 +285,13 @@ impl Store {
         Ok(())
     }
 
-    pub async fn is_assigned(&self, user_id: &str, dataset_id: &str) -> StoreResult<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM assignments WHERE user_id = $1 AND dataset_id = $2",
+    /// The datasets a partial editor is assigned to.
+    pub async fn list_assigned_datasets(&self, user_id: &str) -> StoreResult<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT dataset_id FROM assignments WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_all(&self.read)
+                .await?,
         )
-        .bind(user_id)
-        .bind(dataset_id)
-        .fetch_one(&self.read)
-        .await?;
-        Ok(n > 0)
     }
 }
