@@ -159,6 +159,29 @@ pub struct ServeArgs {
     pub cors_origins: Vec<String>,
     #[command(flatten)]
     pub purge: PurgeArgs,
+    /// Largest accepted file in bytes (suffixes K, M, G, T: powers of 1024); default: no limit.
+    #[arg(long, env = "RUDATA_MAX_UPLOAD_SIZE")]
+    pub max_upload_size: Option<String>,
+    /// How long chunked-upload parts and unfinished uploads are kept (e.g. 24h).
+    #[arg(long, env = "RUDATA_UPLOAD_RETENTION", default_value = "24h")]
+    pub upload_retention: String,
+}
+
+/// Parses a size such as `1048576`, `500M` or `2G` (powers of 1024).
+pub fn parse_size(s: &str) -> anyhow::Result<u64> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num.parse().with_context(|| format!("invalid size {s:?}"))?;
+    let factor: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        "T" | "TB" | "TIB" => 1 << 40,
+        _ => bail!("invalid size unit in {s:?}"),
+    };
+    n.checked_mul(factor)
+        .with_context(|| format!("size {s:?} is too large"))
 }
 
 #[derive(Debug, Clone, Args)]
@@ -247,13 +270,20 @@ pub async fn open(global: &Global) -> anyhow::Result<AppState> {
     let files = global.storage.files(&global.data_dir)?;
     let token_key = match global.secret_key.as_deref().filter(|k| !k.is_empty()) {
         Some(key) => {
-            anyhow::ensure!(key.len() >= 32, "RUDATA_SECRET_KEY must be at least 32 characters long");
+            anyhow::ensure!(
+                key.len() >= 32,
+                "RUDATA_SECRET_KEY must be at least 32 characters long"
+            );
             TokenKey::new(key.as_bytes().to_vec())
         }
         None => load_or_create_secret(&global.data_dir)?,
     };
     let mut config = Config::new(token_key);
-    config.files_public_url = global.storage.files_public_url.clone().filter(|u| !u.is_empty());
+    config.files_public_url = global
+        .storage
+        .files_public_url
+        .clone()
+        .filter(|u| !u.is_empty());
     Ok(AppState {
         store,
         files,
@@ -394,6 +424,22 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
             .cloned()
             .collect();
         config.purge = purge_config.clone();
+        config.max_upload_size = args
+            .max_upload_size
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(parse_size)
+            .transpose()?;
+        config.upload_retention =
+            parse_duration(&args.upload_retention).map_err(anyhow::Error::msg)?;
+    }
+    // A crash may have left half-written files in the local directory; nothing refers to them.
+    let swept = state.files.sweep_local_staging().await?;
+    if swept > 0 {
+        tracing::info!(
+            swept,
+            "removed files left half-written by an interrupted upload"
+        );
     }
     tracing::info!(config = ?state.config, "starting");
     if state.store.count_users().await? == 0 {
@@ -419,9 +465,15 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         state.files.clone(),
         purge_config,
     ));
+    let cleaner = tokio::spawn(crate::jobs::uploads::run_scheduler(
+        state.store.clone(),
+        state.files.clone(),
+        state.config.upload_retention,
+    ));
     let store = state.store.clone();
     crate::app::serve(listener, state, shutdown_signal()).await?;
     scheduler.abort();
+    cleaner.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -18,6 +18,10 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// When the purge runs and what it takes.
     pub purge: PurgeConfig,
+    /// Largest accepted file, in bytes (`None`: no limit).
+    pub max_upload_size: Option<u64>,
+    /// How long chunked-upload parts and unfinished objects are kept.
+    pub upload_retention: Duration,
     /// HMAC key of API tokens.
     pub token_key: TokenKey,
 }
@@ -46,6 +50,8 @@ impl std::fmt::Debug for Config {
             .field("files_public_url", &self.files_public_url)
             .field("cors_origins", &self.cors_origins)
             .field("purge", &self.purge)
+            .field("max_upload_size", &self.max_upload_size)
+            .field("upload_retention", &self.upload_retention)
             .field("token_key", &"<redacted>")
             .finish()
     }
@@ -59,6 +65,8 @@ impl Config {
             files_public_url: None,
             cors_origins: Vec::new(),
             purge: PurgeConfig::default(),
+            max_upload_size: None,
+            upload_retention: Duration::from_secs(24 * 3600),
             token_key,
         }
     }

@@ -48,6 +48,8 @@ impl std::fmt::Debug for S3Settings {
 #[derive(Clone)]
 pub struct Files {
     store: Arc<dyn ObjectStore>,
+    /// The directory of the local backend (for the staging-file sweep after a crash).
+    local_root: Option<std::path::PathBuf>,
 }
 
 /// A file's bytes (or a range of them) and what is known of the object.
@@ -63,6 +65,7 @@ impl Files {
         std::fs::create_dir_all(dir)?;
         Ok(Files {
             store: Arc::new(LocalFileSystem::new_with_prefix(dir)?),
+            local_root: Some(dir.to_path_buf()),
         })
     }
 
@@ -81,13 +84,13 @@ impl Files {
                 .with_virtual_hosted_style_request(false);
         }
         let store = builder.build()?;
-        Ok(match prefix {
-            Some(p) => Files {
-                store: Arc::new(PrefixStore::new(store, p)),
-            },
-            None => Files {
-                store: Arc::new(store),
-            },
+        let store: Arc<dyn ObjectStore> = match prefix {
+            Some(p) => Arc::new(PrefixStore::new(store, p)),
+            None => Arc::new(store),
+        };
+        Ok(Files {
+            store,
+            local_root: None,
         })
     }
 
@@ -95,6 +98,7 @@ impl Files {
     pub fn memory() -> Files {
         Files {
             store: Arc::new(InMemory::new()),
+            local_root: None,
         }
     }
 
@@ -144,6 +148,16 @@ impl Files {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Removes the staging files an interrupted write left in the local directory (`name#N`: the local
+    /// backend writes there and renames on completion). Only for a single node owning the directory,
+    /// at start-up, before any upload runs. Returns how many were removed.
+    pub async fn sweep_local_staging(&self) -> anyhow::Result<usize> {
+        let Some(root) = self.local_root.clone() else {
+            return Ok(0);
+        };
+        tokio::task::spawn_blocking(move || sweep_dir(&root)).await?
     }
 
     /// Every key under `prefix`.
@@ -198,4 +212,30 @@ impl FileWriter {
             tracing::warn!(error = %e, "aborting an upload failed");
         }
     }
+}
+
+fn sweep_dir(dir: &Path) -> anyhow::Result<usize> {
+    let mut removed = 0;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e.into()),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            removed += sweep_dir(&path)?;
+        } else if is_staging_name(&entry.file_name().to_string_lossy()) {
+            std::fs::remove_file(&path)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// `data.csv#3`: a staging file of the local backend.
+fn is_staging_name(name: &str) -> bool {
+    name.rsplit_once('#')
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }

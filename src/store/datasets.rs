@@ -51,7 +51,7 @@ pub struct DatasetEdit {
     pub dataset: Dataset,
     /// In display order.
     pub resources: Vec<Resource>,
-    /// Files stored for this edit, recorded in the same transaction.
+    /// Files stored for this edit, recorded in the same transaction (their pending marks go with it).
     pub new_files: Vec<FileRecord>,
 }
 
@@ -599,7 +599,7 @@ async fn insert_resource(
     Ok(())
 }
 
-async fn insert_file(tx: &mut Transaction<'_, Any>, f: &FileRecord) -> StoreResult<()> {
+async fn insert_file_row(tx: &mut Transaction<'_, Any>, f: &FileRecord) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO resource_files (key, resource_id, dataset_id, filename, sha1, filesize, mime, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -699,5 +699,15 @@ async fn write_edit(
     for f in &edit.new_files {
         insert_file(tx, f).await?;
     }
+    Ok(())
+}
+
+/// Records a finished file: its row, and the end of its pending mark.
+async fn insert_file(tx: &mut Transaction<'_, Any>, f: &FileRecord) -> StoreResult<()> {
+    insert_file_row(tx, f).await?;
+    sqlx::query("DELETE FROM pending_files WHERE key = $1")
+        .bind(&f.key)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }

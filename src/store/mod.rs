@@ -10,12 +10,14 @@ mod datasets;
 mod jobs;
 mod organizations;
 mod tokens;
+mod uploads;
 mod users;
 
 pub use datasets::{
     DatasetEdit, DatasetFilter, DatasetRow, FileRecord, Lookup, PageQuery, SortKey, Visibility,
 };
 pub use organizations::MemberRow;
+pub use uploads::UploadPart;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -63,10 +65,14 @@ pub struct Store {
     dialect: Dialect,
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
-const POSTGRES_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../../migrations/sqlite/0002_uploads.sql")),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../../migrations/postgres/0002_uploads.sql")),
+];
 /// Key of the advisory lock that serialises migrations across nodes starting together.
 const MIGRATION_LOCK: i64 = 0x7275_6461_7461;
 

@@ -1,0 +1,153 @@
+//! Upload state shared by every node: the parts of chunked uploads, and the objects being written.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, StoreResult, db_ts, ts};
+
+/// One received part of a chunked upload.
+#[derive(Debug, Clone)]
+pub struct UploadPart {
+    pub uuid: String,
+    pub index: i64,
+    pub dataset_id: String,
+    pub user_id: String,
+    pub key: String,
+    pub size: i64,
+    pub sha1: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn part_of(row: &AnyRow) -> StoreResult<UploadPart> {
+    Ok(UploadPart {
+        uuid: row.try_get("uuid")?,
+        index: row.try_get("idx")?,
+        dataset_id: row.try_get("dataset_id")?,
+        user_id: row.try_get("user_id")?,
+        key: row.try_get("key")?,
+        size: row.try_get("size")?,
+        sha1: row.try_get("sha1")?,
+        updated_at: ts(&row.try_get::<String, _>("updated_at")?)?,
+    })
+}
+
+impl Store {
+    /// Notes that an object is about to be written at `key` (removed once the file is recorded).
+    pub async fn insert_pending_file(&self, key: &str, now: &DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("INSERT INTO pending_files (key, started_at) VALUES ($1, $2)")
+            .bind(key)
+            .bind(db_ts(now))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_pending_file(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM pending_files WHERE key = $1")
+            .bind(key)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Objects whose writing started before `before` and never finished.
+    pub async fn list_stale_pending_files(
+        &self,
+        before: &DateTime<Utc>,
+    ) -> StoreResult<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT key FROM pending_files WHERE started_at < $1")
+                .bind(db_ts(before))
+                .fetch_all(&self.read)
+                .await?,
+        )
+    }
+
+    /// Records a received part (replacing an earlier copy of the same index, whose key is returned
+    /// for deletion). A uuid belongs to the dataset and user that sent its first part.
+    pub async fn record_upload_part(&self, part: &UploadPart) -> StoreResult<Option<String>> {
+        let mut tx = self.write.begin().await?;
+        let owner =
+            sqlx::query("SELECT dataset_id, user_id FROM upload_parts WHERE uuid = $1 LIMIT 1")
+                .bind(&part.uuid)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(row) = owner {
+            let (dataset, user): (String, String) =
+                (row.try_get("dataset_id")?, row.try_get("user_id")?);
+            if dataset != part.dataset_id || user != part.user_id {
+                return Err(StoreError::Conflict(
+                    "upload uuid used by another upload".into(),
+                ));
+            }
+        }
+        let old: Option<String> =
+            sqlx::query_scalar("SELECT key FROM upload_parts WHERE uuid = $1 AND idx = $2")
+                .bind(&part.uuid)
+                .bind(part.index)
+                .fetch_optional(&mut *tx)
+                .await?;
+        sqlx::query(
+            "INSERT INTO upload_parts (uuid, idx, dataset_id, user_id, key, size, sha1, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (uuid, idx) DO UPDATE SET key = excluded.key, size = excluded.size,
+                 sha1 = excluded.sha1, updated_at = excluded.updated_at",
+        )
+        .bind(&part.uuid)
+        .bind(part.index)
+        .bind(&part.dataset_id)
+        .bind(&part.user_id)
+        .bind(&part.key)
+        .bind(part.size)
+        .bind(&part.sha1)
+        .bind(db_ts(&part.updated_at))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM pending_files WHERE key = $1")
+            .bind(&part.key)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(old)
+    }
+
+    /// The parts received for `uuid`, by index.
+    pub async fn list_upload_parts(&self, uuid: &str) -> StoreResult<Vec<UploadPart>> {
+        sqlx::query(
+            "SELECT uuid, idx, dataset_id, user_id, key, size, sha1, updated_at FROM upload_parts
+             WHERE uuid = $1 ORDER BY idx",
+        )
+        .bind(uuid)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(part_of)
+        .collect()
+    }
+
+    /// Uploads whose last part arrived before `before`.
+    pub async fn list_stale_uploads(&self, before: &DateTime<Utc>) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT uuid FROM upload_parts GROUP BY uuid HAVING MAX(updated_at) < $1",
+        )
+        .bind(db_ts(before))
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Forgets an upload's parts; returns their keys for deletion.
+    pub async fn delete_upload(&self, uuid: &str) -> StoreResult<Vec<String>> {
+        let mut tx = self.write.begin().await?;
+        let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM upload_parts WHERE uuid = $1")
+            .bind(uuid)
+            .fetch_all(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM upload_parts WHERE uuid = $1")
+            .bind(uuid)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(keys)
+    }
+}
