@@ -117,6 +117,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/1/users/{id}", get(me::get_user))
         .route("/s/{*key}", get(files::serve_file))
         .route("/health", get(|| async { "ok" }))
+        .route(
+            "/api/1/datasets/{id}/upload/{uuid}",
+            get(uploads::get_upload),
+        )
         .merge(uploads)
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {

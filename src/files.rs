@@ -18,6 +18,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
 use object_store::{GetOptions, GetRange, ObjectStore, WriteMultipart};
 use sha1::{Digest, Sha1};
+use sha2::Sha256;
 
 /// Size of the parts sent to the store (S3 wants at least 5 MiB per part).
 const PART_SIZE: usize = 8 * 1024 * 1024;
@@ -108,6 +109,7 @@ impl Files {
         Ok(FileWriter {
             inner: WriteMultipart::new_with_chunk_size(upload, PART_SIZE),
             hasher: Sha1::new(),
+            sha256: None,
             size: 0,
         })
     }
@@ -172,6 +174,8 @@ impl Files {
 pub struct FileWriter {
     inner: WriteMultipart,
     hasher: Sha1,
+    /// Computed only when a client asked to verify a sha256.
+    sha256: Option<Sha256>,
     size: u64,
 }
 
@@ -179,6 +183,7 @@ pub struct FileWriter {
 #[derive(Debug, Clone)]
 pub struct WrittenFile {
     pub sha1: String,
+    pub sha256: Option<String>,
     pub size: u64,
 }
 
@@ -187,6 +192,9 @@ impl FileWriter {
         // Back-pressure: at most a few parts in flight, so memory stays flat whatever the file size.
         self.inner.wait_for_capacity(2).await?;
         self.hasher.update(chunk);
+        if let Some(h) = &mut self.sha256 {
+            h.update(chunk);
+        }
         self.size += chunk.len() as u64;
         self.inner.write(chunk);
         Ok(())
@@ -196,12 +204,20 @@ impl FileWriter {
         self.size
     }
 
+    /// Also computes the sha256 of what is written.
+    pub fn with_sha256(mut self) -> Self {
+        self.sha256 = Some(Sha256::new());
+        self
+    }
+
     /// Completes the object; only now does it appear at its key.
     pub async fn finish(self) -> anyhow::Result<WrittenFile> {
         let sha1 = hex::encode(self.hasher.finalize());
+        let sha256 = self.sha256.map(|h| hex::encode(h.finalize()));
         self.inner.finish().await?;
         Ok(WrittenFile {
             sha1,
+            sha256,
             size: self.size,
         })
     }
