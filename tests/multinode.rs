@@ -5,14 +5,11 @@
 mod common;
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use serde_json::Value;
+use common::{Server, curl, json};
 use sha1::{Digest, Sha1};
-
-const BIN: &str = env!("CARGO_BIN_EXE_rudata");
 
 struct Cluster {
     env: Vec<(String, String)>,
@@ -20,75 +17,37 @@ struct Cluster {
 }
 
 impl Cluster {
+    /// Each node has its own (empty) data dir: nothing in it is shared or needed.
     fn command(&self, node: &str) -> Command {
-        let mut c = Command::new(BIN);
-        // Each node has its own (empty) data dir: nothing in it is shared or needed.
-        c.arg("--data-dir").arg(self.data.path().join(node));
-        c.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        c.env("RUST_LOG", "warn");
-        c
+        common::rudata(&self.data.path().join(node), &self.env)
     }
 
     fn cli(&self, node: &str, args: &[&str]) -> String {
-        let out = self.command(node).args(args).output().unwrap();
-        assert!(out.status.success(), "rudata {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
+        common::cli(&self.data.path().join(node), &self.env, args)
     }
 
-    fn start(&self, node: &str) -> Node {
-        let mut child = self
-            .command(node)
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let base = loop {
-            let line = lines.next().expect("node exited before listening").unwrap();
-            if let Some(addr) = line.strip_prefix("rudata listening on ") {
-                break addr.trim().to_string();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        Node { child, api: format!("{base}/api/1") }
+    fn start(&self, node: &str) -> Server {
+        common::start(&self.data.path().join(node), &self.env, &[])
     }
-}
-
-struct Node {
-    child: Child,
-    api: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn curl(args: &[&str]) -> (u16, String) {
-    let out = Command::new("curl").args(["-sS", "-o", "-", "-w", "\n%{http_code}"]).args(args).output().unwrap();
-    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8(out.stdout).unwrap();
-    let (body, code) = text.rsplit_once('\n').unwrap();
-    (code.trim().parse().unwrap(), body.to_string())
-}
-
-fn json(body: &str) -> Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
 
 /// Object keys in the bucket under `prefix` (S3 ListObjectsV2, unsigned: the test server accepts it).
 fn bucket_keys(endpoint: &str, bucket: &str, prefix: &str) -> Vec<String> {
     let (code, xml) = curl(&[&format!("{endpoint}/{bucket}?list-type=2&prefix={prefix}")]);
     assert_eq!(code, 200, "{xml}");
-    xml.split("<Key>").skip(1).filter_map(|s| s.split("</Key>").next()).map(str::to_string).collect()
+    xml.split("<Key>")
+        .skip(1)
+        .filter_map(|s| s.split("</Key>").next())
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
 fn two_nodes_share_one_database_and_one_bucket() {
     let (Ok(admin_url), Some(s3)) = (std::env::var("TEST_DATABASE_URL"), common::test_s3()) else {
-        eprintln!("TEST_DATABASE_URL and TEST_S3_ENDPOINT are not set: no shared PostgreSQL and bucket to run on");
+        eprintln!(
+            "TEST_DATABASE_URL and TEST_S3_ENDPOINT are not set: no shared PostgreSQL and bucket to run on"
+        );
         return;
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -104,8 +63,14 @@ fn two_nodes_share_one_database_and_one_bucket() {
             ("RUDATA_S3_ENDPOINT".into(), endpoint.clone()),
             ("RUDATA_S3_REGION".into(), s3.region.clone()),
             ("RUDATA_S3_ACCESS_KEY_ID".into(), s3.access_key_id.clone()),
-            ("RUDATA_S3_SECRET_ACCESS_KEY".into(), s3.secret_access_key.clone()),
-            ("RUDATA_SECRET_KEY".into(), "multinode-test-secret-multinode-test-secret".into()),
+            (
+                "RUDATA_S3_SECRET_ACCESS_KEY".into(),
+                s3.secret_access_key.clone(),
+            ),
+            (
+                "RUDATA_SECRET_KEY".into(),
+                "multinode-test-secret-multinode-test-secret".into(),
+            ),
         ],
         data: tempfile::tempdir().unwrap(),
     };
@@ -117,7 +82,17 @@ fn two_nodes_share_one_database_and_one_bucket() {
     let b = cluster.start("b");
 
     // Written on one node, read on the other (the API key too: the secret is shared).
-    let (code, out) = curl(&["-X", "POST", &format!("{}/datasets/", a.api), "-H", "Content-Type: application/json", "-H", &hkey, "-d", r#"{"title": "Shared", "description": "d"}"#]);
+    let (code, out) = curl(&[
+        "-X",
+        "POST",
+        &format!("{}/datasets/", a.api),
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        &hkey,
+        "-d",
+        r#"{"title": "Shared", "description": "d"}"#,
+    ]);
     assert_eq!(code, 201, "{out}");
     let id = json(&out)["id"].as_str().unwrap().to_string();
     let (code, out) = curl(&[&format!("{}/datasets/{id}/", b.api)]);
@@ -143,7 +118,15 @@ fn two_nodes_share_one_database_and_one_bucket() {
             let (apis, hkey, id) = (apis.clone(), hkey.clone(), id.clone());
             std::thread::spawn(move || {
                 let api = &apis[i % 2];
-                curl(&["-X", "POST", &format!("{api}/datasets/{id}/upload/"), "-H", &hkey, "-F", &format!("file=@{}", path.display())])
+                curl(&[
+                    "-X",
+                    "POST",
+                    &format!("{api}/datasets/{id}/upload/"),
+                    "-H",
+                    &hkey,
+                    "-F",
+                    &format!("file=@{}", path.display()),
+                ])
             })
         })
         .collect();
@@ -154,7 +137,10 @@ fn two_nodes_share_one_database_and_one_bucket() {
     let (_, out) = curl(&[&format!("{}/datasets/{id}/", a.api)]);
     let resources = json(&out)["resources"].as_array().unwrap().clone();
     assert_eq!(resources.len(), 40);
-    let got: HashSet<String> = resources.iter().map(|r| r["checksum"]["value"].as_str().unwrap().to_string()).collect();
+    let got: HashSet<String> = resources
+        .iter()
+        .map(|r| r["checksum"]["value"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(got, expected);
 
     // Concurrent metadata edits of different resources on both nodes: every change is kept.
@@ -167,7 +153,17 @@ fn two_nodes_share_one_database_and_one_bucket() {
             let rid = r["id"].as_str().unwrap().to_string();
             std::thread::spawn(move || {
                 let body = format!(r#"{{"title": "edited {i}"}}"#);
-                curl(&["-X", "PUT", &format!("{}/datasets/{id}/resources/{rid}/", apis[i % 2]), "-H", "Content-Type: application/json", "-H", &hkey, "-d", &body])
+                curl(&[
+                    "-X",
+                    "PUT",
+                    &format!("{}/datasets/{id}/resources/{rid}/", apis[i % 2]),
+                    "-H",
+                    "Content-Type: application/json",
+                    "-H",
+                    &hkey,
+                    "-d",
+                    &body,
+                ])
             })
         })
         .collect();
@@ -175,7 +171,12 @@ fn two_nodes_share_one_database_and_one_bucket() {
         assert_eq!(t.join().unwrap().0, 200);
     }
     let (_, out) = curl(&[&format!("{}/datasets/{id}/", b.api)]);
-    let titles: HashSet<String> = json(&out)["resources"].as_array().unwrap().iter().map(|r| r["title"].as_str().unwrap().to_string()).collect();
+    let titles: HashSet<String> = json(&out)["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap().to_string())
+        .collect();
     for i in 0..20 {
         assert!(titles.contains(&format!("edited {i}")), "lost edit {i}");
     }
@@ -183,29 +184,82 @@ fn two_nodes_share_one_database_and_one_bucket() {
     // Delete five datasets (with files), then purge from two nodes at once: each goes once, both exit 0.
     let mut doomed = vec![id.clone()];
     for n in 0..4 {
-        let (_, out) = curl(&["-X", "POST", &format!("{}/datasets/", b.api), "-H", "Content-Type: application/json", "-H", &hkey, "-d", &format!(r#"{{"title": "Doomed {n}", "description": "d"}}"#)]);
+        let (_, out) = curl(&[
+            "-X",
+            "POST",
+            &format!("{}/datasets/", b.api),
+            "-H",
+            "Content-Type: application/json",
+            "-H",
+            &hkey,
+            "-d",
+            &format!(r#"{{"title": "Doomed {n}", "description": "d"}}"#),
+        ]);
         let did = json(&out)["id"].as_str().unwrap().to_string();
         let path = files.path().join("doomed.csv");
         std::fs::write(&path, format!("doomed {n}")).unwrap();
-        assert_eq!(curl(&["-X", "POST", &format!("{}/datasets/{did}/upload/", a.api), "-H", &hkey, "-F", &format!("file=@{}", path.display())]).0, 201);
+        assert_eq!(
+            curl(&[
+                "-X",
+                "POST",
+                &format!("{}/datasets/{did}/upload/", a.api),
+                "-H",
+                &hkey,
+                "-F",
+                &format!("file=@{}", path.display())
+            ])
+            .0,
+            201
+        );
         doomed.push(did);
     }
     for did in &doomed {
-        assert_eq!(curl(&["-X", "DELETE", &format!("{}/datasets/{did}/", a.api), "-H", &hkey]).0, 204);
+        assert_eq!(
+            curl(&[
+                "-X",
+                "DELETE",
+                &format!("{}/datasets/{did}/", a.api),
+                "-H",
+                &hkey
+            ])
+            .0,
+            204
+        );
         assert!(!bucket_keys(&endpoint, &bucket, &format!("resources/{did}/")).is_empty());
     }
-    let purgers: Vec<_> = ["a", "b"].iter().map(|node| cluster.command(node).args(["purge", "--now"]).stdout(Stdio::piped()).spawn().unwrap()).collect();
+    let purgers: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|node| {
+            cluster
+                .command(node)
+                .args(["purge", "--now"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
     let mut purged = 0;
     for p in purgers {
         let out = p.wait_with_output().unwrap();
         assert!(out.status.success());
         let text = String::from_utf8(out.stdout).unwrap();
-        purged += text.split_whitespace().nth(1).unwrap().parse::<usize>().unwrap();
+        purged += text
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<usize>()
+            .unwrap();
     }
     assert_eq!(purged, doomed.len(), "each dataset purged exactly once");
     for did in &doomed {
-        assert_eq!(curl(&["-H", &hkey, &format!("{}/datasets/{did}/", b.api)]).0, 404);
-        assert!(bucket_keys(&endpoint, &bucket, &format!("resources/{did}/")).is_empty(), "objects of {did} left in the bucket");
+        assert_eq!(
+            curl(&["-H", &hkey, &format!("{}/datasets/{did}/", b.api)]).0,
+            404
+        );
+        assert!(
+            bucket_keys(&endpoint, &bucket, &format!("resources/{did}/")).is_empty(),
+            "objects of {did} left in the bucket"
+        );
     }
     drop((a, b));
     drop(db);
