@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Large files: upload and download throughput against a plain `cp` of the same file on the same disk,
+# and the server's memory. Then upload throughput to local disk vs to an S3-compatible server (moto).
+# Usage: bench/files.sh     (env: SIZE_MB=1024 PART=20000000 S3_SIZE_MB=256; S3=0 skips the S3 part)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE_MB=${SIZE_MB:-1024}
+PART=${PART:-20000000}
+S3_SIZE_MB=${S3_SIZE_MB:-256}
+S3=${S3:-1}
+cargo build --release -q
+BIN=$PWD/target/release/rudata
+WORK=$(mktemp -d -p "${BENCH_DIR:-$PWD}" bench.XXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+mbps() { python3 -c "print(f'{$1 / 1048576 / ($3 - $2):.0f}')"; }
+rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+
+start() { # $1 = dir, then extra env as NAME=VALUE
+  local dir=$1; shift
+  mkdir -p "$dir"
+  env RUST_LOG=warn "$@" "$BIN" --data-dir "$dir" serve --bind 127.0.0.1:0 >"$dir/out" 2>"$dir/err" &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  for _ in $(seq 1 100); do grep -q "listening on" "$dir/out" 2>/dev/null && break; sleep 0.1; done
+  API=$(sed -n 's/^rudata listening on //p' "$dir/out")/api/1
+  KEY=$(grep -o 'udata_[A-Za-z0-9_-]*' "$dir/out")
+  DS=$(curl -sf -X POST "$API/datasets/" -H "X-API-KEY: $KEY" -H 'Content-Type: application/json' \
+    -d '{"title": "Bench", "description": "bench"}' | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
+}
+
+upload() { # $1 = file; prints the resource url
+  curl -sf -X POST "$API/datasets/$DS/upload/" -H "X-API-KEY: $KEY" -F "file=@$1" |
+    python3 -c 'import sys, json; print(json.load(sys.stdin)["url"])'
+}
+
+SRC=$WORK/data.csv
+dd if=/dev/urandom of="$SRC" bs=1M count="$SIZE_MB" status=none
+BYTES=$(stat -c %s "$SRC")
+echo "file: $SIZE_MB MiB in $WORK ($(df -h "$WORK" | awk 'NR==2 {print $1}')), parts of $PART bytes"
+
+t0=$(now); cp "$SRC" "$WORK/copy.csv"; t1=$(now); rm "$WORK/copy.csv"
+CP=$(mbps "$BYTES" "$t0" "$t1")
+
+start "$WORK/local"
+curl -sf -o /dev/null "$API/datasets/"
+RSS0=$(rss_kib "$SERVER_PID" VmRSS)
+
+t0=$(now); URL=$(upload "$SRC"); t1=$(now)
+SINGLE=$(mbps "$BYTES" "$t0" "$t1")
+
+mkdir "$WORK/parts"
+split -b "$PART" -d -a 4 "$SRC" "$WORK/parts/p"
+N=$(ls "$WORK/parts" | wc -l)
+t0=$(now)
+i=0
+for p in "$WORK"/parts/p*; do
+  size=$(stat -c %s "$p")
+  curl -sf -o /dev/null -X POST "$API/datasets/$DS/upload/" -H "X-API-KEY: $KEY" \
+    -F uuid=bench -F filename=chunked.csv -F "partindex=$i" -F "totalparts=$N" -F "chunksize=$size" -F "file=@$p"
+  i=$((i + 1))
+done
+curl -sf -o /dev/null -X POST "$API/datasets/$DS/upload/" -H "X-API-KEY: $KEY" \
+  -F uuid=bench -F filename=chunked.csv -F "totalparts=$N"
+t1=$(now)
+CHUNKED=$(mbps "$BYTES" "$t0" "$t1")
+rm -r "$WORK/parts"
+
+t0=$(now); curl -sf -o /dev/null "$URL"; t1=$(now)
+DOWN=$(mbps "$BYTES" "$t0" "$t1")
+HWM=$(rss_kib "$SERVER_PID" VmHWM)
+ratio() { python3 -c "print(f'{$1 / $CP:.2f}')"; }
+
+echo
+echo "| operation ($SIZE_MB MiB) | MB/s | × cp |"
+echo "|---|---|---|"
+echo "| cp (baseline) | $CP | 1.00 |"
+echo "| single upload (multipart POST) | $SINGLE | $(ratio "$SINGLE") |"
+echo "| chunked upload ($N parts of $PART bytes + final) | $CHUNKED | $(ratio "$CHUNKED") |"
+echo "| download (GET of the file) | $DOWN | $(ratio "$DOWN") |"
+echo
+echo "server RSS: $((RSS0 / 1024)) MiB after start, peak $((HWM / 1024)) MiB: grew by $(((HWM - RSS0) / 1024)) MiB"
+kill "$SERVER_PID"
+
+[ "$S3" = 1 ] || exit 0
+# Upload throughput: local disk vs an S3-compatible server on loopback (moto keeps objects in memory).
+S3_PORT=9377
+python3 -m moto.server -H 127.0.0.1 -p "$S3_PORT" >"$WORK/moto.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 60); do curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/" && break; sleep 0.5; done
+curl -sf -X PUT "http://127.0.0.1:$S3_PORT/bench" >/dev/null
+head -c $((S3_SIZE_MB * 1048576)) "$SRC" >"$WORK/s3.csv"
+SB=$(stat -c %s "$WORK/s3.csv")
+start "$WORK/local2"
+t0=$(now); upload "$WORK/s3.csv" >/dev/null; t1=$(now)
+LOCAL=$(mbps "$SB" "$t0" "$t1")
+kill "$SERVER_PID"
+start "$WORK/s3" RUDATA_STORAGE=s3 RUDATA_S3_BUCKET=bench RUDATA_S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \
+  RUDATA_S3_ACCESS_KEY_ID=bench RUDATA_S3_SECRET_ACCESS_KEY=bench
+RSS0=$(rss_kib "$SERVER_PID" VmRSS)
+t0=$(now); upload "$WORK/s3.csv" >/dev/null; t1=$(now)
+S3UP=$(mbps "$SB" "$t0" "$t1")
+HWM=$(rss_kib "$SERVER_PID" VmHWM)
+echo
+echo "| upload of $S3_SIZE_MB MiB | MB/s |"
+echo "|---|---|"
+echo "| to local disk | $LOCAL |"
+echo "| to S3 (moto on loopback) | $S3UP |"
+echo
+echo "server RSS with S3 storage: $((RSS0 / 1024)) MiB after start, peak $((HWM / 1024)) MiB"
