@@ -22,6 +22,9 @@ pub enum ApiError {
     /// 400 `{"errors": {param: message}, "message": "Input payload validation failed"}` (query strings).
     #[error("invalid parameters")]
     InvalidParams(Map<String, Value>),
+    /// 400 `{"errors": {field: message}, "message": message}` (udata's membership endpoints).
+    #[error("{1}")]
+    InvalidField(Map<String, Value>, String),
     /// 401 `{"message"}` with `WWW-Authenticate`.
     #[error("{0}")]
     Unauthorized(String),
@@ -65,9 +68,10 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) | ApiError::Invalid(_) | ApiError::InvalidParams(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            ApiError::BadRequest(_)
+            | ApiError::Invalid(_)
+            | ApiError::InvalidParams(_)
+            | ApiError::InvalidField(..) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -87,6 +91,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Invalid(_) => "invalid",
             ApiError::InvalidParams(_) => "invalid_params",
+            ApiError::InvalidField(..) => "invalid_field",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound(_) => "not_found",
@@ -108,6 +113,9 @@ impl IntoResponse for ApiError {
             ApiError::Invalid(errors) => json!({ "errors": errors }),
             ApiError::InvalidParams(errors) => {
                 json!({ "errors": errors, "message": "Input payload validation failed" })
+            }
+            ApiError::InvalidField(errors, message) => {
+                json!({ "errors": errors, "message": message })
             }
             ApiError::Forbidden => json!({ "message": FORBIDDEN_MESSAGE }),
             ApiError::PayloadTooLarge => json!({ "message": "File too large" }),

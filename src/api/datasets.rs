@@ -99,7 +99,7 @@ impl Render<'_> {
 
 /// Finds a dataset by id, slug or old slug, applying the read rule (404 private, 410 deleted).
 pub enum Found {
-    Dataset(DatasetRow),
+    Dataset(Box<DatasetRow>),
     Moved(Response),
 }
 
@@ -122,7 +122,7 @@ pub async fn find_readable(
             ApiError::Gone(DELETED_MESSAGE.into())
         });
     }
-    Ok(Found::Dataset(row))
+    Ok(Found::Dataset(Box::new(row)))
 }
 
 /// Finds a dataset for a write (no read rule: writers are checked for permission instead).
@@ -157,7 +157,7 @@ pub async fn get_dataset(
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
     let row = match find_readable(&state, caller.identity(), &key, &uri).await? {
-        Found::Dataset(row) => row,
+        Found::Dataset(row) => *row,
         Found::Moved(r) => return Ok(r),
     };
     let resources = state.store.list_resources(&row.dataset.id).await?;

@@ -338,10 +338,10 @@ pub async fn list_organization_datasets(
 }
 
 fn invite_error(field: &str, msg: &str) -> ApiError {
-    // The membership endpoints answer with plain-string field errors and a message (udata's shape there).
+    // The membership endpoints answer with plain-string field errors and the same text as message (udata's shape there).
     let mut errors = Map::new();
     errors.insert(field.into(), Value::String(msg.into()));
-    ApiError::InvalidParams(errors)
+    ApiError::InvalidField(errors, msg.into())
 }
 
 /// `POST /organizations/{org}/member/`: invites a user (by id or e-mail) with a role.

@@ -73,7 +73,7 @@ pub async fn get_resource(
     Path((key, rid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let row = match find_readable(&state, caller.identity(), &key, &uri).await? {
-        Found::Dataset(row) => row,
+        Found::Dataset(row) => *row,
         Found::Moved(r) => return Ok(r),
     };
     let rid = resource_id(&rid)?;
@@ -264,7 +264,7 @@ pub async fn list_resource_versions(
     Path((key, rid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let row = match find_readable(&state, caller.identity(), &key, &uri).await? {
-        Found::Dataset(row) => row,
+        Found::Dataset(row) => *row,
         Found::Moved(r) => return Ok(r),
     };
     let rid = resource_id(&rid)?;

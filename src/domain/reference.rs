@@ -195,19 +195,24 @@ pub fn extension(filename: &str) -> Option<&str> {
 
 /// A file's `format`: its extension, with archive extensions chained to an allowed one before them.
 pub fn format_of(filename: &str) -> Option<String> {
-    let mut parts: Vec<&str> = filename.split('.').skip(1).collect();
-    let last = parts.pop()?;
+    let parts: Vec<&str> = filename.split('.').skip(1).collect();
+    let mut previous = parts.iter().rev();
+    let last = *previous.next()?;
     if last.is_empty() {
         return None;
     }
-    if ARCHIVE_EXTENSIONS.contains(&last)
-        && let Some(prev) = parts.last()
-        && is_allowed_extension(prev)
-        && !ARCHIVE_EXTENSIONS.contains(prev)
-    {
-        return Some(format!("{prev}.{last}"));
+    // As udata: walk back while the extension so far is an archive one and the one before is allowed
+    // (`a.csv.tar.gz` → `csv.tar.gz`, `x.2022.zip` → `zip`).
+    let mut format = last.to_string();
+    let mut current = last;
+    for ext in previous {
+        if !ARCHIVE_EXTENSIONS.contains(&current) || !is_allowed_extension(ext) {
+            break;
+        }
+        format = format!("{ext}.{format}");
+        current = ext;
     }
-    Some(last.to_string())
+    Some(format)
 }
 
 /// Formats the quality score counts as closed (a resource with another, non-empty format is open).
@@ -221,6 +226,12 @@ mod tests {
     fn formats_chain_archives() {
         assert_eq!(format_of("a.csv.gz").as_deref(), Some("csv.gz"));
         assert_eq!(format_of("x.2022.zip").as_deref(), Some("zip"));
+        assert_eq!(format_of("rapport.tar.gz").as_deref(), Some("tar.gz"));
+        assert_eq!(
+            format_of("a.2022.csv.tar.gz").as_deref(),
+            Some("csv.tar.gz")
+        );
+        assert_eq!(format_of("a.geojson.csv").as_deref(), Some("csv"));
         assert_eq!(format_of("data.csv").as_deref(), Some("csv"));
         assert_eq!(format_of("noext"), None);
     }

@@ -71,7 +71,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
-    (2, include_str!("../../migrations/postgres/0002_uploads.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_uploads.sql"),
+    ),
 ];
 /// Key of the advisory lock that serialises migrations across nodes starting together.
 const MIGRATION_LOCK: i64 = 0x7275_6461_7461;

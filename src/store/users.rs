@@ -61,6 +61,16 @@ impl Store {
         Ok(())
     }
 
+    /// Activates or deactivates an account (an inactive user's tokens are refused).
+    pub async fn set_user_active(&self, id: &str, active: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET active = $2 WHERE id = $1")
+            .bind(id)
+            .bind(i64::from(active))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
     pub async fn find_user(&self, id_or_slug: &str) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1 OR slug = $1 LIMIT 1");
         let row = sqlx::query(&sql)

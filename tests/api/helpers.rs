@@ -12,11 +12,16 @@ use rudata::files::Files;
 use rudata::store::Store;
 use serde_json::{Value, json};
 
+pub use crate::common::{TestDatabase, test_s3};
+
 pub struct TestApp {
     pub state: AppState,
-    pub dir: tempfile::TempDir,
+    /// Holds the temporary directory (database, files) for the test's lifetime.
+    _dir: tempfile::TempDir,
     /// A sysadmin's API key.
     pub admin_key: String,
+    /// The PostgreSQL database made for this test, dropped with it.
+    _database: Option<TestDatabase>,
 }
 
 pub struct TestResponse {
@@ -62,12 +67,31 @@ pub enum Part<'a> {
 }
 
 impl TestApp {
+    /// A fresh instance: SQLite in a temp dir, or (with `TEST_DATABASE_URL`) a PostgreSQL database
+    /// created for this test and dropped after it; files in a temp dir, or (with `TEST_S3_ENDPOINT`)
+    /// under a fresh prefix of the S3 test bucket.
     pub async fn new() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+        let (url, database) = match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let db = TestDatabase::create(&admin_url).await;
+                (db.url.clone(), Some(db))
+            }
+            _ => (
+                format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
+                None,
+            ),
+        };
         let store = Store::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
-        let files = Files::local(&dir.path().join("files")).unwrap();
+        let files = match test_s3() {
+            Some(s3) => Files::s3(
+                &s3,
+                Some(&format!("test-{}", rudata::domain::ids::new_object_id())),
+            )
+            .unwrap(),
+            None => Files::local(&dir.path().join("files")).unwrap(),
+        };
         let config = Config::new(TokenKey::new(
             b"test-secret-test-secret-test-secret".to_vec(),
         ));
@@ -84,8 +108,9 @@ impl TestApp {
             .unwrap();
         TestApp {
             state,
-            dir,
+            _dir: dir,
             admin_key: key.expose().to_string(),
+            _database: database,
         }
     }
 
@@ -284,5 +309,29 @@ impl TestApp {
         url.strip_prefix("http://rudata.test")
             .unwrap_or(url)
             .to_string()
+    }
+}
+
+impl TestApp {
+    /// A request with an arbitrary body, content type and extra headers.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> TestResponse {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "rudata.test");
+        if let Some(k) = key {
+            req = req.header("X-API-KEY", k);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
     }
 }
