@@ -3,9 +3,10 @@
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::resources::resource_json;
+use super::resources::{Internal, ResourceResponse, resource_json};
 use super::{
     BaseUrl, JsonObject, QueryPairs, Refs, moved, org_ref, page_envelope, param_error, user_ref,
 };
@@ -13,12 +14,12 @@ use crate::app::AppState;
 use crate::auth::{
     AuthUser, Caller, EditRights, Identity, can_edit_dataset, can_read_hidden, require_edit,
 };
-use crate::domain::dataset::{Dataset, apply_dataset_input, license_or_default, quality};
+use crate::domain::dataset::{Dataset, Quality, apply_dataset_input, license_or_default, quality};
 use crate::domain::ids::{is_object_id, new_object_id, new_resource_id, parse_resource_id};
 use crate::domain::input::{InputError, push_error};
 use crate::domain::organization::Organization;
 use crate::domain::resource::{Resource, apply_resource_input};
-use crate::domain::time::{now, to_api};
+use crate::domain::time::{ApiTime, now};
 use crate::error::ApiError;
 use crate::store::{DatasetEdit, DatasetFilter, DatasetRow, Lookup, SortKey, Visibility};
 
@@ -28,72 +29,153 @@ pub const DELETED_MESSAGE: &str = "Dataset has been deleted";
 pub struct Render<'a> {
     pub base: &'a BaseUrl,
     pub who: Option<&'a Identity>,
+    /// One "now" for the whole answer (quality's `update_fulfilled_in_time`).
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// A dataset in udata's v1 JSON (keys in udata's alphabetical order; `()` is `null`). Serialised
+/// straight from the stored values: a page of datasets is rendered without intermediate JSON trees.
+#[derive(Serialize)]
+pub struct DatasetResponse<'a> {
+    access_audiences: &'a [Value],
+    access_type: &'a str,
+    access_type_reason: &'a Option<String>,
+    access_type_reason_category: &'a Option<String>,
+    acronym: &'a Option<String>,
+    archived: Option<ApiTime>,
+    authorization_request_url: &'a Option<String>,
+    badges: [(); 0],
+    contact_points: [(); 0],
+    created_at: ApiTime,
+    deleted: Option<ApiTime>,
+    description: &'a str,
+    description_short: &'a Option<String>,
+    doi: (),
+    extras: &'a Map<String, Value>,
+    featured: bool,
+    frequency: &'a str,
+    frequency_date: Option<ApiTime>,
+    geopf: (),
+    harvest: (),
+    id: &'a str,
+    internal: Internal,
+    last_modified: ApiTime,
+    last_update: ApiTime,
+    license: &'a str,
+    metrics: DatasetMetrics,
+    organization: Option<Value>,
+    owner: Option<Value>,
+    page: (),
+    permissions: DatasetPermissions,
+    private: bool,
+    quality: Quality,
+    resources: Vec<ResourceResponse<'a>>,
+    schema: (),
+    slug: &'a str,
+    spatial: &'a Option<Value>,
+    tags: &'a [String],
+    temporal_coverage: Option<TemporalCoverageResponse>,
+    title: &'a str,
+    uri: String,
+}
+
+/// Metrics rudata does not compute yet: present, at 0, as udata emits missing ones.
+#[derive(Serialize, Default)]
+struct DatasetMetrics {
+    dataservices: u64,
+    discussions: u64,
+    discussions_open: u64,
+    followers: u64,
+    followers_by_months: u64,
+    resources_downloads: u64,
+    reuses: u64,
+    reuses_by_months: u64,
+    views: u64,
+}
+
+#[derive(Serialize)]
+struct DatasetPermissions {
+    delete: bool,
+    edit: bool,
+    edit_resources: bool,
+}
+
+#[derive(Serialize)]
+struct TemporalCoverageResponse {
+    end: Option<String>,
+    start: String,
 }
 
 impl Render<'_> {
-    /// A dataset in udata's v1 JSON, with its resources, for the caller (`can_edit` fills `permissions`).
-    pub fn dataset(
+    /// A dataset with its resources, for the caller (`can_edit` fills `permissions`).
+    pub fn dataset<'a>(
         &self,
-        row: &DatasetRow,
-        resources: &[Resource],
+        row: &'a DatasetRow,
+        resources: &'a [Resource],
         refs: &Refs,
         can_edit: bool,
-    ) -> Value {
+    ) -> DatasetResponse<'a> {
         let d = &row.dataset;
-        let now = now();
         let org = d.organization_id.as_ref().and_then(|id| refs.orgs.get(id));
         let owner = d.owner_id.as_ref().and_then(|id| refs.users.get(id));
-        json!({
-            "id": d.id,
-            "title": d.title,
-            "acronym": d.acronym,
-            "slug": d.slug,
-            "description": d.description,
-            "description_short": d.description_short,
-            "created_at": to_api(&d.created_at),
-            "last_modified": to_api(&d.last_modified),
-            "last_update": to_api(&row.last_update),
-            "deleted": d.deleted.as_ref().map(to_api),
-            "archived": d.archived.as_ref().map(to_api),
-            "featured": d.featured,
-            "private": d.private,
-            "tags": d.tags,
-            "badges": [],
-            "resources": resources.iter().map(|r| resource_json(self.base, r)).collect::<Vec<_>>(),
-            "frequency": d.frequency,
-            "frequency_date": d.frequency_date.as_ref().map(to_api),
-            "harvest": null,
-            "extras": d.extras,
-            "metrics": {
-                "dataservices": 0, "discussions": 0, "discussions_open": 0, "followers": 0,
-                "followers_by_months": 0, "resources_downloads": 0, "reuses": 0, "reuses_by_months": 0, "views": 0,
+        DatasetResponse {
+            access_audiences: &d.access_audiences,
+            access_type: &d.access_type,
+            access_type_reason: &d.access_type_reason,
+            access_type_reason_category: &d.access_type_reason_category,
+            acronym: &d.acronym,
+            archived: d.archived.map(ApiTime),
+            authorization_request_url: &d.authorization_request_url,
+            badges: [],
+            contact_points: [],
+            created_at: ApiTime(d.created_at),
+            deleted: d.deleted.map(ApiTime),
+            description: &d.description,
+            description_short: &d.description_short,
+            doi: (),
+            extras: &d.extras,
+            featured: d.featured,
+            frequency: &d.frequency,
+            frequency_date: d.frequency_date.map(ApiTime),
+            geopf: (),
+            harvest: (),
+            id: &d.id,
+            internal: Internal {
+                created_at_internal: ApiTime(d.created_at),
+                last_modified_internal: ApiTime(d.last_modified),
             },
-            "organization": org.map(|o| org_ref(self.base, self.who, o)),
-            "owner": owner.map(|u| user_ref(self.base, u)),
-            "temporal_coverage": d.temporal_coverage.as_ref().map(|tc| json!({
-                "start": tc.start.to_string(),
-                "end": tc.end.map(|e| e.to_string()),
-            })),
-            "spatial": d.spatial,
-            "license": license_or_default(d),
-            "access_type": d.access_type,
-            "access_audiences": d.access_audiences,
-            "authorization_request_url": d.authorization_request_url,
-            "access_type_reason_category": d.access_type_reason_category,
-            "access_type_reason": d.access_type_reason,
-            "uri": format!("{}/api/1/datasets/{}/", self.base.api, d.slug),
-            "page": null,
-            "quality": quality(d, resources, now),
-            "schema": null,
-            "doi": null,
-            "geopf": null,
-            "internal": {
-                "created_at_internal": to_api(&d.created_at),
-                "last_modified_internal": to_api(&d.last_modified),
+            last_modified: ApiTime(d.last_modified),
+            last_update: ApiTime(row.last_update),
+            license: license_or_default(d),
+            metrics: DatasetMetrics::default(),
+            organization: org.map(|o| org_ref(self.base, self.who, o)),
+            owner: owner.map(|u| user_ref(self.base, u)),
+            page: (),
+            permissions: DatasetPermissions {
+                delete: can_edit,
+                edit: can_edit,
+                edit_resources: can_edit,
             },
-            "contact_points": [],
-            "permissions": {"delete": can_edit, "edit": can_edit, "edit_resources": can_edit},
-        })
+            private: d.private,
+            quality: quality(d, resources, self.now),
+            resources: resources
+                .iter()
+                .map(|r| resource_json(self.base, r))
+                .collect(),
+            schema: (),
+            slug: &d.slug,
+            spatial: &d.spatial,
+            tags: &d.tags,
+            temporal_coverage: d
+                .temporal_coverage
+                .as_ref()
+                .map(|tc| TemporalCoverageResponse {
+                    end: tc.end.map(|e| e.to_string()),
+                    start: tc.start.to_string(),
+                }),
+            title: &d.title,
+            uri: format!("{}/api/1/datasets/{}/", self.base.api, d.slug),
+        }
     }
 }
 
@@ -133,20 +215,30 @@ pub async fn find_for_write(state: &AppState, key: &str) -> Result<DatasetRow, A
     }
 }
 
-/// Renders one dataset fully (resources, references, permissions).
+/// Renders one dataset fully (resources, references, permissions) as the answer, with `status`.
 pub async fn render_one(
     state: &AppState,
     base: &BaseUrl,
     who: Option<&Identity>,
     row: &DatasetRow,
     resources: &[Resource],
-) -> Result<Value, ApiError> {
+    status: StatusCode,
+) -> Result<Response, ApiError> {
     let refs = Refs::load(state, &[&row.dataset]).await?;
     let can_edit = match who {
         Some(w) => can_edit_dataset(state, w, &row.dataset).await?,
         None => false,
     };
-    Ok(Render { base, who }.dataset(row, resources, &refs, can_edit))
+    let render = Render {
+        base,
+        who,
+        now: now(),
+    };
+    Ok((
+        status,
+        axum::Json(render.dataset(row, resources, &refs, can_edit)),
+    )
+        .into_response())
 }
 
 pub async fn get_dataset(
@@ -161,10 +253,15 @@ pub async fn get_dataset(
         Found::Moved(r) => return Ok(r),
     };
     let resources = state.store.list_resources(&row.dataset.id).await?;
-    Ok(
-        axum::Json(render_one(&state, &base, caller.identity(), &row, &resources).await?)
-            .into_response(),
+    render_one(
+        &state,
+        &base,
+        caller.identity(),
+        &row,
+        &resources,
+        StatusCode::OK,
     )
+    .await
 }
 
 /// The filters of `GET /api/1/datasets/`, parsed and checked.
@@ -254,7 +351,7 @@ pub async fn list_datasets(
 ) -> Result<Response, ApiError> {
     let filter = dataset_filter(caller.identity(), &query)?;
     let page = query.page(20)?;
-    let body = render_page(
+    render_page(
         &state,
         &base,
         caller.identity(),
@@ -263,8 +360,7 @@ pub async fn list_datasets(
         &filter,
         page,
     )
-    .await?;
-    Ok(axum::Json(body).into_response())
+    .await
 }
 
 /// One page of datasets rendered in the envelope: a constant number of queries whatever the page size.
@@ -276,23 +372,32 @@ pub async fn render_page(
     query: &QueryPairs,
     filter: &DatasetFilter,
     page: crate::store::PageQuery,
-) -> Result<Value, ApiError> {
+) -> Result<Response, ApiError> {
     let (rows, total) = state.store.list_datasets(filter, page).await?;
     let ids: Vec<String> = rows.iter().map(|r| r.dataset.id.clone()).collect();
     let mut resources = state.store.resources_of(&ids).await?;
     let refs = Refs::load(state, &rows.iter().map(|r| &r.dataset).collect::<Vec<_>>()).await?;
-    let render = Render { base, who };
+    let render = Render {
+        base,
+        who,
+        now: now(),
+    };
     let rights = match who {
         Some(w) => Some(EditRights::load(state, w).await?),
         None => None,
     };
-    let mut data = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let res = resources.remove(&row.dataset.id).unwrap_or_default();
-        let can_edit = rights.as_ref().is_some_and(|r| r.can_edit(&row.dataset));
-        data.push(render.dataset(row, &res, &refs, can_edit));
-    }
-    page_envelope(base, path, query, page, total, data)
+    let grouped: Vec<(&DatasetRow, Vec<Resource>)> = rows
+        .iter()
+        .map(|row| (row, resources.remove(&row.dataset.id).unwrap_or_default()))
+        .collect();
+    let data: Vec<DatasetResponse> = grouped
+        .iter()
+        .map(|(row, res)| {
+            let can_edit = rights.as_ref().is_some_and(|r| r.can_edit(&row.dataset));
+            render.dataset(row, res, &refs, can_edit)
+        })
+        .collect();
+    Ok(axum::Json(page_envelope(base, path, query, page, total, data)?).into_response())
 }
 
 /// Resolves the `organization` a body asks for: it must exist and the caller must belong to it.
@@ -401,8 +506,15 @@ pub async fn create_dataset(
         last_update: crate::domain::dataset::last_update(&edit.dataset, &edit.resources),
         dataset: edit.dataset,
     };
-    let json = render_one(&state, &base, Some(&who), &row, &edit.resources).await?;
-    Ok((StatusCode::CREATED, axum::Json(json)).into_response())
+    render_one(
+        &state,
+        &base,
+        Some(&who),
+        &row,
+        &edit.resources,
+        StatusCode::CREATED,
+    )
+    .await
 }
 
 /// Applies a PUT body's `resources` list: known ids update their resource (hosted-file fields kept),
@@ -505,10 +617,15 @@ pub async fn update_dataset(
         last_update: crate::domain::dataset::last_update(&edit.dataset, &edit.resources),
         dataset: edit.dataset,
     };
-    Ok(
-        axum::Json(render_one(&state, &base, Some(&who), &row, &edit.resources).await?)
-            .into_response(),
+    render_one(
+        &state,
+        &base,
+        Some(&who),
+        &row,
+        &edit.resources,
+        StatusCode::OK,
     )
+    .await
 }
 
 /// Owner and organization only change through a sysadmin, except moving a user's own dataset into

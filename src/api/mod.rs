@@ -182,15 +182,26 @@ pub fn param_error(key: &str, msg: &str) -> ApiError {
     ApiError::InvalidParams(errors)
 }
 
-/// udata's pagination envelope. A page past the end is 404 (only page 1 may be empty).
-pub fn page_envelope(
+/// udata's pagination envelope (keys in udata's alphabetical order).
+#[derive(serde::Serialize)]
+pub struct Page<T> {
+    data: Vec<T>,
+    next_page: Option<String>,
+    page: i64,
+    page_size: i64,
+    previous_page: Option<String>,
+    total: i64,
+}
+
+/// Wraps a page of results in the envelope. A page past the end is 404 (only page 1 may be empty).
+pub fn page_envelope<T>(
     base: &BaseUrl,
     path: &str,
     query: &QueryPairs,
     page: crate::store::PageQuery,
     total: i64,
-    data: Vec<Value>,
-) -> Result<Value, ApiError> {
+    data: Vec<T>,
+) -> Result<Page<T>, ApiError> {
     if page.page > 1 && (page.page - 1) * page.page_size >= total {
         return Err(ApiError::not_found());
     }
@@ -207,16 +218,14 @@ pub fn page_envelope(
             .finish();
         format!("{}{}?{}", base.api, path, qs)
     };
-    let next = (page.page * page.page_size < total).then(|| link(page.page + 1));
-    let previous = (page.page > 1).then(|| link(page.page - 1));
-    Ok(json!({
-        "data": data,
-        "page": page.page,
-        "page_size": page.page_size,
-        "total": total,
-        "next_page": next,
-        "previous_page": previous,
-    }))
+    Ok(Page {
+        data,
+        next_page: (page.page * page.page_size < total).then(|| link(page.page + 1)),
+        page: page.page,
+        page_size: page.page_size,
+        previous_page: (page.page > 1).then(|| link(page.page - 1)),
+        total,
+    })
 }
 
 /// 308 to the same path with `old` replaced by `new` (renamed slugs).

@@ -324,7 +324,7 @@ pub async fn list_organization_datasets(
     filter.organization = Some(org.id.clone());
     let page = query.page(20)?;
     let path = format!("/api/1/organizations/{}/datasets/", org.slug);
-    let body = render_page(
+    render_page(
         &state,
         &base,
         caller.identity(),
@@ -333,8 +333,7 @@ pub async fn list_organization_datasets(
         &filter,
         page,
     )
-    .await?;
-    Ok(axum::Json(body).into_response())
+    .await
 }
 
 fn invite_error(field: &str, msg: &str) -> ApiError {

@@ -4,15 +4,16 @@
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 
 use super::datasets::{Found, find_for_write, find_readable};
 use super::{BaseUrl, JsonBody, JsonObject};
 use crate::app::AppState;
 use crate::auth::{AuthUser, Caller, require_edit};
 use crate::domain::ids::{new_resource_id, parse_resource_id};
-use crate::domain::resource::{FILETYPE_REMOTE, Resource, apply_resource_input};
-use crate::domain::time::{now, to_api};
+use crate::domain::resource::{Checksum, FILETYPE_REMOTE, Resource, apply_resource_input};
+use crate::domain::time::{ApiTime, now, to_api};
 use crate::error::ApiError;
 use crate::store::DatasetEdit;
 
@@ -31,33 +32,73 @@ pub fn resource_url(base: &BaseUrl, r: &Resource) -> String {
     }
 }
 
-/// A resource in udata's v1 JSON.
-pub fn resource_json(base: &BaseUrl, r: &Resource) -> Value {
-    json!({
-        "id": r.id,
-        "title": r.title,
-        "description": r.description,
-        "filetype": r.filetype,
-        "type": r.kind,
-        "format": r.format,
-        "url": resource_url(base, r),
-        "latest": format!("{}/api/1/datasets/r/{}", base.api, r.id),
-        "checksum": r.checksum,
-        "filesize": r.filesize,
-        "mime": r.mime,
-        "created_at": to_api(&r.created_at),
-        "last_modified": to_api(&r.last_modified),
-        "metrics": {},
-        "harvest": null,
-        "extras": r.extras,
-        "preview_url": null,
-        "schema": r.schema,
-        "geopf": null,
-        "internal": {
-            "created_at_internal": to_api(&r.created_at),
-            "last_modified_internal": to_api(&r.last_modified),
+/// `{}`
+#[derive(Serialize)]
+pub struct EmptyObject {}
+
+/// `internal` of datasets and resources.
+#[derive(Serialize)]
+pub struct Internal {
+    pub created_at_internal: ApiTime,
+    pub last_modified_internal: ApiTime,
+}
+
+/// A resource in udata's v1 JSON (keys in udata's alphabetical order; `()` is `null`).
+#[derive(Serialize)]
+pub struct ResourceResponse<'a> {
+    checksum: &'a Option<Checksum>,
+    created_at: ApiTime,
+    description: &'a Option<String>,
+    extras: &'a Map<String, Value>,
+    filesize: Option<i64>,
+    filetype: &'a str,
+    format: &'a Option<String>,
+    geopf: (),
+    harvest: (),
+    id: &'a str,
+    internal: Internal,
+    last_modified: ApiTime,
+    latest: String,
+    metrics: EmptyObject,
+    mime: &'a Option<String>,
+    preview_url: (),
+    schema: &'a Option<Value>,
+    /// Only on upload answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+    title: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    url: String,
+}
+
+pub fn resource_json<'a>(base: &BaseUrl, r: &'a Resource) -> ResourceResponse<'a> {
+    ResourceResponse {
+        checksum: &r.checksum,
+        created_at: ApiTime(r.created_at),
+        description: &r.description,
+        extras: &r.extras,
+        filesize: r.filesize,
+        filetype: &r.filetype,
+        format: &r.format,
+        geopf: (),
+        harvest: (),
+        id: &r.id,
+        internal: Internal {
+            created_at_internal: ApiTime(r.created_at),
+            last_modified_internal: ApiTime(r.last_modified),
         },
-    })
+        last_modified: ApiTime(r.last_modified),
+        latest: format!("{}/api/1/datasets/r/{}", base.api, r.id),
+        metrics: EmptyObject {},
+        mime: &r.mime,
+        preview_url: (),
+        schema: &r.schema,
+        success: None,
+        title: &r.title,
+        kind: &r.kind,
+        url: resource_url(base, r),
+    }
 }
 
 /// The canonical resource id of a path segment; a malformed one is simply not found.
@@ -251,7 +292,7 @@ pub async fn reorder_resources(
             },
         )
         .await?;
-    let list: Vec<Value> = resources.iter().map(|r| resource_json(&base, r)).collect();
+    let list: Vec<ResourceResponse> = resources.iter().map(|r| resource_json(&base, r)).collect();
     Ok(axum::Json(list).into_response())
 }
 

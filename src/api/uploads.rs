@@ -491,7 +491,7 @@ async fn receive_and_record(
 
 fn upload_response(status: StatusCode, base: &BaseUrl, r: &Resource) -> Response {
     let mut body = resource_json(base, r);
-    body["success"] = Value::Bool(true);
+    body.success = Some(true);
     (status, axum::Json(body)).into_response()
 }
 

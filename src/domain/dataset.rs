@@ -483,55 +483,88 @@ pub fn last_update(ds: &Dataset, resources: &[Resource]) -> DateTime<Utc> {
         .unwrap_or(ds.last_modified)
 }
 
-/// udata's quality indicators and score (points out of 9, whatever applies).
-pub fn quality(ds: &Dataset, resources: &[Resource], now: DateTime<Utc>) -> Value {
-    let mut q = Map::new();
-    let mut points = 0u32;
-    let mut set = |q: &mut Map<String, Value>, key: &str, ok: bool| {
-        if ok {
-            points += 1;
-        }
-        q.insert(key.to_string(), Value::Bool(ok));
-    };
-    // Any license counts, even an explicit `notspecified`; none at all does not.
-    set(&mut q, "license", ds.license.is_some());
-    set(&mut q, "temporal_coverage", ds.temporal_coverage.is_some());
-    set(&mut q, "spatial", ds.spatial.is_some());
+/// udata's quality indicators (keys in udata's order, which is alphabetical). The `Option`s appear
+/// only when they apply: the resource ones with resources, `update_fulfilled_in_time` with a frequency.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quality {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub all_resources_available: Option<bool>,
+    pub dataset_description_quality: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_open_format: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_resources: Option<bool>,
+    pub license: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources_documentation: Option<bool>,
+    /// Points out of 9, whatever applies.
+    pub score: f64,
+    pub spatial: bool,
+    pub temporal_coverage: bool,
+    pub update_frequency: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update_fulfilled_in_time: Option<bool>,
+}
+
+/// udata's quality indicators and score.
+pub fn quality(ds: &Dataset, resources: &[Resource], now: DateTime<Utc>) -> Quality {
     let has_frequency = ds.frequency != "unknown";
-    set(&mut q, "update_frequency", has_frequency);
-    set(
-        &mut q,
-        "dataset_description_quality",
-        ds.description.chars().count() > 100,
-    );
-    if has_frequency {
-        // Up to one day late still counts as on time; frequencies without a cadence always are.
-        let on_time = frequency_delta_secs(&ds.frequency).is_none_or(|delta| {
+    // Up to one day late still counts as on time; frequencies without a cadence always are.
+    let update_fulfilled_in_time = has_frequency.then(|| {
+        frequency_delta_secs(&ds.frequency).is_none_or(|delta| {
             let next = last_update(ds, resources) + chrono::Duration::seconds(delta);
             next - now >= -chrono::Duration::days(1)
-        });
-        set(&mut q, "update_fulfilled_in_time", on_time);
-    }
-    if !resources.is_empty() {
-        set(&mut q, "has_resources", true);
-        let open = resources.iter().any(|r| {
+        })
+    });
+    let with_resources = |f: &dyn Fn() -> bool| (!resources.is_empty()).then(f);
+    let has_open_format = with_resources(&|| {
+        resources.iter().any(|r| {
             r.format.as_deref().is_some_and(|f| {
                 !f.is_empty() && !CLOSED_FORMATS.contains(&f.to_lowercase().as_str())
             })
-        });
-        set(&mut q, "has_open_format", open);
-        let available = resources
+        })
+    });
+    let all_resources_available = with_resources(&|| {
+        resources
             .iter()
             .filter(|r| r.filetype == super::resource::FILETYPE_REMOTE)
-            .all(|r| r.extras.get("check:available") != Some(&Value::Bool(false)));
-        set(&mut q, "all_resources_available", available);
-        let documented = resources.iter().any(|r| {
+            .all(|r| r.extras.get("check:available") != Some(&Value::Bool(false)))
+    });
+    let resources_documentation = with_resources(&|| {
+        resources.iter().any(|r| {
             r.kind == "documentation" || r.description.as_deref().is_some_and(|d| !d.is_empty())
-        });
-        set(&mut q, "resources_documentation", documented);
-    }
-    q.insert("score".into(), json!(f64::from(points) / 9.0));
-    Value::Object(q)
+        })
+    });
+    let mut q = Quality {
+        all_resources_available,
+        dataset_description_quality: ds.description.chars().count() > 100,
+        has_open_format,
+        has_resources: with_resources(&|| true),
+        // Any license counts, even an explicit `notspecified`; none at all does not.
+        license: ds.license.is_some(),
+        resources_documentation,
+        score: 0.0,
+        spatial: ds.spatial.is_some(),
+        temporal_coverage: ds.temporal_coverage.is_some(),
+        update_frequency: has_frequency,
+        update_fulfilled_in_time,
+    };
+    let points = [
+        q.license,
+        q.temporal_coverage,
+        q.spatial,
+        q.update_frequency,
+        q.dataset_description_quality,
+        q.update_fulfilled_in_time == Some(true),
+        q.has_open_format == Some(true),
+        q.all_resources_available == Some(true),
+        q.resources_documentation == Some(true),
+    ]
+    .iter()
+    .filter(|ok| **ok)
+    .count();
+    q.score = points as f64 / 9.0;
+    q
 }
 
 #[cfg(test)]
@@ -589,6 +622,8 @@ mod tests {
         ds.license = Some("lov2".into());
         ds.frequency = "monthly".into();
         let q = quality(&ds, &[], Utc::now());
-        assert_eq!(q["score"], json!(3.0 / 9.0));
+        assert_eq!(q.score, 3.0 / 9.0);
+        assert_eq!(q.update_fulfilled_in_time, Some(true));
+        assert_eq!(q.has_resources, None);
     }
 }

@@ -30,6 +30,26 @@ pub fn to_api(t: &DateTime<Utc>) -> String {
     }
 }
 
+/// A timestamp that serialises as udata emits it, written straight into the output (no temporary string).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiTime(pub DateTime<Utc>);
+
+impl std::fmt::Display for ApiTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.timestamp_subsec_micros() == 0 {
+            write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S+00:00"))
+        } else {
+            write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.6f+00:00"))
+        }
+    }
+}
+
+impl serde::Serialize for ApiTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// Parses a client-supplied datetime: RFC 3339, or a naive `YYYY-MM-DD[THH:MM:SS[.f]]` taken as UTC.
 pub fn parse_client(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
@@ -101,6 +121,7 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(to_api(&t), "2024-05-02T10:11:12.345000+00:00");
+        assert_eq!(ApiTime(t).to_string(), to_api(&t));
     }
 
     #[test]
