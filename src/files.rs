@@ -16,12 +16,44 @@ use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
-use object_store::{GetOptions, GetRange, ObjectStore, WriteMultipart};
+use object_store::{GetOptions, GetRange, GetResultPayload, ObjectStore, WriteMultipart};
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 
 /// Size of the parts sent to the store (S3 wants at least 5 MiB per part).
 const PART_SIZE: usize = 8 * 1024 * 1024;
+/// Size of the reads when streaming a local file.
+const READ_SIZE: u64 = 1024 * 1024;
+
+/// Streams `range` of a local file in 1 MiB blocking reads.
+fn local_stream(
+    file: std::fs::File,
+    range: Range<u64>,
+) -> BoxStream<'static, std::io::Result<Bytes>> {
+    futures_util::stream::try_unfold((Some(file), range.start), move |(file, pos)| {
+        let end = range.end;
+        async move {
+            let Some(mut file) = file else {
+                return Ok(None);
+            };
+            if pos >= end {
+                return Ok(None);
+            }
+            let len = (end - pos).min(READ_SIZE) as usize;
+            let (file, buf) = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+                use std::io::{Read, Seek, SeekFrom};
+                let mut buf = vec![0u8; len];
+                file.seek(SeekFrom::Start(pos))?;
+                file.read_exact(&mut buf)?;
+                Ok((file, buf))
+            })
+            .await
+            .map_err(std::io::Error::other)??;
+            Ok(Some((Bytes::from(buf), (Some(file), pos + len as u64))))
+        }
+    })
+    .boxed()
+}
 
 /// Where an S3-compatible bucket is and how to sign requests to it.
 #[derive(Clone)]
@@ -108,8 +140,8 @@ impl Files {
         let upload = self.store.put_multipart(&ObjectPath::from(key)).await?;
         Ok(FileWriter {
             inner: WriteMultipart::new_with_chunk_size(upload, PART_SIZE),
-            hasher: Sha1::new(),
-            sha256: None,
+            hasher: None,
+            sha256: false,
             size: 0,
         })
     }
@@ -127,7 +159,11 @@ impl Files {
         let result = self.store.get_opts(&ObjectPath::from(key), options).await?;
         let size = result.meta.size;
         let range = result.range.clone();
-        let stream = result.into_stream().map_err(std::io::Error::other).boxed();
+        let stream = match result.payload {
+            // The local backend's own stream reads 8 KiB per blocking call; read 1 MiB at a time instead.
+            GetResultPayload::File(file, _) => local_stream(file, range.clone()),
+            GetResultPayload::Stream(s) => s.map_err(std::io::Error::other).boxed(),
+        };
         Ok(FileBody {
             stream,
             range,
@@ -173,10 +209,43 @@ impl Files {
 /// An object being written: bytes are hashed and counted on their way to the store.
 pub struct FileWriter {
     inner: WriteMultipart,
-    hasher: Sha1,
-    /// Computed only when a client asked to verify a sha256.
-    sha256: Option<Sha256>,
+    /// Hashing runs on a blocking thread beside the writes (started with the first bytes).
+    hasher: Option<Hasher>,
+    /// Also compute a sha256 (only when a client asked to verify one).
+    sha256: bool,
     size: u64,
+}
+
+/// A hashing thread fed with the bytes as they are written.
+struct Hasher {
+    tx: tokio::sync::mpsc::Sender<Bytes>,
+    done: tokio::task::JoinHandle<(String, Option<String>)>,
+}
+
+impl Hasher {
+    fn start(sha256: bool) -> Hasher {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+        let done = tokio::task::spawn_blocking(move || {
+            let mut sha1 = Sha1::new();
+            let mut sha2 = sha256.then(Sha256::new);
+            while let Some(bytes) = rx.blocking_recv() {
+                sha1.update(&bytes);
+                if let Some(h) = &mut sha2 {
+                    h.update(&bytes);
+                }
+            }
+            (
+                hex::encode(sha1.finalize()),
+                sha2.map(|h| hex::encode(h.finalize())),
+            )
+        });
+        Hasher { tx, done }
+    }
+
+    async fn finish(self) -> anyhow::Result<(String, Option<String>)> {
+        drop(self.tx);
+        Ok(self.done.await?)
+    }
 }
 
 /// What a finished upload produced.
@@ -188,15 +257,18 @@ pub struct WrittenFile {
 }
 
 impl FileWriter {
-    pub async fn write(&mut self, chunk: &[u8]) -> anyhow::Result<()> {
+    pub async fn write(&mut self, chunk: Bytes) -> anyhow::Result<()> {
         // Back-pressure: at most a few parts in flight, so memory stays flat whatever the file size.
         self.inner.wait_for_capacity(2).await?;
-        self.hasher.update(chunk);
-        if let Some(h) = &mut self.sha256 {
-            h.update(chunk);
-        }
+        let sha256 = self.sha256;
+        let hasher = self.hasher.get_or_insert_with(|| Hasher::start(sha256));
+        hasher
+            .tx
+            .send(chunk.clone())
+            .await
+            .map_err(|_| anyhow::anyhow!("the hashing thread stopped"))?;
         self.size += chunk.len() as u64;
-        self.inner.write(chunk);
+        self.inner.put(chunk);
         Ok(())
     }
 
@@ -206,15 +278,15 @@ impl FileWriter {
 
     /// Also computes the sha256 of what is written.
     pub fn with_sha256(mut self) -> Self {
-        self.sha256 = Some(Sha256::new());
+        self.sha256 = true;
         self
     }
 
     /// Completes the object; only now does it appear at its key.
     pub async fn finish(self) -> anyhow::Result<WrittenFile> {
-        let sha1 = hex::encode(self.hasher.finalize());
-        let sha256 = self.sha256.map(|h| hex::encode(h.finalize()));
+        let hasher = self.hasher.unwrap_or_else(|| Hasher::start(self.sha256));
         self.inner.finish().await?;
+        let (sha1, sha256) = hasher.finish().await?;
         Ok(WrittenFile {
             sha1,
             sha256,

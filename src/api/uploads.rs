@@ -200,7 +200,7 @@ impl UploadContext<'_> {
                     {
                         break too_large(max);
                     }
-                    if let Err(e) = writer.write(&bytes).await {
+                    if let Err(e) = writer.write(bytes).await {
                         break e.into();
                     }
                 }
@@ -396,7 +396,7 @@ async fn copy_into(state: &AppState, key: &str, writer: &mut FileWriter) -> Resu
         .await
         .map_err(anyhow::Error::from)?;
     while let Some(bytes) = body.stream.next().await {
-        writer.write(&bytes.map_err(anyhow::Error::from)?).await?;
+        writer.write(bytes.map_err(anyhow::Error::from)?).await?;
     }
     Ok(())
 }
