@@ -17,6 +17,8 @@ trap cleanup EXIT
 
 now() { date +%s.%N; }
 mbps() { python3 -c "print(f'{$1 / 1048576 / ($3 - $2):.0f}')"; }
+median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
+RUNS=${RUNS:-3}
 rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 
 start() { # $1 = dir, then extra env as NAME=VALUE
@@ -42,40 +44,59 @@ dd if=/dev/urandom of="$SRC" bs=1M count="$SIZE_MB" status=none
 BYTES=$(stat -c %s "$SRC")
 echo "file: $SIZE_MB MiB in $WORK ($(df -h "$WORK" | awk 'NR==2 {print $1}')), parts of $PART bytes"
 
-t0=$(now); cp "$SRC" "$WORK/copy.csv"; t1=$(now); rm "$WORK/copy.csv"
-CP=$(mbps "$BYTES" "$t0" "$t1")
+# Every timing starts after `sync`, so that one step's writeback does not slow the next; none waits
+# for its own data to reach the disk (cp does not, and neither does the server), and each is the
+# median of $RUNS runs.
+runs=()
+for _ in $(seq "$RUNS"); do
+  sync; t0=$(now); cp "$SRC" "$WORK/copy.csv"; t1=$(now); rm "$WORK/copy.csv"
+  runs+=("$(mbps "$BYTES" "$t0" "$t1")")
+done
+CP=$(median "${runs[@]}")
 
 start "$WORK/local"
 curl -sf -o /dev/null "$API/datasets/"
 RSS0=$(rss_kib "$SERVER_PID" VmRSS)
 
-t0=$(now); URL=$(upload "$SRC"); t1=$(now)
-SINGLE=$(mbps "$BYTES" "$t0" "$t1")
+runs=()
+for _ in $(seq "$RUNS"); do
+  sync; t0=$(now); URL=$(upload "$SRC"); t1=$(now)
+  runs+=("$(mbps "$BYTES" "$t0" "$t1")")
+done
+SINGLE=$(median "${runs[@]}")
 
 mkdir "$WORK/parts"
 split -b "$PART" -d -a 4 "$SRC" "$WORK/parts/p"
 N=$(ls "$WORK/parts" | wc -l)
-t0=$(now)
-i=0
-for p in "$WORK"/parts/p*; do
-  size=$(stat -c %s "$p")
+runs=()
+for run in $(seq "$RUNS"); do
+  sync; t0=$(now)
+  i=0
+  for p in "$WORK"/parts/p*; do
+    size=$(stat -c %s "$p")
+    curl -sf -o /dev/null -X POST "$API/datasets/$DS/upload/" -H "X-API-KEY: $KEY" \
+      -F "uuid=bench-$run" -F filename=chunked.csv -F "partindex=$i" -F "totalparts=$N" -F "chunksize=$size" -F "file=@$p"
+    i=$((i + 1))
+  done
   curl -sf -o /dev/null -X POST "$API/datasets/$DS/upload/" -H "X-API-KEY: $KEY" \
-    -F uuid=bench -F filename=chunked.csv -F "partindex=$i" -F "totalparts=$N" -F "chunksize=$size" -F "file=@$p"
-  i=$((i + 1))
+    -F "uuid=bench-$run" -F filename=chunked.csv -F "totalparts=$N"
+  t1=$(now)
+  runs+=("$(mbps "$BYTES" "$t0" "$t1")")
 done
-curl -sf -o /dev/null -X POST "$API/datasets/$DS/upload/" -H "X-API-KEY: $KEY" \
-  -F uuid=bench -F filename=chunked.csv -F "totalparts=$N"
-t1=$(now)
-CHUNKED=$(mbps "$BYTES" "$t0" "$t1")
+CHUNKED=$(median "${runs[@]}")
 rm -r "$WORK/parts"
 
-t0=$(now); curl -sf -o /dev/null "$URL"; t1=$(now)
-DOWN=$(mbps "$BYTES" "$t0" "$t1")
+runs=()
+for _ in $(seq "$RUNS"); do
+  sync; t0=$(now); curl -sf -o /dev/null "$URL"; t1=$(now)
+  runs+=("$(mbps "$BYTES" "$t0" "$t1")")
+done
+DOWN=$(median "${runs[@]}")
 HWM=$(rss_kib "$SERVER_PID" VmHWM)
 ratio() { python3 -c "print(f'{$1 / $CP:.2f}')"; }
 
 echo
-echo "| operation ($SIZE_MB MiB) | MB/s | × cp |"
+echo "| operation ($SIZE_MB MiB, median of $RUNS) | MB/s | × cp |"
 echo "|---|---|---|"
 echo "| cp (baseline) | $CP | 1.00 |"
 echo "| single upload (multipart POST) | $SINGLE | $(ratio "$SINGLE") |"

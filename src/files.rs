@@ -216,22 +216,29 @@ pub struct FileWriter {
     size: u64,
 }
 
-/// A hashing thread fed with the bytes as they are written.
+/// A hashing thread fed with the bytes as they are written, in batches of about 1 MiB (network
+/// reads come in small pieces: one hand-off each would cost more than the hashing).
 struct Hasher {
-    tx: tokio::sync::mpsc::Sender<Bytes>,
+    tx: tokio::sync::mpsc::Sender<Vec<Bytes>>,
+    batch: Vec<Bytes>,
+    batched: usize,
     done: tokio::task::JoinHandle<(String, Option<String>)>,
 }
 
+const HASH_BATCH: usize = 1024 * 1024;
+
 impl Hasher {
     fn start(sha256: bool) -> Hasher {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Bytes>>(8);
         let done = tokio::task::spawn_blocking(move || {
             let mut sha1 = Sha1::new();
             let mut sha2 = sha256.then(Sha256::new);
-            while let Some(bytes) = rx.blocking_recv() {
-                sha1.update(&bytes);
-                if let Some(h) = &mut sha2 {
-                    h.update(&bytes);
+            while let Some(batch) = rx.blocking_recv() {
+                for bytes in batch {
+                    sha1.update(&bytes);
+                    if let Some(h) = &mut sha2 {
+                        h.update(&bytes);
+                    }
                 }
             }
             (
@@ -239,10 +246,34 @@ impl Hasher {
                 sha2.map(|h| hex::encode(h.finalize())),
             )
         });
-        Hasher { tx, done }
+        Hasher {
+            tx,
+            batch: Vec::new(),
+            batched: 0,
+            done,
+        }
     }
 
-    async fn finish(self) -> anyhow::Result<(String, Option<String>)> {
+    async fn push(&mut self, bytes: Bytes) -> anyhow::Result<()> {
+        self.batched += bytes.len();
+        self.batch.push(bytes);
+        if self.batched >= HASH_BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> anyhow::Result<()> {
+        self.batched = 0;
+        let batch = std::mem::take(&mut self.batch);
+        self.tx
+            .send(batch)
+            .await
+            .map_err(|_| anyhow::anyhow!("the hashing thread stopped"))
+    }
+
+    async fn finish(mut self) -> anyhow::Result<(String, Option<String>)> {
+        self.flush().await?;
         drop(self.tx);
         Ok(self.done.await?)
     }
@@ -262,11 +293,7 @@ impl FileWriter {
         self.inner.wait_for_capacity(2).await?;
         let sha256 = self.sha256;
         let hasher = self.hasher.get_or_insert_with(|| Hasher::start(sha256));
-        hasher
-            .tx
-            .send(chunk.clone())
-            .await
-            .map_err(|_| anyhow::anyhow!("the hashing thread stopped"))?;
+        hasher.push(chunk.clone()).await?;
         self.size += chunk.len() as u64;
         self.inner.put(chunk);
         Ok(())

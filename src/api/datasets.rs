@@ -547,6 +547,19 @@ fn replace_resources(
             Some(r) => (r.clone(), false),
             None => (Resource::blank(new_resource_id(), now), true),
         };
+        // A hosted file's `filetype` is protected like its url and checksum: a stale value sent
+        // back in a dataset PUT is ignored, not an error (udata's dataset form drops it).
+        let stripped;
+        let entry = if !creating && r.is_hosted() && entry.contains_key("filetype") {
+            stripped = {
+                let mut e = entry.clone();
+                e.remove("filetype");
+                e
+            };
+            &stripped
+        } else {
+            entry
+        };
         match apply_resource_input(&mut r, entry, creating) {
             Ok(()) => errors.push(json!({})),
             Err(InputError::Fields(f)) => errors.push(Value::Object(f)),

@@ -228,9 +228,17 @@ pub fn page_envelope<T>(
     })
 }
 
-/// 308 to the same path with `old` replaced by `new` (renamed slugs).
+/// 308 to the same path with `old` replaced by `new` (renamed slugs). Only the key segment of
+/// `/api/1/<collection>/<key>[/...]` is replaced (a slug such as `api` must not touch the prefix),
+/// and the target keeps udata's trailing slash (the router sees paths without it).
 pub fn moved(path: &str, query: Option<&str>, old: &str, new: &str) -> Response {
-    let target = path.replacen(&format!("/{old}"), &format!("/{new}"), 1);
+    let mut segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let target = if segments.get(4) == Some(&old) {
+        segments[4] = new;
+        format!("{}/", segments.join("/"))
+    } else {
+        path.replacen(&format!("/{old}"), &format!("/{new}"), 1)
+    };
     let location = match query {
         Some(q) => format!("{target}?{q}"),
         None => target,

@@ -366,7 +366,7 @@ fn apply_access(ds: &mut Dataset, body: &Map<String, Value>, errors: &mut FieldE
                     push_error(
                         errors,
                         "access_audiences",
-                        "You can't have multiple conditions for the same role",
+                        "You can only set one condition for a given access audience role",
                     );
                     return;
                 }
