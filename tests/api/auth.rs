@@ -521,3 +521,76 @@ async fn item_09_json_array_on_form_endpoint_is_400_request() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.json()["errors"]["request"], "expecting a JSON object");
 }
+
+#[tokio::test]
+async fn item_90_cors_preflight_echoes_the_origin() {
+    let app = TestApp::new().await;
+    let r = app
+        .raw(
+            axum::http::Method::OPTIONS,
+            "/api/1/datasets/",
+            None,
+            &[
+                ("Origin", "https://reuser.example.org"),
+                ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Headers", "X-API-KEY, Content-Type"),
+            ],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("https://reuser.example.org")
+    );
+    assert!(
+        r.header("access-control-allow-methods")
+            .unwrap()
+            .contains("POST")
+    );
+    assert_eq!(
+        r.header("access-control-allow-headers").as_deref(),
+        Some("X-API-KEY, Content-Type")
+    );
+    // Plain answers carry the origin too.
+    let r = app
+        .raw(
+            axum::http::Method::GET,
+            "/api/1/datasets/",
+            None,
+            &[("Origin", "https://reuser.example.org")],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("https://reuser.example.org")
+    );
+}
+
+#[tokio::test]
+async fn cors_origins_can_be_restricted() {
+    let mut app = TestApp::new().await;
+    app.configure(|c| c.cors_origins = vec!["https://allowed.example.org".into()]);
+    let preflight = |origin: &'static str| {
+        let app = &app;
+        async move {
+            app.raw(
+                axum::http::Method::OPTIONS,
+                "/api/1/datasets/",
+                None,
+                &[("Origin", origin), ("Access-Control-Request-Method", "GET")],
+                Vec::new(),
+            )
+            .await
+        }
+    };
+    let r = preflight("https://allowed.example.org").await;
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("https://allowed.example.org")
+    );
+    let r = preflight("https://evil.example.org").await;
+    assert_eq!(r.header("access-control-allow-origin"), None);
+}

@@ -335,3 +335,86 @@ impl TestApp {
         self.send(req.body(Body::from(body)).unwrap()).await
     }
 }
+
+impl TestApp {
+    /// Changes the configuration (before any request holds the state).
+    pub fn configure(&mut self, change: impl FnOnce(&mut rudata::config::Config)) {
+        change(std::sync::Arc::get_mut(&mut self.state.config).expect("no request in flight"));
+    }
+
+    /// One part of a chunked upload (fields first, then the file).
+    pub async fn send_part(
+        &self,
+        path: &str,
+        key: &str,
+        uuid: &str,
+        index: usize,
+        total: usize,
+        bytes: &[u8],
+    ) -> TestResponse {
+        self.multipart(
+            path,
+            Some(key),
+            &[
+                Part::Field {
+                    name: "uuid",
+                    value: uuid.to_string(),
+                },
+                Part::Field {
+                    name: "filename",
+                    value: "data.csv".to_string(),
+                },
+                Part::Field {
+                    name: "partindex",
+                    value: index.to_string(),
+                },
+                Part::Field {
+                    name: "totalparts",
+                    value: total.to_string(),
+                },
+                Part::Field {
+                    name: "chunksize",
+                    value: bytes.len().to_string(),
+                },
+                Part::File {
+                    name: "file",
+                    filename: "blob",
+                    bytes,
+                },
+            ],
+        )
+        .await
+    }
+
+    /// The final request of a chunked upload, with optional extra fields (e.g. `checksum`).
+    pub async fn finish_upload(
+        &self,
+        path: &str,
+        key: &str,
+        uuid: &str,
+        total: usize,
+        extra: &[(&'static str, &str)],
+    ) -> TestResponse {
+        let mut parts = vec![
+            Part::Field {
+                name: "uuid",
+                value: uuid.to_string(),
+            },
+            Part::Field {
+                name: "filename",
+                value: "data.csv".to_string(),
+            },
+            Part::Field {
+                name: "totalparts",
+                value: total.to_string(),
+            },
+        ];
+        for (name, value) in extra {
+            parts.push(Part::Field {
+                name,
+                value: value.to_string(),
+            });
+        }
+        self.multipart(path, Some(key), &parts).await
+    }
+}
