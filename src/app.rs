@@ -133,6 +133,7 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), cors))
+        .layer(middleware::from_fn(access_log))
         .with_state(state)
 }
 
@@ -151,6 +152,23 @@ fn strip_trailing_slash(mut req: Request) -> Request {
         }
     }
     req
+}
+
+/// One structured log line per request: method, path, status, duration (never headers: they hold keys).
+async fn access_log(req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let response = next.run(req).await;
+    tracing::info!(
+        target: "rudata::http",
+        %method,
+        path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
 }
 
 /// CORS as udata answers it: preflights get 204 with the origin echoed; other answers carry the origin.
