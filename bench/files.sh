@@ -54,6 +54,30 @@ for _ in $(seq "$RUNS"); do
 done
 CP=$(median "${runs[@]}")
 
+# The ceiling for any server: the same curl upload to a sink that only counts the bytes.
+SINK_PORT=9378
+python3 - "$SINK_PORT" "$BYTES" <<'PY' &
+import socket, sys
+port, size = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", port)); s.listen(8)
+while True:
+    c, _ = s.accept()
+    buf = memoryview(bytearray(1 << 20)); n = 0
+    while n < size:
+        k = c.recv_into(buf)
+        if not k: break
+        n += k
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"); c.close()
+PY
+PIDS+=($!)
+sleep 0.5
+runs=()
+for _ in $(seq "$RUNS"); do
+  sync; t0=$(now); curl -sf -o /dev/null -H "Expect:" -X POST "http://127.0.0.1:$SINK_PORT/" -F "file=@$SRC"; t1=$(now)
+  runs+=("$(mbps "$BYTES" "$t0" "$t1")")
+done
+SINK=$(median "${runs[@]}")
+
 start "$WORK/local"
 curl -sf -o /dev/null "$API/datasets/"
 RSS0=$(rss_kib "$SERVER_PID" VmRSS)
@@ -99,6 +123,7 @@ echo
 echo "| operation ($SIZE_MB MiB, median of $RUNS) | MB/s | × cp |"
 echo "|---|---|---|"
 echo "| cp (baseline) | $CP | 1.00 |"
+echo "| curl upload to a byte-counting sink (no server work: the ceiling) | $SINK | $(ratio "$SINK") |"
 echo "| single upload (multipart POST) | $SINGLE | $(ratio "$SINGLE") |"
 echo "| chunked upload ($N parts of $PART bytes + final) | $CHUNKED | $(ratio "$CHUNKED") |"
 echo "| download (GET of the file) | $DOWN | $(ratio "$DOWN") |"
