@@ -215,6 +215,21 @@ pub async fn find_for_write(state: &AppState, key: &str) -> Result<DatasetRow, A
     }
 }
 
+/// Renders a dataset as a write left it.
+async fn render_edit(
+    state: &AppState,
+    base: &BaseUrl,
+    who: &Identity,
+    edit: DatasetEdit,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let row = DatasetRow {
+        last_update: crate::domain::dataset::last_update(&edit.dataset, &edit.resources),
+        dataset: edit.dataset,
+    };
+    render_one(state, base, Some(who), &row, &edit.resources, status).await
+}
+
 /// Renders one dataset fully (resources, references, permissions) as the answer, with `status`.
 pub async fn render_one(
     state: &AppState,
@@ -502,19 +517,7 @@ pub async fn create_dataset(
             .assign_dataset(&org_id, &who.user.id, &edit.dataset.id)
             .await?;
     }
-    let row = DatasetRow {
-        last_update: crate::domain::dataset::last_update(&edit.dataset, &edit.resources),
-        dataset: edit.dataset,
-    };
-    render_one(
-        &state,
-        &base,
-        Some(&who),
-        &row,
-        &edit.resources,
-        StatusCode::CREATED,
-    )
-    .await
+    render_edit(&state, &base, &who, edit, StatusCode::CREATED).await
 }
 
 /// Applies a PUT body's `resources` list: known ids update their resource (hosted-file fields kept),
@@ -626,19 +629,7 @@ pub async fn update_dataset(
             },
         )
         .await?;
-    let row = DatasetRow {
-        last_update: crate::domain::dataset::last_update(&edit.dataset, &edit.resources),
-        dataset: edit.dataset,
-    };
-    render_one(
-        &state,
-        &base,
-        Some(&who),
-        &row,
-        &edit.resources,
-        StatusCode::OK,
-    )
-    .await
+    render_edit(&state, &base, &who, edit, StatusCode::OK).await
 }
 
 /// Owner and organization only change through a sysadmin, except moving a user's own dataset into

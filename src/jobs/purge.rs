@@ -49,21 +49,12 @@ pub async fn purge(
     files: &Files,
     before: Option<DateTime<Utc>>,
 ) -> anyhow::Result<PurgeReport> {
-    let holder = format!(
-        "{}-{}",
-        std::process::id(),
-        crate::domain::ids::new_object_id()
-    );
-    let now = Utc::now();
-    if !store
-        .take_lease(LEASE, &holder, now, now + chrono::Duration::minutes(10))
-        .await?
-    {
+    let Some(lease) = super::Lease::take(store, LEASE).await? else {
         tracing::info!("another process is purging; skipping");
         return Ok(PurgeReport::default());
-    }
+    };
     let result = purge_locked(store, files, before).await;
-    store.release_lease(LEASE, &holder).await?;
+    lease.release().await?;
     result
 }
 

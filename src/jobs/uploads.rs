@@ -22,18 +22,10 @@ pub async fn cleanup(
     files: &Files,
     retention: Duration,
 ) -> anyhow::Result<CleanupReport> {
-    let holder = format!(
-        "{}-{}",
-        std::process::id(),
-        crate::domain::ids::new_object_id()
-    );
-    let now = Utc::now();
-    if !store
-        .take_lease(LEASE, &holder, now, now + chrono::Duration::minutes(10))
-        .await?
-    {
+    let Some(lease) = super::Lease::take(store, LEASE).await? else {
         return Ok(CleanupReport::default());
-    }
+    };
+    let now = Utc::now();
     let before = now - chrono::Duration::from_std(retention).unwrap_or_default();
     let mut report = CleanupReport::default();
     let result: anyhow::Result<()> = async {
@@ -52,7 +44,7 @@ pub async fn cleanup(
         Ok(())
     }
     .await;
-    store.release_lease(LEASE, &holder).await?;
+    lease.release().await?;
     result.map(|()| report)
 }
 
