@@ -24,6 +24,8 @@ use crate::error::ApiError;
 use crate::store::{DatasetEdit, DatasetFilter, DatasetRow, Lookup, SortKey, Visibility};
 
 pub const DELETED_MESSAGE: &str = "Dataset has been deleted";
+/// Most words in `q`, and most `tag` filters, in one list request.
+const MAX_TERMS: usize = 32;
 
 /// Everything needed to render datasets for one caller.
 pub struct Render<'a> {
@@ -315,6 +317,17 @@ fn dataset_filter(who: Option<&Identity>, q: &QueryPairs) -> Result<DatasetFilte
         .iter()
         .map(|t| crate::domain::slug::slugify(t, false))
         .collect();
+    // Each word and tag is one condition: bound them (the database limits an expression's depth).
+    for (list, key) in [(&mut f.words, "q"), (&mut f.tags, "tag")] {
+        list.sort();
+        list.dedup();
+        if list.len() > MAX_TERMS {
+            return Err(param_error(
+                key,
+                &format!("At most {MAX_TERMS} distinct values are allowed"),
+            ));
+        }
+    }
     f.license = q
         .get("license")
         .filter(|s| !s.is_empty())

@@ -48,7 +48,7 @@ fn parse_range(headers: &HeaderMap, size: u64) -> Result<Option<std::ops::Range<
             if end < start {
                 return Ok(None);
             }
-            (end + 1).min(size)
+            end.saturating_add(1).min(size)
         };
         if start >= size {
             return Err(ApiError::RangeNotSatisfiable(size));
@@ -92,7 +92,14 @@ pub async fn serve_file(
     put(&mut common, header::ETAG, &etag);
     put(&mut common, header::LAST_MODIFIED, &last_modified);
     put(&mut common, header::ACCEPT_RANGES, "bytes");
-    put(&mut common, header::CACHE_CONTROL, "public, max-age=3600");
+    put(&mut common, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    if ds.private || ds.deleted.is_some() {
+        // Only some callers may read it: no shared cache may keep it.
+        put(&mut common, header::CACHE_CONTROL, "private, no-store");
+        put(&mut common, header::VARY, "X-API-KEY");
+    } else {
+        put(&mut common, header::CACHE_CONTROL, "public, max-age=3600");
+    }
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

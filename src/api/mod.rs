@@ -169,10 +169,13 @@ impl QueryPairs {
                 },
             }
         };
-        Ok(crate::store::PageQuery {
-            page: int("page", 1)?,
-            page_size: int("page_size", default_size)?.min(1_000_000),
-        })
+        let page = int("page", 1)?;
+        let page_size = int("page_size", default_size)?.min(1_000_000);
+        // A page whose offset does not even fit in an integer is past the end.
+        if page.checked_mul(page_size).is_none() {
+            return Err(ApiError::not_found());
+        }
+        Ok(crate::store::PageQuery { page, page_size })
     }
 }
 

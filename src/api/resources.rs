@@ -340,17 +340,30 @@ pub async fn list_resource_versions(
     Ok(axum::Json(list).into_response())
 }
 
-/// `GET /datasets/r/{rid}`: 302 to the resource's current file (the stable permalink).
+/// `GET /datasets/r/{rid}`: 302 to the resource's current file (the stable permalink). A resource of a
+/// private (404) or deleted (410) dataset redirects only those who may see the dataset.
 pub async fn redirect_latest(
     State(state): State<AppState>,
+    caller: Caller,
     base: BaseUrl,
     Path(rid): Path<String>,
 ) -> Result<Response, ApiError> {
     let rid = parse_resource_id(&rid).ok_or_else(ApiError::not_found)?;
     let found = state.store.find_resource(&rid).await?;
-    let [(_, r)] = found.as_slice() else {
+    let [(dataset_id, r)] = found.as_slice() else {
         return Err(ApiError::not_found());
     };
+    let crate::store::Lookup::Found(row) = state.store.find_dataset(dataset_id).await? else {
+        return Err(ApiError::not_found());
+    };
+    let d = &row.dataset;
+    if (d.private || d.deleted.is_some()) && !crate::auth::can_read_hidden(caller.identity(), d) {
+        return Err(if d.private {
+            ApiError::not_found()
+        } else {
+            ApiError::Gone(super::datasets::DELETED_MESSAGE.into())
+        });
+    }
     Ok((
         StatusCode::FOUND,
         [(header::LOCATION, resource_url(&base, r))],

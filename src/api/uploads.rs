@@ -31,6 +31,34 @@ use crate::store::{DatasetEdit, FileRecord, StoreError, UploadPart};
 
 /// Room for multipart boundaries and headers around a file of the maximum size.
 const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+/// Limits on the form fields beside the file: how many, how long each.
+const MAX_FIELDS: usize = 32;
+const MAX_FIELD_LEN: usize = 8 * 1024;
+/// Most parts in one chunked upload (at udata's 20 MB a part: 200 GB).
+const MAX_PARTS: u64 = 10_000;
+
+/// Reads a text field, refusing one longer than [`MAX_FIELD_LEN`] before buffering it.
+async fn read_text(mut field: axum::extract::multipart::Field<'_>) -> Result<String, ApiError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        if buf.len() + chunk.len() > MAX_FIELD_LEN {
+            return Err(upload_error("A form field is too long"));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    String::from_utf8(buf).map_err(|_| upload_error("A form field is not valid UTF-8"))
+}
+
+/// `totalparts`, bounded.
+fn total_parts(fields: &HashMap<String, String>) -> Result<u64, ApiError> {
+    let total = numeric(fields, "totalparts")?.unwrap_or(0);
+    if total > MAX_PARTS {
+        return Err(upload_error(&format!(
+            "totalparts must be at most {MAX_PARTS}"
+        )));
+    }
+    Ok(total)
+}
 
 /// What the multipart request carried.
 enum Received {
@@ -226,7 +254,10 @@ impl UploadContext<'_> {
         while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
             let name = field.name().unwrap_or("").to_string();
             if name != "file" {
-                let text = field.text().await.map_err(multipart_error)?;
+                if fields.len() >= MAX_FIELDS {
+                    return Err(upload_error("Too many form fields"));
+                }
+                let text = read_text(field).await?;
                 fields.insert(name, text);
                 continue;
             }
@@ -284,7 +315,7 @@ impl UploadContext<'_> {
     ) -> Result<Received, ApiError> {
         let uuid = fields.get("uuid").cloned().unwrap_or_default();
         check_uuid(&uuid)?;
-        let total = numeric(fields, "totalparts")?.unwrap_or(0);
+        let total = total_parts(fields)?;
         let index =
             numeric(fields, "partindex")?.ok_or_else(|| upload_error("Missing partindex"))?;
         if index >= total {
@@ -336,7 +367,7 @@ impl UploadContext<'_> {
     async fn assemble(&self, fields: &HashMap<String, String>) -> Result<Received, ApiError> {
         let uuid = fields.get("uuid").cloned().unwrap_or_default();
         check_uuid(&uuid)?;
-        let total = numeric(fields, "totalparts")?.unwrap_or(0);
+        let total = total_parts(fields)?;
         let filename = normalize_filename(fields.get("filename").map(String::as_str).unwrap_or(""));
         check_filename(self.base, &filename)?;
         let expected = expected_checksum(fields)?;
@@ -349,9 +380,19 @@ impl UploadContext<'_> {
             .map(|i| i.to_string())
             .collect();
         if !missing.is_empty() {
+            let shown = missing
+                .iter()
+                .take(20)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = if missing.len() > 20 {
+                format!(" and {} more", missing.len() - 20)
+            } else {
+                String::new()
+            };
             return Err(upload_error(&format!(
-                "Missing part(s) {} of upload {uuid}",
-                missing.join(", ")
+                "Missing part(s) {shown}{more} of upload {uuid}"
             )));
         }
         let parts: Vec<&UploadPart> = parts.iter().filter(|p| (p.index as u64) < total).collect();

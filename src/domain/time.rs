@@ -51,7 +51,13 @@ impl serde::Serialize for ApiTime {
 }
 
 /// Parses a client-supplied datetime: RFC 3339, or a naive `YYYY-MM-DD[THH:MM:SS[.f]]` taken as UTC.
+/// Years outside 1–9999 are refused: they could be stored but not written back in the fixed-width forms.
 pub fn parse_client(s: &str) -> Option<DateTime<Utc>> {
+    use chrono::Datelike;
+    parse_any(s).filter(|t| (1..=9999).contains(&t.year()))
+}
+
+fn parse_any(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
@@ -138,5 +144,7 @@ mod tests {
         assert!(parse_client("2024-01-01T10:00:00").is_some());
         assert!(parse_client("2030-01-01T10:00:00+02:00").is_some());
         assert!(parse_client("not-a-date").is_none());
+        assert!(parse_client("+12345-01-01T00:00:00").is_none());
+        assert!(parse_client("-0001-01-01T00:00:00Z").is_none());
     }
 }

@@ -65,7 +65,7 @@ async fn purge_locked(
 ) -> anyhow::Result<PurgeReport> {
     let mut report = PurgeReport::default();
     for id in store.list_deleted_datasets(before).await? {
-        if store.purge_dataset(&id).await?.is_some() {
+        if store.purge_dataset(&id, before).await?.is_some() {
             report.datasets += 1;
             tracing::info!(dataset = %id, "purged dataset");
         }

@@ -258,8 +258,9 @@ impl Store {
 
     /// By id, by slug, or by an old slug (`Lookup::Moved`).
     pub async fn find_dataset(&self, key: &str) -> StoreResult<Lookup<DatasetRow>> {
-        let sql =
-            format!("SELECT {DATASET_COLUMNS} FROM datasets WHERE id = $1 OR slug = $1 LIMIT 1");
+        let sql = format!(
+            "SELECT {DATASET_COLUMNS} FROM datasets WHERE id = $1 OR slug = $1 ORDER BY (id = $1) DESC LIMIT 1"
+        );
         if let Some(row) = sqlx::query(&sql)
             .bind(key)
             .fetch_optional(&self.read)
@@ -410,17 +411,24 @@ impl Store {
     /// Removes a soft-deleted dataset for good, with its resources and file records; the files' keys
     /// become tombstones in the same transaction, returned for deletion from storage.
     /// Does nothing (returns `None`) if the dataset was restored or purged meanwhile.
-    pub async fn purge_dataset(&self, id: &str) -> StoreResult<Option<Vec<String>>> {
+    pub async fn purge_dataset(
+        &self,
+        id: &str,
+        cutoff: Option<DateTime<Utc>>,
+    ) -> StoreResult<Option<Vec<String>>> {
         let mut tx = self.write.begin().await?;
         let lock = if self.dialect == Dialect::Postgres {
             " FOR UPDATE"
         } else {
             ""
         };
+        // Still deleted, and before the cut-off: a dataset restored and deleted again meanwhile waits.
+        let cutoff = cutoff.map_or_else(|| "9999".to_string(), |c| db_ts(&c));
         let still_deleted = sqlx::query(&format!(
-            "SELECT id FROM datasets WHERE id = $1 AND deleted IS NOT NULL{lock}"
+            "SELECT id FROM datasets WHERE id = $1 AND deleted IS NOT NULL AND deleted < $2{lock}"
         ))
         .bind(id)
+        .bind(cutoff)
         .fetch_optional(&mut *tx)
         .await?;
         if still_deleted.is_none() {

@@ -97,7 +97,7 @@ impl Store {
 
     /// By id, by slug, or by an old slug (then `Lookup::Moved`).
     pub async fn find_organization(&self, key: &str) -> StoreResult<super::Lookup<Organization>> {
-        let row = sqlx::query("SELECT doc FROM organizations WHERE id = $1 OR slug = $1 LIMIT 1")
+        let row = sqlx::query("SELECT doc FROM organizations WHERE id = $1 OR slug = $1 ORDER BY (id = $1) DESC LIMIT 1")
             .bind(key)
             .fetch_optional(&self.read)
             .await?;

@@ -7,6 +7,7 @@ mod helpers;
 
 mod auth;
 mod datasets;
+mod hardening;
 mod organizations;
 mod resources;
 mod uploads;
