@@ -52,6 +52,9 @@ pub enum ApiError {
     /// Upload status `{"success": false, "error"}` with the given status.
     #[error("{1}")]
     Upload(StatusCode, String),
+    /// 308 to the given location (a renamed slug); not an error, but answered the same way from deep down.
+    #[error("moved to {0}")]
+    Moved(String),
     /// 500; the cause is logged once, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -81,6 +84,7 @@ impl ApiError {
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::Upload(status, _) => *status,
+            ApiError::Moved(_) => StatusCode::PERMANENT_REDIRECT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -101,6 +105,7 @@ impl ApiError {
             ApiError::UnsupportedMedia(_) => "unsupported_media_type",
             ApiError::RangeNotSatisfiable(_) => "range_not_satisfiable",
             ApiError::Upload(..) => "upload",
+            ApiError::Moved(_) => "moved",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -108,6 +113,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let ApiError::Moved(location) = &self {
+            return match HeaderValue::from_str(location) {
+                Ok(v) => (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, v)]).into_response(),
+                Err(_) => ApiError::not_found().into_response(),
+            };
+        }
         let status = self.status();
         let body = match &self {
             ApiError::Invalid(errors) => json!({ "errors": errors }),

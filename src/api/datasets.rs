@@ -210,10 +210,21 @@ pub async fn find_readable(
 }
 
 /// Finds a dataset for a write (no read rule: writers are checked for permission instead).
-pub async fn find_for_write(state: &AppState, key: &str) -> Result<DatasetRow, ApiError> {
+/// An old slug answers 308 to the same request on the new one (the method and body are kept).
+pub async fn find_for_write(
+    state: &AppState,
+    key: &str,
+    uri: &axum::http::Uri,
+) -> Result<DatasetRow, ApiError> {
     match state.store.find_dataset(key).await? {
         Lookup::Found(row) => Ok(row),
-        Lookup::Moved(_) | Lookup::Missing => Err(ApiError::not_found()),
+        Lookup::Moved(slug) => Err(ApiError::Moved(super::moved_location(
+            uri.path(),
+            uri.query(),
+            key,
+            &slug,
+        ))),
+        Lookup::Missing => Err(ApiError::not_found()),
     }
 }
 
@@ -597,11 +608,12 @@ fn replace_resources(
 pub async fn update_dataset(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
+    OriginalUri(uri): OriginalUri,
     base: BaseUrl,
     Path(key): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let row = find_for_write(&state, &key).await?;
+    let row = find_for_write(&state, &key, &uri).await?;
     let restoring = body.get("deleted") == Some(&Value::Null);
     if row.dataset.deleted.is_some() && !restoring {
         return Err(ApiError::Gone(DELETED_MESSAGE.into()));
@@ -690,9 +702,10 @@ fn apply_ownership_change(
 pub async fn delete_dataset(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
+    OriginalUri(uri): OriginalUri,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let row = find_for_write(&state, &key).await?;
+    let row = find_for_write(&state, &key, &uri).await?;
     if row.dataset.deleted.is_some() {
         return Err(ApiError::Gone(DELETED_MESSAGE.into()));
     }

@@ -11,8 +11,8 @@ pub mod uploads;
 use std::collections::HashMap;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
@@ -235,23 +235,23 @@ pub fn page_envelope<T>(
 /// `/api/1/<collection>/<key>[/...]` is replaced (a slug such as `api` must not touch the prefix),
 /// and the target keeps udata's trailing slash (the router sees paths without it).
 pub fn moved(path: &str, query: Option<&str>, old: &str, new: &str) -> Response {
+    ApiError::Moved(moved_location(path, query, old, new)).into_response()
+}
+
+/// The path (and query) of a request with the object key `old` replaced by `new`.
+pub fn moved_location(path: &str, query: Option<&str>, old: &str, new: &str) -> String {
     let mut segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     let target = if segments.get(4) == Some(&old) {
         segments[4] = new;
+        // Collection paths end with a slash (the router stripped it), `/datasets/r/…`-style ones don't.
         format!("{}/", segments.join("/"))
     } else {
         path.replacen(&format!("/{old}"), &format!("/{new}"), 1)
     };
-    let location = match query {
+    match query {
         Some(q) => format!("{target}?{q}"),
         None => target,
-    };
-    (
-        StatusCode::PERMANENT_REDIRECT,
-        [(header::LOCATION, location)],
-        (),
-    )
-        .into_response()
+    }
 }
 
 /// A user as datasets and organizations reference them.

@@ -129,11 +129,12 @@ pub async fn get_resource(
 pub async fn create_resource(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
+    OriginalUri(uri): OriginalUri,
     base: BaseUrl,
     Path(key): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let row = find_for_write(&state, &key).await?;
+    let row = find_for_write(&state, &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     if body.get("filetype").and_then(Value::as_str) != Some(FILETYPE_REMOTE) {
         return Err(ApiError::BadRequest(
@@ -160,11 +161,12 @@ pub async fn create_resource(
 pub async fn update_resource(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
+    OriginalUri(uri): OriginalUri,
     base: BaseUrl,
     Path((key, rid)): Path<(String, String)>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let row = find_for_write(&state, &key).await?;
+    let row = find_for_write(&state, &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     let rid = resource_id(&rid)?;
     let now = now();
@@ -192,9 +194,10 @@ pub async fn update_resource(
 pub async fn delete_resource(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
+    OriginalUri(uri): OriginalUri,
     Path((key, rid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let row = find_for_write(&state, &key).await?;
+    let row = find_for_write(&state, &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     let rid = resource_id(&rid)?;
     let now = now();
@@ -222,11 +225,12 @@ pub async fn delete_resource(
 pub async fn reorder_resources(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
+    OriginalUri(uri): OriginalUri,
     base: BaseUrl,
     Path(key): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let row = find_for_write(&state, &key).await?;
+    let row = find_for_write(&state, &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     let entries: Vec<Value> = match body {
         Value::Array(list) => list,

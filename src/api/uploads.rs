@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -540,13 +540,14 @@ fn upload_response(status: StatusCode, base: &BaseUrl, r: &Resource) -> Response
 pub async fn upload_new_resource(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
+    OriginalUri(uri): OriginalUri,
     base: BaseUrl,
     headers: HeaderMap,
     Path(key): Path<String>,
     multipart: Multipart,
 ) -> Result<Response, ApiError> {
     check_length(&state, &headers)?;
-    let row = find_for_write(&state, &key).await?;
+    let row = find_for_write(&state, &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     let dataset_id = row.dataset.id.clone();
     let resource = receive_and_record(&state, &base, &who, &dataset_id, multipart, |edit, file| {
@@ -572,13 +573,14 @@ pub async fn upload_new_resource(
 pub async fn replace_resource_file(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
+    OriginalUri(uri): OriginalUri,
     base: BaseUrl,
     headers: HeaderMap,
     Path((key, rid)): Path<(String, String)>,
     multipart: Multipart,
 ) -> Result<Response, ApiError> {
     check_length(&state, &headers)?;
-    let row = find_for_write(&state, &key).await?;
+    let row = find_for_write(&state, &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     let rid = parse_resource_id(&rid).ok_or_else(|| ApiError::NotFound(MISSING_RESOURCE.into()))?;
     if !state
@@ -617,10 +619,11 @@ pub async fn replace_resource_file(
 pub async fn get_upload(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
+    OriginalUri(uri): OriginalUri,
     base: BaseUrl,
     Path((key, uuid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let row = find_for_write(&state, &key).await?;
+    let row = find_for_write(&state, &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     check_uuid(&uuid).map_err(|_| ApiError::not_found())?;
     let ctx = UploadContext {

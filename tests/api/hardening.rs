@@ -235,3 +235,46 @@ async fn absurd_upload_forms_are_400() {
         .await;
     assert!(r.json()["resources"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn writes_through_an_old_slug_answer_308_to_the_new_one() {
+    let app = TestApp::new().await;
+    let user = app.user("p@example.org").await;
+    app.dataset(&user.key, "Old name").await;
+    let r = app
+        .put(
+            "/api/1/datasets/old-name/",
+            &user.key,
+            json!({"title": "New name"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app
+        .put(
+            "/api/1/datasets/old-name/",
+            &user.key,
+            json!({"description": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        r.header("location").as_deref(),
+        Some("/api/1/datasets/new-name/")
+    );
+    let r = app.upload("old-name", &user.key, "a.csv", b"a").await;
+    assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        r.header("location").as_deref(),
+        Some("/api/1/datasets/new-name/upload/")
+    );
+    let r = app.delete("/api/1/datasets/old-name", &user.key).await;
+    assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
+    // Nothing was changed through the old slug.
+    let d = app
+        .get("/api/1/datasets/new-name/", Some(&user.key))
+        .await
+        .json();
+    assert_eq!(d["description"], "A test dataset");
+    assert!(d["deleted"].is_null());
+    assert!(d["resources"].as_array().unwrap().is_empty());
+}
