@@ -270,18 +270,18 @@ pub async fn update_organization(
     Path(key): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let mut org = org_for_admin(&state, &who, &key).await?;
-    let old_slug = org.slug.clone();
-    let old_name = org.name.clone();
-    apply_org_input(&mut org, &body, false)?;
-    if make_slug(&org.name) != make_slug(&old_name) {
-        org.slug = state
-            .store
-            .free_organization_slug(&make_slug(&org.name))
-            .await?;
-    }
-    org.last_modified = now();
-    state.store.update_organization(&org, &old_slug).await?;
+    let org = org_for_admin(&state, &who, &key).await?;
+    let (_, org) = state
+        .store
+        .edit_organization(&org.id, |org: &mut Organization| -> Result<(), ApiError> {
+            if org.deleted.is_some() {
+                return Err(ApiError::Gone(DELETED.into()));
+            }
+            apply_org_input(org, &body, false)?;
+            org.last_modified = now();
+            Ok(())
+        })
+        .await?;
     Ok(axum::Json(org_json(&state, &base, Some(&who), &org).await?).into_response())
 }
 
@@ -290,12 +290,19 @@ pub async fn delete_organization(
     AuthUser(who): AuthUser,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let mut org = org_for_admin(&state, &who, &key).await?;
-    let now = now();
-    org.deleted = Some(now);
-    org.last_modified = now;
-    let slug = org.slug.clone();
-    state.store.update_organization(&org, &slug).await?;
+    let org = org_for_admin(&state, &who, &key).await?;
+    state
+        .store
+        .edit_organization(&org.id, |org: &mut Organization| -> Result<(), ApiError> {
+            if org.deleted.is_some() {
+                return Err(ApiError::Gone(DELETED.into()));
+            }
+            let now = now();
+            org.deleted = Some(now);
+            org.last_modified = now;
+            Ok(())
+        })
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

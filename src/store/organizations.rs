@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use super::users::{first_free, placeholders};
 use super::{Store, StoreError, StoreResult, db_ts, from_json, json_of, ts};
 use crate::domain::organization::{Invitation, Member, Organization, Role};
+use crate::domain::slug::make_slug;
 use crate::domain::user::User;
 
 /// A member with their user, as the organization JSON lists them.
@@ -68,31 +69,73 @@ impl Store {
         Ok(())
     }
 
-    /// Saves an organization; a changed slug leaves a redirect behind.
-    pub async fn update_organization(&self, org: &Organization, old_slug: &str) -> StoreResult<()> {
-        let mut tx = self.write.begin().await?;
+    /// Runs `change` on the current state of organization `id` inside one locked transaction and
+    /// saves the result; a changed name renames the slug (the old one then redirects).
+    pub async fn edit_organization<T, E, F>(
+        &self,
+        id: &str,
+        change: F,
+    ) -> Result<(T, Organization), E>
+    where
+        F: FnOnce(&mut Organization) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        let mut tx = self.write.begin().await.map_err(StoreError::from)?;
+        let lock = if self.dialect == super::Dialect::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let row = sqlx::query(&format!(
+            "SELECT doc FROM organizations WHERE id = $1{lock}"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::from)?
+        .ok_or(StoreError::NotFound)?;
+        let before = org_of(&row)?;
+        let mut org = before.clone();
+        let out = change(&mut org)?;
+        if make_slug(&org.name) != make_slug(&before.name) {
+            let base = make_slug(&org.name);
+            let taken: Vec<String> = sqlx::query_scalar(
+                "SELECT slug FROM organizations WHERE (slug = $1 OR slug LIKE $2) AND id <> $3",
+            )
+            .bind(&base)
+            .bind(format!("{base}-%"))
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+            org.slug = first_free(&base, &taken);
+        } else {
+            org.slug = before.slug.clone();
+        }
         sqlx::query(
             "UPDATE organizations SET slug = $2, name = $3, doc = $4, deleted = $5 WHERE id = $1",
         )
         .bind(&org.id)
         .bind(&org.slug)
         .bind(&org.name)
-        .bind(json_of(org)?)
+        .bind(json_of(&org)?)
         .bind(org.deleted.as_ref().map(db_ts))
         .execute(&mut *tx)
-        .await?;
-        if old_slug != org.slug {
+        .await
+        .map_err(StoreError::from)?;
+        if before.slug != org.slug {
             sqlx::query(
                 "INSERT INTO slug_redirects (kind, old_slug, target_id) VALUES ('organization', $1, $2)
                  ON CONFLICT (kind, old_slug) DO UPDATE SET target_id = excluded.target_id",
             )
-            .bind(old_slug)
+            .bind(&before.slug)
             .bind(&org.id)
             .execute(&mut *tx)
-            .await?;
+            .await
+            .map_err(StoreError::from)?;
         }
-        tx.commit().await?;
-        Ok(())
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok((out, org))
     }
 
     /// By id, by slug, or by an old slug (then `Lookup::Moved`).
