@@ -405,12 +405,11 @@ impl UploadContext<'_> {
         let mut writer = self
             .writer(&key, matches!(expected, Some(Expected::Sha256(_))))
             .await?;
-        for part in &parts {
-            if let Err(e) = copy_into(self.state, &part.key, &mut writer).await {
-                writer.abort().await;
-                self.state.store.delete_pending_file(&key).await?;
-                return Err(e);
-            }
+        let keys: Vec<String> = parts.iter().map(|p| p.key.clone()).collect();
+        if let Err(e) = copy_into(self.state, keys, &mut writer).await {
+            writer.abort().await;
+            self.state.store.delete_pending_file(&key).await?;
+            return Err(e);
         }
         let written = match writer.finish().await {
             Ok(w) => w,
@@ -430,15 +429,42 @@ impl UploadContext<'_> {
     }
 }
 
-async fn copy_into(state: &AppState, key: &str, writer: &mut FileWriter) -> Result<(), ApiError> {
-    let mut body = state
-        .files
-        .read(key, None)
-        .await
-        .map_err(anyhow::Error::from)?;
-    while let Some(bytes) = body.stream.next().await {
-        writer.write(bytes.map_err(anyhow::Error::from)?).await?;
+/// Concatenates the objects at `keys` into `writer`. A reader task fetches ahead (a few MiB, bounded)
+/// so that reading the next bytes overlaps writing and hashing the previous ones.
+async fn copy_into(
+    state: &AppState,
+    keys: Vec<String>,
+    writer: &mut FileWriter,
+) -> Result<(), ApiError> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, ApiError>>(8);
+    let files = state.files.clone();
+    let reader = tokio::spawn(async move {
+        for key in keys {
+            let mut body = match files.read(&key, None).await {
+                Ok(body) => body,
+                Err(e) => {
+                    let _ = tx.send(Err(anyhow::Error::from(e).into())).await;
+                    return;
+                }
+            };
+            while let Some(bytes) = body.stream.next().await {
+                let item = bytes.map_err(|e| ApiError::from(anyhow::Error::from(e)));
+                let failed = item.is_err();
+                if tx.send(item).await.is_err() || failed {
+                    return;
+                }
+            }
+        }
+    });
+    while let Some(bytes) = rx.recv().await {
+        if let Err(e) = async { writer.write(bytes?).await.map_err(ApiError::from) }.await {
+            reader.abort();
+            return Err(e);
+        }
     }
+    reader
+        .await
+        .map_err(|e| ApiError::from(anyhow::Error::from(e)))?;
     Ok(())
 }
 
