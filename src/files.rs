@@ -97,7 +97,8 @@ impl Files {
     pub fn local(dir: &Path) -> anyhow::Result<Files> {
         std::fs::create_dir_all(dir)?;
         Ok(Files {
-            store: Arc::new(LocalFileSystem::new_with_prefix(dir)?),
+            // Deleting a file also removes the directories it leaves empty.
+            store: Arc::new(LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true)),
             local_root: Some(dir.to_path_buf()),
         })
     }

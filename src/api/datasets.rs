@@ -649,6 +649,12 @@ pub async fn update_dataset(
                 if let Some(entries) = &requests.resources {
                     edit.resources = replace_resources(&edit.resources, entries, now)?;
                 }
+                // `deleted` may be set through a PUT (as in udata), but its date is the server's: a
+                // client date in the past would skip the grace period, one in the future would keep
+                // the dataset hidden yet out of the purge's reach.
+                if edit.dataset.deleted.is_some() {
+                    edit.dataset.deleted = before.deleted.or(Some(now));
+                }
                 edit.dataset.last_modified = now;
                 Ok(())
             },

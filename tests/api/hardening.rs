@@ -278,3 +278,43 @@ async fn writes_through_an_old_slug_answer_308_to_the_new_one() {
     assert!(d["deleted"].is_null());
     assert!(d["resources"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_client_chosen_deletion_date_is_replaced_by_the_servers() {
+    let app = TestApp::new().await;
+    let user = app.user("p@example.org").await;
+    let ds = app.dataset(&user.key, "Dated").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = chrono::Utc::now();
+    let r = app
+        .put(
+            &format!("/api/1/datasets/{ds}/"),
+            &user.key,
+            json!({"deleted": "2000-01-01T00:00:00"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let deleted =
+        chrono::DateTime::parse_from_rfc3339(r.json()["deleted"].as_str().unwrap()).unwrap();
+    assert!(
+        deleted >= before - chrono::Duration::seconds(1),
+        "{deleted}"
+    );
+    // Soft-deleted like a DELETE: 410 for strangers, and a purge before the deletion leaves it alone.
+    assert_eq!(
+        app.get(&format!("/api/1/datasets/{ds}/"), None)
+            .await
+            .status,
+        StatusCode::GONE
+    );
+    let report = rudata::jobs::purge::purge(
+        &app.state.store,
+        &app.state.files,
+        Some(before - chrono::Duration::hours(1)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.datasets, 0);
+}
