@@ -13,7 +13,6 @@ use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
-use object_store::memory::InMemory;
 use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
 use object_store::{GetOptions, GetRange, GetResultPayload, ObjectStore, WriteMultipart};
@@ -126,14 +125,6 @@ impl Files {
             store,
             local_root: None,
         })
-    }
-
-    /// Files in memory (tests).
-    pub fn memory() -> Files {
-        Files {
-            store: Arc::new(InMemory::new()),
-            local_root: None,
-        }
     }
 
     /// Starts writing a new object at `key`.

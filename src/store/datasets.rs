@@ -10,8 +10,10 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::users::{first_free, placeholders};
-use super::{Dialect, Store, StoreError, StoreResult, db_ts, from_json, json_of, ts};
+use super::{
+    Dialect, SlugTable, Store, StoreError, StoreResult, db_ts, escape_like, free_slug, from_json,
+    json_of, placeholders, ts,
+};
 use crate::domain::dataset::{Dataset, last_update};
 use crate::domain::resource::Resource;
 use crate::domain::slug::make_slug;
@@ -170,8 +172,13 @@ impl Store {
     /// Inserts a new dataset and its resources; the slug is made unique here.
     pub async fn insert_dataset(&self, edit: &mut DatasetEdit) -> StoreResult<()> {
         let mut tx = self.write.begin().await?;
-        edit.dataset.slug =
-            free_dataset_slug(&mut tx, &make_slug(&edit.dataset.title), None).await?;
+        edit.dataset.slug = free_slug(
+            &mut *tx,
+            SlugTable::Datasets,
+            &make_slug(&edit.dataset.title),
+            None,
+        )
+        .await?;
         let ds = &edit.dataset;
         let lu = last_update(ds, &edit.resources);
         sqlx::query(
@@ -551,29 +558,6 @@ fn list_conditions(f: &DatasetFilter, sql: &mut Sql) -> String {
     }
 }
 
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
-/// A slug free for a dataset (`own_id` may keep its own).
-async fn free_dataset_slug(
-    tx: &mut Transaction<'_, Any>,
-    base: &str,
-    own_id: Option<&str>,
-) -> StoreResult<String> {
-    let taken: Vec<String> = sqlx::query_scalar(
-        "SELECT slug FROM datasets WHERE (slug = $1 OR slug LIKE $2) AND id <> $3",
-    )
-    .bind(base)
-    .bind(format!("{}-%", escape_like(base)))
-    .bind(own_id.unwrap_or(""))
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(first_free(base, &taken))
-}
-
 async fn write_tags(tx: &mut Transaction<'_, Any>, id: &str, tags: &[String]) -> StoreResult<()> {
     sqlx::query("DELETE FROM dataset_tags WHERE dataset_id = $1")
         .bind(id)
@@ -634,7 +618,13 @@ async fn write_edit(
 ) -> StoreResult<()> {
     let id = before.id.clone();
     if make_slug(&edit.dataset.title) != make_slug(&before.title) {
-        let slug = free_dataset_slug(tx, &make_slug(&edit.dataset.title), Some(&id)).await?;
+        let slug = free_slug(
+            &mut **tx,
+            SlugTable::Datasets,
+            &make_slug(&edit.dataset.title),
+            Some(&id),
+        )
+        .await?;
         if slug != before.slug {
             sqlx::query(
                 "INSERT INTO slug_redirects (kind, old_slug, target_id) VALUES ('dataset', $1, $2)

@@ -213,3 +213,64 @@ pub(crate) fn json_of<T: serde::Serialize>(v: &T) -> StoreResult<String> {
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Other(e.into()))
 }
+
+/// `s` as a literal inside a `LIKE … ESCAPE '\'` pattern.
+pub(crate) fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// `$from, $from+1, …` for `n` values.
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The first of `base`, `base-1`, `base-2`… not used in `table` by another row than `own_id`.
+/// Runs on whatever executor the caller holds, so a transaction sees its own writes.
+pub(crate) async fn free_slug<'e, E>(
+    executor: E,
+    table: SlugTable,
+    base: &str,
+    own_id: Option<&str>,
+) -> StoreResult<String>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "SELECT slug FROM {} WHERE (slug = $1 OR slug LIKE $2 ESCAPE '\\') AND id <> $3",
+        table.name()
+    );
+    let pattern = format!("{}-%", escape_like(base));
+    let taken: Vec<String> = sqlx::query_scalar(&sql)
+        .bind(base)
+        .bind(pattern)
+        .bind(own_id.unwrap_or(""))
+        .fetch_all(executor)
+        .await?;
+    Ok((0..)
+        .map(|n| crate::domain::slug::with_suffix(base, n))
+        .find(|s| !taken.contains(s))
+        .expect("an unbounded range always has a free slug"))
+}
+
+/// The tables whose rows have slugs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SlugTable {
+    Users,
+    Organizations,
+    Datasets,
+}
+
+impl SlugTable {
+    fn name(self) -> &'static str {
+        match self {
+            SlugTable::Users => "users",
+            SlugTable::Organizations => "organizations",
+            SlugTable::Datasets => "datasets",
+        }
+    }
+}

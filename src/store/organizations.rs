@@ -3,8 +3,10 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::users::{first_free, placeholders};
-use super::{Store, StoreError, StoreResult, db_ts, from_json, json_of, ts};
+use super::{
+    SlugTable, Store, StoreError, StoreResult, db_ts, free_slug, from_json, json_of, placeholders,
+    ts,
+};
 use crate::domain::organization::{Invitation, Member, Organization, Role};
 use crate::domain::slug::make_slug;
 use crate::domain::user::User;
@@ -98,17 +100,13 @@ impl Store {
         let mut org = before.clone();
         let out = change(&mut org)?;
         if make_slug(&org.name) != make_slug(&before.name) {
-            let base = make_slug(&org.name);
-            let taken: Vec<String> = sqlx::query_scalar(
-                "SELECT slug FROM organizations WHERE (slug = $1 OR slug LIKE $2) AND id <> $3",
+            org.slug = free_slug(
+                &mut *tx,
+                SlugTable::Organizations,
+                &make_slug(&org.name),
+                Some(id),
             )
-            .bind(&base)
-            .bind(format!("{base}-%"))
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
-            org.slug = first_free(&base, &taken);
+            .await?;
         } else {
             org.slug = before.slug.clone();
         }
@@ -193,13 +191,7 @@ impl Store {
     }
 
     pub async fn free_organization_slug(&self, base: &str) -> StoreResult<String> {
-        let taken: Vec<String> =
-            sqlx::query_scalar("SELECT slug FROM organizations WHERE slug = $1 OR slug LIKE $2")
-                .bind(base)
-                .bind(format!("{base}-%"))
-                .fetch_all(&self.read)
-                .await?;
-        Ok(first_free(base, &taken))
+        free_slug(&self.read, SlugTable::Organizations, base, None).await
     }
 
     /// Members with their users, in order of joining.

@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreResult, db_ts, ts, ts_opt};
+use super::{SlugTable, Store, StoreResult, db_ts, free_slug, placeholders, ts, ts_opt};
 use crate::domain::user::User;
 
 const COLUMNS: &str =
@@ -113,28 +113,6 @@ impl Store {
 
     /// A slug not yet used by any user, from `base` with `-1`, `-2`… suffixes.
     pub async fn free_user_slug(&self, base: &str) -> StoreResult<String> {
-        let taken: Vec<String> =
-            sqlx::query_scalar("SELECT slug FROM users WHERE slug = $1 OR slug LIKE $2")
-                .bind(base)
-                .bind(format!("{base}-%"))
-                .fetch_all(&self.read)
-                .await?;
-        Ok(first_free(base, &taken))
+        free_slug(&self.read, SlugTable::Users, base, None).await
     }
-}
-
-/// `$from, $from+1, …` for `n` values.
-pub(crate) fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The first of `base`, `base-1`, `base-2`… not in `taken`.
-pub(crate) fn first_free(base: &str, taken: &[String]) -> String {
-    (0..)
-        .map(|n| crate::domain::slug::with_suffix(base, n))
-        .find(|s| !taken.contains(s))
-        .expect("an unbounded range always has a free slug")
 }

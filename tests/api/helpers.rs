@@ -251,6 +251,27 @@ impl TestApp {
         .await
     }
 
+    /// Replaces the file of resource `rid` of `dataset` with one upload.
+    pub async fn replace_file(
+        &self,
+        dataset: &str,
+        rid: &str,
+        key: &str,
+        filename: &str,
+        bytes: &[u8],
+    ) -> TestResponse {
+        self.multipart(
+            &format!("/api/1/datasets/{dataset}/resources/{rid}/upload/"),
+            Some(key),
+            &[Part::File {
+                name: "file",
+                filename,
+                bytes,
+            }],
+        )
+        .await
+    }
+
     /// Creates a dataset owned by the key's user; returns its JSON.
     pub async fn dataset(&self, key: &str, title: &str) -> Value {
         let r = self

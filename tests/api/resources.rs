@@ -895,15 +895,7 @@ async fn item_76_replace_file_keeps_old_file() {
     let rid = id_of(&first);
     let old_url = first["url"].as_str().unwrap().to_string();
     let r = app
-        .multipart(
-            &format!("/api/1/datasets/{ds}/resources/{rid}/upload/"),
-            Some(&user.key),
-            &[Part::File {
-                name: "file",
-                filename: "test_update.txt",
-                bytes: b"updated!",
-            }],
-        )
+        .replace_file(&ds, &rid, &user.key, "test_update.txt", b"updated!")
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let res = r.json();
@@ -978,15 +970,7 @@ async fn item_76_replace_keeps_other_metadata() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     let r = app
-        .multipart(
-            &format!("/api/1/datasets/{ds}/resources/{rid}/upload/"),
-            Some(&user.key),
-            &[Part::File {
-                name: "file",
-                filename: "data.csv",
-                bytes: b"a,b\n",
-            }],
-        )
+        .replace_file(&ds, &rid, &user.key, "data.csv", b"a,b\n")
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let res = r.json();
@@ -1482,15 +1466,7 @@ async fn purge_removes_deleted_dataset_and_all_its_files() {
     let rid = id_of(&first);
     let old_url = first["url"].as_str().unwrap().to_string();
     let r = app
-        .multipart(
-            &format!("/api/1/datasets/{ds}/resources/{rid}/upload/"),
-            Some(&user.key),
-            &[Part::File {
-                name: "file",
-                filename: "test_update.txt",
-                bytes: b"new",
-            }],
-        )
+        .replace_file(&ds, &rid, &user.key, "test_update.txt", b"new")
         .await;
     assert_eq!(r.status, StatusCode::OK);
     let new_url = r.json()["url"].as_str().unwrap().to_string();
