@@ -1,6 +1,4 @@
-//! The application: shared state, THE route table, and the HTTP server.
-
-use std::sync::Arc;
+//! The application: THE route table, the request-wide layers, and the HTTP server.
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -12,18 +10,8 @@ use tower::ServiceExt;
 
 use crate::api::{datasets, files, me, organizations, reference, resources, uploads};
 use crate::auth::authenticate;
-use crate::config::Config;
 use crate::error::ApiError;
-use crate::files::Files;
-use crate::store::Store;
-
-/// Handles shared by every request.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub files: Files,
-    pub config: Arc<Config>,
-}
+use crate::state::AppState;
 
 /// Every route, method and handler of the API.
 /// Paths are written without their trailing slash: [`app`] strips it before routing,

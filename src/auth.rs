@@ -1,5 +1,6 @@
-//! Who is calling: `X-API-KEY` → keyed hash → token → user, checked on every request,
-//! and the permission rules that follow from the caller's roles.
+//! Who is calling: `X-API-KEY` → keyed hash → token → user, checked on every request, and the
+//! permission checks that need the store (a partial editor's assignments). The rules themselves are
+//! pure and live in `domain::permissions`.
 
 use std::sync::Arc;
 
@@ -8,36 +9,13 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
 use crate::domain::dataset::Dataset;
-use crate::domain::organization::{Member, Role};
+use crate::domain::permissions::{
+    DatasetAction, Identity, OrgAction, Scope, may_on_dataset, may_on_org,
+};
 use crate::domain::time::now;
-use crate::domain::user::User;
 use crate::error::ApiError;
-
-/// An authenticated user and their memberships.
-#[derive(Debug, Clone)]
-pub struct Identity {
-    pub user: User,
-    pub memberships: Vec<Member>,
-}
-
-impl Identity {
-    pub fn is_sysadmin(&self) -> bool {
-        self.user.sysadmin
-    }
-
-    pub fn role_in(&self, org_id: &str) -> Option<Role> {
-        self.memberships
-            .iter()
-            .find(|m| m.org_id == org_id)
-            .map(|m| m.role)
-    }
-
-    pub fn org_ids(&self) -> Vec<String> {
-        self.memberships.iter().map(|m| m.org_id.clone()).collect()
-    }
-}
+use crate::state::AppState;
 
 /// The caller of a request: anonymous or an identity. Set by [`authenticate`] on every request.
 #[derive(Debug, Clone, Default)]
@@ -132,19 +110,17 @@ async fn identify(
         state.store.touch_api_token(&token).await?;
     }
     let memberships = state.store.memberships_of(&user.id).await?;
-    Ok(Identity { user, memberships })
+    // Every token is udata's `admin` scope for now; the hardening work stores narrower ones.
+    Ok(Identity {
+        user,
+        memberships,
+        scopes: vec![Scope::Admin],
+    })
 }
 
-/// May `who` see this dataset although it is private or deleted? Owner, any member of its
-/// organization, or a sysadmin.
+/// May `who` see this dataset although it is private or deleted?
 pub fn can_read_hidden(who: Option<&Identity>, ds: &Dataset) -> bool {
-    let Some(who) = who else { return false };
-    who.is_sysadmin()
-        || ds.owner_id.as_deref() == Some(who.user.id.as_str())
-        || ds
-            .organization_id
-            .as_deref()
-            .is_some_and(|o| who.role_in(o).is_some())
+    may_on_dataset(who, ds, false, DatasetAction::ReadHidden)
 }
 
 /// What a caller may edit: computed once per request, so that rendering a page of datasets costs
@@ -156,11 +132,7 @@ pub struct EditRights<'a> {
 
 impl<'a> EditRights<'a> {
     pub async fn load(state: &AppState, who: &'a Identity) -> Result<EditRights<'a>, ApiError> {
-        let partial = who
-            .memberships
-            .iter()
-            .any(|m| m.role == Role::PartialEditor);
-        let assigned = if partial {
+        let assigned = if who.is_partial_editor() {
             state
                 .store
                 .list_assigned_datasets(&who.user.id)
@@ -173,21 +145,17 @@ impl<'a> EditRights<'a> {
         Ok(EditRights { who, assigned })
     }
 
-    /// Owner, organization admin or editor, a partial editor assigned to it, or a sysadmin.
+    /// See [`may_on_dataset`].
+    pub fn may(&self, ds: &Dataset, action: DatasetAction) -> bool {
+        may_on_dataset(Some(self.who), ds, self.assigned.contains(&ds.id), action)
+    }
+
     pub fn can_edit(&self, ds: &Dataset) -> bool {
-        let who = self.who;
-        if who.is_sysadmin() || ds.owner_id.as_deref() == Some(who.user.id.as_str()) {
-            return true;
-        }
-        match ds.organization_id.as_deref().and_then(|o| who.role_in(o)) {
-            Some(Role::Admin | Role::Editor) => true,
-            Some(Role::PartialEditor) => self.assigned.contains(&ds.id),
-            None => false,
-        }
+        self.may(ds, DatasetAction::Edit)
     }
 }
 
-/// May `who` edit (and delete) this dataset? See [`EditRights::can_edit`].
+/// May `who` edit this dataset? See [`may_on_dataset`].
 pub async fn can_edit_dataset(
     state: &AppState,
     who: &Identity,
@@ -196,24 +164,29 @@ pub async fn can_edit_dataset(
     Ok(EditRights::load(state, who).await?.can_edit(ds))
 }
 
-/// 403 unless `who` may edit the dataset.
-pub async fn require_edit(state: &AppState, who: &Identity, ds: &Dataset) -> Result<(), ApiError> {
-    if can_edit_dataset(state, who, ds).await? {
+/// 403 unless `who` may do `action` on the dataset.
+pub async fn require_dataset(
+    state: &AppState,
+    who: &Identity,
+    ds: &Dataset,
+    action: DatasetAction,
+) -> Result<(), ApiError> {
+    if EditRights::load(state, who).await?.may(ds, action) {
         Ok(())
     } else {
         Err(ApiError::Forbidden)
     }
 }
 
+/// 403 unless `who` may edit the dataset.
+pub async fn require_edit(state: &AppState, who: &Identity, ds: &Dataset) -> Result<(), ApiError> {
+    require_dataset(state, who, ds, DatasetAction::Edit).await
+}
+
 /// Organization permissions for the caller: `(admin, member)`.
 pub fn org_rights(who: Option<&Identity>, org_id: &str) -> (bool, bool) {
-    match who {
-        None => (false, false),
-        Some(w) if w.is_sysadmin() => (true, true),
-        Some(w) => match w.role_in(org_id) {
-            Some(Role::Admin) => (true, true),
-            Some(_) => (false, true),
-            None => (false, false),
-        },
-    }
+    (
+        may_on_org(who, org_id, OrgAction::Edit),
+        may_on_org(who, org_id, OrgAction::ReadPrivate),
+    )
 }

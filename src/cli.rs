@@ -8,12 +8,12 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::config::{Config, PurgeConfig, load_or_create_secret, parse_duration};
 use crate::domain::api_token::TokenKey;
 use crate::domain::organization::{Member, Role};
 use crate::domain::user::{User, parse_email};
 use crate::files::{Files, S3Settings};
+use crate::state::AppState;
 use crate::store::Store;
 
 #[derive(Debug, Parser)]
@@ -309,12 +309,9 @@ pub async fn create_user(
     } else {
         name
     };
-    let user = User {
+    let mut user = User {
         id: crate::domain::ids::new_object_id(),
-        slug: state
-            .store
-            .free_user_slug(&crate::domain::slug::make_slug(&base))
-            .await?,
+        slug: String::new(),
         email,
         first_name: first.to_string(),
         last_name: last.to_string(),
@@ -325,7 +322,7 @@ pub async fn create_user(
         created_at: crate::domain::time::now(),
         deleted: None,
     };
-    state.store.insert_user(&user).await?;
+    state.store.insert_user(&mut user, &base).await?;
     Ok(user)
 }
 

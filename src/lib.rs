@@ -11,4 +11,6 @@ pub mod domain;
 pub mod error;
 pub mod files;
 pub mod jobs;
+pub mod ops;
+pub mod state;
 pub mod store;

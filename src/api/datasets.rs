@@ -4,26 +4,23 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::resources::{Internal, ResourceResponse, resource_json};
 use super::{
-    BaseUrl, JsonObject, QueryPairs, Refs, moved, org_ref, page_envelope, param_error, user_ref,
+    BaseUrl, JsonObject, QueryPairs, Refs, lookup, org_ref, page_envelope, param_error, user_ref,
 };
-use crate::app::AppState;
-use crate::auth::{
-    AuthUser, Caller, EditRights, Identity, can_edit_dataset, can_read_hidden, require_edit,
-};
-use crate::domain::dataset::{Dataset, Quality, apply_dataset_input, license_or_default, quality};
-use crate::domain::ids::{is_object_id, new_object_id, new_resource_id, parse_resource_id};
-use crate::domain::input::{InputError, push_error};
-use crate::domain::organization::Organization;
-use crate::domain::resource::{Resource, apply_resource_input};
+use crate::auth::{AuthUser, Caller, EditRights, can_edit_dataset, require_dataset, require_edit};
+use crate::domain::dataset::{Quality, license_or_default, quality};
+use crate::domain::ids::is_object_id;
+use crate::domain::permissions::{DatasetAction, Identity};
+use crate::domain::resource::Resource;
 use crate::domain::time::{ApiTime, now};
 use crate::error::ApiError;
-use crate::store::{DatasetEdit, DatasetFilter, DatasetRow, Lookup, SortKey, Visibility};
-
-pub const DELETED_MESSAGE: &str = "Dataset has been deleted";
+use crate::ops::DatasetWritten;
+use crate::ops::datasets::DELETED_MESSAGE;
+use crate::state::AppState;
+use crate::store::{DatasetFilter, DatasetRow, SortKey, Visibility};
 /// Most words in `q`, and most `tag` filters, in one list request.
 const MAX_TERMS: usize = 32;
 
@@ -181,66 +178,23 @@ impl Render<'_> {
     }
 }
 
-/// Finds a dataset by id, slug or old slug, applying the read rule (404 private, 410 deleted).
-pub enum Found {
-    Dataset(Box<DatasetRow>),
-    Moved(Response),
-}
-
-pub async fn find_readable(
-    state: &AppState,
-    who: Option<&Identity>,
-    key: &str,
-    uri: &axum::http::Uri,
-) -> Result<Found, ApiError> {
-    let row = match state.store.find_dataset(key).await? {
-        Lookup::Found(row) => row,
-        Lookup::Moved(slug) => return Ok(Found::Moved(moved(uri.path(), uri.query(), key, &slug))),
-        Lookup::Missing => return Err(ApiError::not_found()),
-    };
-    let d = &row.dataset;
-    if (d.private || d.deleted.is_some()) && !can_read_hidden(who, d) {
-        return Err(if d.private {
-            ApiError::not_found()
-        } else {
-            ApiError::Gone(DELETED_MESSAGE.into())
-        });
-    }
-    Ok(Found::Dataset(Box::new(row)))
-}
-
-/// Finds a dataset for a write (no read rule: writers are checked for permission instead).
-/// An old slug answers 308 to the same request on the new one (the method and body are kept).
-pub async fn find_for_write(
-    state: &AppState,
-    key: &str,
-    uri: &axum::http::Uri,
-) -> Result<DatasetRow, ApiError> {
-    match state.store.find_dataset(key).await? {
-        Lookup::Found(row) => Ok(row),
-        Lookup::Moved(slug) => Err(ApiError::Moved(super::moved_location(
-            uri.path(),
-            uri.query(),
-            key,
-            &slug,
-        ))),
-        Lookup::Missing => Err(ApiError::not_found()),
-    }
-}
-
 /// Renders a dataset as a write left it.
-async fn render_edit(
+async fn render_written(
     state: &AppState,
     base: &BaseUrl,
     who: &Identity,
-    edit: DatasetEdit,
+    written: DatasetWritten,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    let row = DatasetRow {
-        last_update: crate::domain::dataset::last_update(&edit.dataset, &edit.resources),
-        dataset: edit.dataset,
-    };
-    render_one(state, base, Some(who), &row, &edit.resources, status).await
+    render_one(
+        state,
+        base,
+        Some(who),
+        &written.row,
+        &written.resources,
+        status,
+    )
+    .await
 }
 
 /// Renders one dataset fully (resources, references, permissions) as the answer, with `status`.
@@ -276,10 +230,7 @@ pub async fn get_dataset(
     OriginalUri(uri): OriginalUri,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let row = match find_readable(&state, caller.identity(), &key, &uri).await? {
-        Found::Dataset(row) => *row,
-        Found::Moved(r) => return Ok(r),
-    };
+    let row = lookup::dataset_for_read(&state, caller.identity(), &key, &uri).await?;
     let resources = state.store.list_resources(&row.dataset.id).await?;
     render_one(
         &state,
@@ -439,172 +390,17 @@ pub async fn render_page(
     Ok(axum::Json(page_envelope(base, path, query, page, total, data)?).into_response())
 }
 
-/// Resolves the `organization` a body asks for: it must exist and the caller must belong to it.
-async fn resolve_organization(
-    state: &AppState,
-    who: &Identity,
-    key: &str,
-) -> Result<Result<Organization, &'static str>, ApiError> {
-    if !is_object_id(key) {
-        return Ok(Err("Unsupported identifier"));
-    }
-    let org = match state.store.find_organization(key).await? {
-        Lookup::Found(o) if o.deleted.is_none() => o,
-        _ => return Ok(Err("Organization does not exists")),
-    };
-    if who.is_sysadmin() || who.role_in(&org.id).is_some() {
-        Ok(Ok(org))
-    } else {
-        Ok(Err("Permission denied for this organization"))
-    }
-}
-
-fn field_error(field: &str, msg: &str) -> ApiError {
-    let mut errors = Map::new();
-    push_error(&mut errors, field, msg);
-    ApiError::Invalid(errors)
-}
-
-/// Builds the resources given inline on creation (client ids are ignored).
-fn new_resources(
-    entries: &[Map<String, Value>],
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<Resource>, ApiError> {
-    let mut out = Vec::new();
-    let mut errors: Vec<Value> = Vec::new();
-    for entry in entries {
-        let mut r = Resource::blank(new_resource_id(), now);
-        match apply_resource_input(&mut r, entry, true) {
-            Ok(()) => errors.push(json!({})),
-            Err(InputError::Fields(f)) => errors.push(Value::Object(f)),
-            Err(InputError::Message(m)) => return Err(ApiError::BadRequest(m)),
-        }
-        out.push(r);
-    }
-    if errors
-        .iter()
-        .any(|e| e.as_object().is_some_and(|o| !o.is_empty()))
-    {
-        let mut all = Map::new();
-        all.insert("resources".into(), Value::Array(errors));
-        return Err(ApiError::Invalid(all));
-    }
-    Ok(out)
-}
-
 pub async fn create_dataset(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     base: BaseUrl,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let now = now();
-    let mut ds = Dataset::blank(new_object_id(), now);
-    let requests = apply_dataset_input(&mut ds, &body, true)?;
-    let mut partial_editor_of = None;
-    match requests.organization.flatten() {
-        Some(key) => {
-            let org = resolve_organization(&state, &who, &key)
-                .await?
-                .map_err(|msg| field_error("organization", msg))?;
-            if who.role_in(&org.id) == Some(crate::domain::organization::Role::PartialEditor) {
-                partial_editor_of = Some(org.id.clone());
-            }
-            ds.organization_id = Some(org.id);
-        }
-        None => {
-            if let Some(Some(owner)) = &requests.owner
-                && *owner != who.user.id
-                && !who.is_sysadmin()
-            {
-                return Err(field_error("owner", "You can only set yourself as owner"));
-            }
-            ds.owner_id = Some(
-                requests
-                    .owner
-                    .flatten()
-                    .unwrap_or_else(|| who.user.id.clone()),
-            );
-        }
-    }
-    let resources = new_resources(requests.resources.as_deref().unwrap_or_default(), now)?;
-    let mut edit = DatasetEdit {
-        dataset: ds,
-        resources,
-        new_files: Vec::new(),
-    };
-    state.store.insert_dataset(&mut edit).await?;
-    if let Some(org_id) = partial_editor_of {
-        // A partial editor keeps the right to edit what they create.
-        state
-            .store
-            .assign_dataset(&org_id, &who.user.id, &edit.dataset.id)
-            .await?;
-    }
-    render_edit(&state, &base, &who, edit, StatusCode::CREATED).await
+    let written = crate::ops::datasets::create_dataset(&state, &who, &body).await?;
+    render_written(&state, &base, &who, written, StatusCode::CREATED).await
 }
 
-/// Applies a PUT body's `resources` list: known ids update their resource (hosted-file fields kept),
-/// unknown well-formed ids and entries without id become new resources, the rest are dropped.
-fn replace_resources(
-    current: &[Resource],
-    entries: &[Map<String, Value>],
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<Resource>, ApiError> {
-    let mut out = Vec::with_capacity(entries.len());
-    let mut errors: Vec<Value> = Vec::new();
-    for entry in entries {
-        let existing = match entry.get("id") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => match parse_resource_id(s) {
-                Some(id) => current
-                    .iter()
-                    .find(|r| r.id == id && !out.iter().any(|o: &Resource| o.id == id)),
-                None => {
-                    errors.push(json!({"id": [format!("'{s}' is not a valid UUID")]}));
-                    continue;
-                }
-            },
-            Some(_) => {
-                errors.push(json!({"id": ["Not a valid UUID"]}));
-                continue;
-            }
-        };
-        let (mut r, creating) = match existing {
-            Some(r) => (r.clone(), false),
-            None => (Resource::blank(new_resource_id(), now), true),
-        };
-        // A hosted file's `filetype` is protected like its url and checksum: a stale value sent
-        // back in a dataset PUT is ignored, not an error (udata's dataset form drops it).
-        let stripped;
-        let entry = if !creating && r.is_hosted() && entry.contains_key("filetype") {
-            stripped = {
-                let mut e = entry.clone();
-                e.remove("filetype");
-                e
-            };
-            &stripped
-        } else {
-            entry
-        };
-        match apply_resource_input(&mut r, entry, creating) {
-            Ok(()) => errors.push(json!({})),
-            Err(InputError::Fields(f)) => errors.push(Value::Object(f)),
-            Err(InputError::Message(m)) => return Err(ApiError::BadRequest(m)),
-        }
-        out.push(r);
-    }
-    if errors
-        .iter()
-        .any(|e| e.as_object().is_some_and(|o| !o.is_empty()))
-    {
-        let mut all = Map::new();
-        all.insert("resources".into(), Value::Array(errors));
-        return Err(ApiError::Invalid(all));
-    }
-    Ok(out)
-}
-
+/// `PUT`: an update, or with `{"deleted": null}` a restore (udata's way).
 pub async fn update_dataset(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -613,96 +409,15 @@ pub async fn update_dataset(
     Path(key): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let row = find_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
     let restoring = body.get("deleted") == Some(&Value::Null);
     if row.dataset.deleted.is_some() && !restoring {
         return Err(ApiError::Gone(DELETED_MESSAGE.into()));
     }
     require_edit(&state, &who, &row.dataset).await?;
-    // Resolve the organization asked for before locking the dataset (it needs the store).
-    let wanted_org = match body.get("organization") {
-        Some(v) if !v.is_null() => {
-            let key = v
-                .as_str()
-                .or_else(|| v.get("id").and_then(Value::as_str))
-                .unwrap_or("");
-            Some(resolve_organization(&state, &who, key).await?)
-        }
-        _ => None,
-    };
-    let now = now();
-    let sysadmin = who.is_sysadmin();
-    let (_, edit) = state
-        .store
-        .edit_dataset(
-            &row.dataset.id,
-            |edit: &mut DatasetEdit| -> Result<(), ApiError> {
-                let before = edit.dataset.clone();
-                let requests = apply_dataset_input(&mut edit.dataset, &body, false)?;
-                apply_ownership_change(
-                    &mut edit.dataset,
-                    &before,
-                    &requests,
-                    wanted_org,
-                    sysadmin,
-                )?;
-                if let Some(entries) = &requests.resources {
-                    edit.resources = replace_resources(&edit.resources, entries, now)?;
-                }
-                // `deleted` may be set through a PUT (as in udata), but its date is the server's: a
-                // client date in the past would skip the grace period, one in the future would keep
-                // the dataset hidden yet out of the purge's reach.
-                if edit.dataset.deleted.is_some() {
-                    edit.dataset.deleted = before.deleted.or(Some(now));
-                }
-                edit.dataset.last_modified = now;
-                Ok(())
-            },
-        )
-        .await?;
-    render_edit(&state, &base, &who, edit, StatusCode::OK).await
-}
-
-/// Owner and organization only change through a sysadmin, except moving a user's own dataset into
-/// one of their organizations (as udata allows).
-fn apply_ownership_change(
-    ds: &mut Dataset,
-    before: &Dataset,
-    requests: &crate::domain::dataset::DatasetRequests,
-    wanted_org: Option<Result<Organization, &'static str>>,
-    sysadmin: bool,
-) -> Result<(), ApiError> {
-    const TRANSFER: &str = "Cannot change owner after creation. Please use transfer feature.";
-    if let Some(org) = requests.organization.as_ref() {
-        match (org, wanted_org) {
-            (None, _) if before.organization_id.is_some() => {
-                if !sysadmin {
-                    return Err(field_error("organization", TRANSFER));
-                }
-            }
-            (None, _) => {}
-            (Some(_), Some(Err(msg))) => return Err(field_error("organization", msg)),
-            (Some(_), Some(Ok(o))) if before.organization_id.as_deref() == Some(o.id.as_str()) => {}
-            (Some(_), Some(Ok(o))) => {
-                if before.organization_id.is_some() && !sysadmin {
-                    return Err(field_error("organization", TRANSFER));
-                }
-                ds.organization_id = Some(o.id);
-                ds.owner_id = None;
-            }
-            (Some(_), None) => {}
-        }
-    }
-    if let Some(Some(owner)) = &requests.owner
-        && before.owner_id.as_deref() != Some(owner.as_str())
-    {
-        if !sysadmin {
-            return Err(field_error("owner", TRANSFER));
-        }
-        ds.owner_id = Some(owner.clone());
-        ds.organization_id = None;
-    }
-    Ok(())
+    let written =
+        crate::ops::datasets::update_dataset(&state, &who, &row.dataset.id, &body).await?;
+    render_written(&state, &base, &who, written, StatusCode::OK).await
 }
 
 pub async fn delete_dataset(
@@ -711,25 +426,11 @@ pub async fn delete_dataset(
     OriginalUri(uri): OriginalUri,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let row = find_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
     if row.dataset.deleted.is_some() {
         return Err(ApiError::Gone(DELETED_MESSAGE.into()));
     }
-    require_edit(&state, &who, &row.dataset).await?;
-    let now = now();
-    state
-        .store
-        .edit_dataset(
-            &row.dataset.id,
-            |edit: &mut DatasetEdit| -> Result<(), ApiError> {
-                if edit.dataset.deleted.is_some() {
-                    return Err(ApiError::Gone(DELETED_MESSAGE.into()));
-                }
-                edit.dataset.deleted = Some(now);
-                edit.dataset.last_modified = now;
-                Ok(())
-            },
-        )
-        .await?;
+    require_dataset(&state, &who, &row.dataset, DatasetAction::Delete).await?;
+    crate::ops::datasets::delete_dataset(&state, &row.dataset.id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::datasets::DELETED_MESSAGE;
-use crate::app::AppState;
-use crate::auth::{Caller, can_read_hidden};
+use super::lookup;
+use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Parses a single `bytes=` range against `size`. `Ok(None)`: no (usable) range header, serve whole.
 fn parse_range(headers: &HeaderMap, size: u64) -> Result<Option<std::ops::Range<u64>>, ApiError> {
@@ -65,19 +65,8 @@ pub async fn serve_file(
     headers: HeaderMap,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (file, row) = state
-        .store
-        .find_file(&key)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let (file, row) = lookup::file(&state, caller.identity(), &key).await?;
     let ds = &row.dataset;
-    if (ds.private || ds.deleted.is_some()) && !can_read_hidden(caller.identity(), ds) {
-        return Err(if ds.private {
-            ApiError::not_found()
-        } else {
-            ApiError::Gone(DELETED_MESSAGE.into())
-        });
-    }
     let etag = format!("\"{}\"", file.sha1);
     let last_modified = file
         .created_at

@@ -6,16 +6,17 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{BaseUrl, JsonObject, org_ref, user_ref};
-use crate::app::AppState;
-use crate::auth::{AuthUser, Identity};
+use crate::auth::AuthUser;
 use crate::domain::api_token::{ApiToken, PlainToken};
 use crate::domain::ids::new_object_id;
 use crate::domain::input::{
     FieldErrors, Given, apply_opt_string, finish, push_error, string_field,
 };
+use crate::domain::permissions::Identity;
 use crate::domain::time::{now, parse_client, to_api};
 use crate::domain::user::{User, parse_email};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 async fn me_json(
     state: &AppState,

@@ -2,6 +2,7 @@
 
 pub mod datasets;
 pub mod files;
+pub mod lookup;
 pub mod me;
 pub mod organizations;
 pub mod reference;
@@ -13,16 +14,16 @@ use std::collections::HashMap;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
-use crate::app::AppState;
-use crate::auth::{Identity, org_rights};
+use crate::auth::org_rights;
 use crate::domain::organization::Organization;
+use crate::domain::permissions::Identity;
 use crate::domain::time::to_api;
 use crate::domain::user::User;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// A JSON object body, checked as udata's form endpoints check it: `application/json` content type
 /// (400 otherwise), valid JSON, and an object.
@@ -231,14 +232,10 @@ pub fn page_envelope<T>(
     })
 }
 
-/// 308 to the same path with `old` replaced by `new` (renamed slugs). Only the key segment of
-/// `/api/1/<collection>/<key>[/...]` is replaced (a slug such as `api` must not touch the prefix),
-/// and the target keeps udata's trailing slash (the router sees paths without it).
-pub fn moved(path: &str, query: Option<&str>, old: &str, new: &str) -> Response {
-    ApiError::Moved(moved_location(path, query, old, new)).into_response()
-}
-
-/// The path (and query) of a request with the object key `old` replaced by `new`.
+/// The path (and query) of a request with the object key `old` replaced by `new` (renamed slugs).
+/// Only the key segment of `/api/1/<collection>/<key>[/...]` is replaced (a slug such as `api` must
+/// not touch the prefix), and the target keeps udata's trailing slash (the router sees paths
+/// without it).
 pub fn moved_location(path: &str, query: Option<&str>, old: &str, new: &str) -> String {
     let mut segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     let target = if segments.get(4) == Some(&old) {

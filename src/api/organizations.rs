@@ -7,20 +7,20 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::datasets::render_page;
-use super::{BaseUrl, JsonObject, QueryPairs, moved, org_permissions, page_envelope, user_ref};
-use crate::app::AppState;
-use crate::auth::{AuthUser, Caller, Identity, org_rights};
+use super::{BaseUrl, JsonObject, QueryPairs, lookup, org_permissions, page_envelope, user_ref};
+use crate::auth::{AuthUser, Caller, org_rights};
 use crate::domain::ids::new_object_id;
 use crate::domain::input::{
     FieldErrors, apply_opt_string, finish, object_field, push_error, required_string,
 };
 use crate::domain::organization::{Invitation, Member, Organization, Role};
-use crate::domain::slug::make_slug;
+use crate::domain::permissions::Identity;
 use crate::domain::time::{now, to_api};
 use crate::error::ApiError;
-use crate::store::{DatasetFilter, Lookup, MemberRow, Visibility};
+use crate::state::AppState;
+use crate::store::{DatasetFilter, MemberRow, Visibility};
 
-const DELETED: &str = "Organization has been deleted";
+use super::lookup::ORGANIZATION_DELETED as DELETED;
 
 /// Applies an organization body (udata's OrganizationForm fields).
 fn apply_org_input(
@@ -138,19 +138,6 @@ async fn org_json(
     }))
 }
 
-/// Finds an organization; a renamed slug answers 308.
-async fn find_org(
-    state: &AppState,
-    key: &str,
-    uri: &axum::http::Uri,
-) -> Result<Result<Organization, Response>, ApiError> {
-    match state.store.find_organization(key).await? {
-        Lookup::Found(o) => Ok(Ok(o)),
-        Lookup::Moved(slug) => Ok(Err(moved(uri.path(), uri.query(), key, &slug))),
-        Lookup::Missing => Err(ApiError::not_found()),
-    }
-}
-
 /// Creates an organization with `admin` as its administrator (shared by the API and the CLI).
 pub async fn create_organization_for(
     state: &AppState,
@@ -173,11 +160,7 @@ pub async fn create_organization_for(
         deleted: None,
     };
     apply_org_input(&mut org, body, true)?;
-    org.slug = state
-        .store
-        .free_organization_slug(&make_slug(&org.name))
-        .await?;
-    state.store.insert_organization(&org, admin_id).await?;
+    state.store.insert_organization(&mut org, admin_id).await?;
     Ok(org)
 }
 
@@ -233,34 +216,8 @@ pub async fn get_organization(
     OriginalUri(uri): OriginalUri,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let org = match find_org(&state, &key, &uri).await? {
-        Ok(o) => o,
-        Err(redirect) => return Ok(redirect),
-    };
-    let (_, member) = org_rights(caller.identity(), &org.id);
-    if org.deleted.is_some() && !member {
-        return Err(ApiError::Gone(DELETED.into()));
-    }
+    let org = lookup::organization_for_read(&state, caller.identity(), &key, &uri).await?;
     Ok(axum::Json(org_json(&state, &base, caller.identity(), &org).await?).into_response())
-}
-
-/// An organization for an admin-only write: 404, then 410 if deleted, then 403 unless admin.
-async fn org_for_admin(
-    state: &AppState,
-    who: &Identity,
-    key: &str,
-) -> Result<Organization, ApiError> {
-    let org = match state.store.find_organization(key).await? {
-        Lookup::Found(o) => o,
-        _ => return Err(ApiError::not_found()),
-    };
-    if org.deleted.is_some() {
-        return Err(ApiError::Gone(DELETED.into()));
-    }
-    if !org_rights(Some(who), &org.id).0 {
-        return Err(ApiError::Forbidden);
-    }
-    Ok(org)
 }
 
 pub async fn update_organization(
@@ -270,7 +227,7 @@ pub async fn update_organization(
     Path(key): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let org = org_for_admin(&state, &who, &key).await?;
+    let org = lookup::organization_for_admin(&state, &who, &key).await?;
     let (_, org) = state
         .store
         .edit_organization(&org.id, |org: &mut Organization| -> Result<(), ApiError> {
@@ -290,7 +247,7 @@ pub async fn delete_organization(
     AuthUser(who): AuthUser,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let org = org_for_admin(&state, &who, &key).await?;
+    let org = lookup::organization_for_admin(&state, &who, &key).await?;
     state
         .store
         .edit_organization(&org.id, |org: &mut Organization| -> Result<(), ApiError> {
@@ -315,14 +272,8 @@ pub async fn list_organization_datasets(
     Path(key): Path<String>,
     query: QueryPairs,
 ) -> Result<Response, ApiError> {
-    let org = match find_org(&state, &key, &uri).await? {
-        Ok(o) => o,
-        Err(redirect) => return Ok(redirect),
-    };
+    let org = lookup::organization_for_read(&state, caller.identity(), &key, &uri).await?;
     let (_, member) = org_rights(caller.identity(), &org.id);
-    if org.deleted.is_some() && !member {
-        return Err(ApiError::Gone(DELETED.into()));
-    }
     let mut filter = DatasetFilter::new(if member {
         Visibility::All
     } else {
@@ -358,7 +309,7 @@ pub async fn invite_member(
     Path(key): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let org = org_for_admin(&state, &who, &key).await?;
+    let org = lookup::organization_for_admin(&state, &who, &key).await?;
     let user_key = body
         .get("user")
         .and_then(|v| v.as_str().or_else(|| v.get("id").and_then(Value::as_str)));
@@ -439,7 +390,7 @@ pub async fn update_member(
     Path((key, user_key)): Path<(String, String)>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let org = org_for_admin(&state, &who, &key).await?;
+    let org = lookup::organization_for_admin(&state, &who, &key).await?;
     let role_text = body.get("role").and_then(Value::as_str).unwrap_or("");
     let role = Role::parse(role_text).ok_or_else(|| {
         let msg = format!("'{role_text}' is not a valid choice. Valid choices: ['admin', 'editor', 'partial_editor']");
@@ -461,7 +412,7 @@ pub async fn delete_member(
     AuthUser(who): AuthUser,
     Path((key, user_key)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let org = org_for_admin(&state, &who, &key).await?;
+    let org = lookup::organization_for_admin(&state, &who, &key).await?;
     let members = state.store.list_members(&org.id).await?;
     let m = members
         .into_iter()

@@ -7,17 +7,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::datasets::{Found, find_for_write, find_readable};
-use super::{BaseUrl, JsonBody, JsonObject};
-use crate::app::AppState;
+use super::{BaseUrl, JsonBody, JsonObject, lookup};
 use crate::auth::{AuthUser, Caller, require_edit};
-use crate::domain::ids::{new_resource_id, parse_resource_id};
-use crate::domain::resource::{Checksum, FILETYPE_REMOTE, Resource, apply_resource_input};
-use crate::domain::time::{ApiTime, now, to_api};
+use crate::domain::resource::{Checksum, Resource};
+use crate::domain::time::{ApiTime, to_api};
 use crate::error::ApiError;
-use crate::store::DatasetEdit;
-
-pub const MISSING_RESOURCE: &str = "Resource does not exist";
+use crate::ops::resources::{MISSING_RESOURCE, OrderEntry};
+use crate::state::AppState;
 
 /// Where a stored file is downloaded: from rudata (`/s/<key>`) or the configured public base.
 pub fn file_url(base: &BaseUrl, key: &str) -> String {
@@ -101,11 +97,6 @@ pub fn resource_json<'a>(base: &BaseUrl, r: &'a Resource) -> ResourceResponse<'a
     }
 }
 
-/// The canonical resource id of a path segment; a malformed one is simply not found.
-fn resource_id(raw: &str) -> Result<String, ApiError> {
-    parse_resource_id(raw).ok_or_else(|| ApiError::NotFound(MISSING_RESOURCE.into()))
-}
-
 pub async fn get_resource(
     State(state): State<AppState>,
     caller: Caller,
@@ -113,17 +104,8 @@ pub async fn get_resource(
     OriginalUri(uri): OriginalUri,
     Path((key, rid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let row = match find_readable(&state, caller.identity(), &key, &uri).await? {
-        Found::Dataset(row) => *row,
-        Found::Moved(r) => return Ok(r),
-    };
-    let rid = resource_id(&rid)?;
-    let resources = state.store.list_resources(&row.dataset.id).await?;
-    let r = resources
-        .iter()
-        .find(|r| r.id == rid)
-        .ok_or_else(|| ApiError::NotFound(MISSING_RESOURCE.into()))?;
-    Ok(axum::Json(resource_json(&base, r)).into_response())
+    let (_, r) = lookup::resource_for_read(&state, caller.identity(), &key, &rid, &uri).await?;
+    Ok(axum::Json(resource_json(&base, &r)).into_response())
 }
 
 pub async fn create_resource(
@@ -134,27 +116,9 @@ pub async fn create_resource(
     Path(key): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let row = find_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
-    if body.get("filetype").and_then(Value::as_str) != Some(FILETYPE_REMOTE) {
-        return Err(ApiError::BadRequest(
-            "This endpoint only supports remote resources".into(),
-        ));
-    }
-    let now = now();
-    let mut r = Resource::blank(new_resource_id(), now);
-    apply_resource_input(&mut r, &body, true)?;
-    let (r, _) = state
-        .store
-        .edit_dataset(
-            &row.dataset.id,
-            |edit: &mut DatasetEdit| -> Result<Resource, ApiError> {
-                edit.resources.insert(0, r.clone());
-                edit.dataset.last_modified = now;
-                Ok(r)
-            },
-        )
-        .await?;
+    let r = crate::ops::resources::add_remote_resource(&state, &row.dataset.id, &body).await?;
     Ok((StatusCode::CREATED, axum::Json(resource_json(&base, &r))).into_response())
 }
 
@@ -166,28 +130,10 @@ pub async fn update_resource(
     Path((key, rid)): Path<(String, String)>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let row = find_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
-    let rid = resource_id(&rid)?;
-    let now = now();
-    let (r, _) = state
-        .store
-        .edit_dataset(
-            &row.dataset.id,
-            |edit: &mut DatasetEdit| -> Result<Resource, ApiError> {
-                let r = edit
-                    .resources
-                    .iter_mut()
-                    .find(|r| r.id == rid)
-                    .ok_or_else(|| ApiError::NotFound(MISSING_RESOURCE.into()))?;
-                apply_resource_input(r, &body, false)?;
-                // Any PUT, even `{}`, signals that the file changed (udata's way to report a remote update).
-                r.last_modified = now;
-                edit.dataset.last_modified = now;
-                Ok(r.clone())
-            },
-        )
-        .await?;
+    let rid = lookup::resource_key(&rid)?;
+    let r = crate::ops::resources::update_resource(&state, &row.dataset.id, &rid, &body).await?;
     Ok(axum::Json(resource_json(&base, &r)).into_response())
 }
 
@@ -197,26 +143,10 @@ pub async fn delete_resource(
     OriginalUri(uri): OriginalUri,
     Path((key, rid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let row = find_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
-    let rid = resource_id(&rid)?;
-    let now = now();
-    state
-        .store
-        .edit_dataset(
-            &row.dataset.id,
-            |edit: &mut DatasetEdit| -> Result<(), ApiError> {
-                let before = edit.resources.len();
-                // The resource leaves the dataset; its files stay stored (and served) until the dataset is purged.
-                edit.resources.retain(|r| r.id != rid);
-                if edit.resources.len() == before {
-                    return Err(ApiError::NotFound(MISSING_RESOURCE.into()));
-                }
-                edit.dataset.last_modified = now;
-                Ok(())
-            },
-        )
-        .await?;
+    let rid = lookup::resource_key(&rid)?;
+    crate::ops::resources::delete_resource(&state, &row.dataset.id, &rid).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -230,74 +160,34 @@ pub async fn reorder_resources(
     Path(key): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let row = find_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
+    let order = order_entries(body)?;
+    let resources =
+        crate::ops::resources::reorder_resources(&state, &row.dataset.id, &order).await?;
+    let list: Vec<ResourceResponse> = resources.iter().map(|r| resource_json(&base, r)).collect();
+    Ok(axum::Json(list).into_response())
+}
+
+/// A reorder body: a list of ids or of objects with an `id` (an object's keys are taken as ids).
+fn order_entries(body: Value) -> Result<Vec<OrderEntry>, ApiError> {
     let entries: Vec<Value> = match body {
         Value::Array(list) => list,
         Value::Object(map) => map.into_iter().map(|(k, _)| Value::String(k)).collect(),
         _ => return Err(ApiError::BadRequest("Expecting a list of resources".into())),
     };
-    let mut wanted: Vec<(String, Option<serde_json::Map<String, Value>>)> =
-        Vec::with_capacity(entries.len());
-    for e in entries {
-        match e {
-            Value::String(id) => wanted.push((id, None)),
+    let no_id = || ApiError::BadRequest("Each resource must have an 'id' field".into());
+    entries
+        .into_iter()
+        .map(|e| match e {
+            Value::String(id) => Ok((id, None)),
             Value::Object(map) => match map.get("id").and_then(Value::as_str) {
-                Some(id) => wanted.push((id.to_string(), Some(map.clone()))),
-                None => {
-                    return Err(ApiError::BadRequest(
-                        "Each resource must have an 'id' field".into(),
-                    ));
-                }
+                Some(id) => Ok((id.to_string(), Some(map.clone()))),
+                None => Err(no_id()),
             },
-            _ => {
-                return Err(ApiError::BadRequest(
-                    "Each resource must have an 'id' field".into(),
-                ));
-            }
-        }
-    }
-    let (resources, _) = state
-        .store
-        .edit_dataset(
-            &row.dataset.id,
-            |edit: &mut DatasetEdit| -> Result<Vec<Resource>, ApiError> {
-                let total = edit.resources.len();
-                if wanted.len() != total {
-                    return Err(ApiError::BadRequest(format!(
-                        "All resources must be reordered, you provided {} out of {total}",
-                        wanted.len()
-                    )));
-                }
-                let mut reordered = Vec::with_capacity(total);
-                for (id, changes) in &wanted {
-                    let id = parse_resource_id(id).unwrap_or_default();
-                    let pos = edit.resources.iter().position(|r| r.id == id);
-                    let Some(pos) = pos else {
-                        let ids: Vec<String> = edit
-                            .resources
-                            .iter()
-                            .map(|r| format!("'{}'", r.id))
-                            .collect();
-                        return Err(ApiError::BadRequest(format!(
-                            "Resource ids must match existing ones in dataset, ie: {{{}}}",
-                            ids.join(", ")
-                        )));
-                    };
-                    let mut r = edit.resources.remove(pos);
-                    if let Some(changes) = changes {
-                        apply_resource_input(&mut r, changes, false)?;
-                    }
-                    reordered.push(r);
-                }
-                // Reordering does not change the dataset's last_modified (as in udata).
-                edit.resources = reordered;
-                Ok(edit.resources.clone())
-            },
-        )
-        .await?;
-    let list: Vec<ResourceResponse> = resources.iter().map(|r| resource_json(&base, r)).collect();
-    Ok(axum::Json(list).into_response())
+            _ => Err(no_id()),
+        })
+        .collect()
 }
 
 /// `GET /datasets/{id}/resources/{rid}/versions/` (rudata extension): every file the resource had, newest first.
@@ -308,23 +198,19 @@ pub async fn list_resource_versions(
     OriginalUri(uri): OriginalUri,
     Path((key, rid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let row = match find_readable(&state, caller.identity(), &key, &uri).await? {
-        Found::Dataset(row) => *row,
-        Found::Moved(r) => return Ok(r),
-    };
-    let rid = resource_id(&rid)?;
-    let files = state.store.list_resource_files(&rid).await?;
-    let files: Vec<_> = files
-        .into_iter()
-        .filter(|f| f.dataset_id == row.dataset.id)
-        .collect();
+    let row = lookup::dataset_for_read(&state, caller.identity(), &key, &uri).await?;
+    let rid = lookup::resource_key(&rid)?;
+    let files = state
+        .store
+        .list_resource_files(&row.dataset.id, &rid)
+        .await?;
+    // A deleted resource keeps its files (and so its versions); one without files must exist.
     if files.is_empty()
-        && !state
+        && state
             .store
-            .list_resources(&row.dataset.id)
+            .find_resource(&row.dataset.id, &rid)
             .await?
-            .iter()
-            .any(|r| r.id == rid)
+            .is_none()
     {
         return Err(ApiError::NotFound(MISSING_RESOURCE.into()));
     }
@@ -352,25 +238,10 @@ pub async fn redirect_latest(
     base: BaseUrl,
     Path(rid): Path<String>,
 ) -> Result<Response, ApiError> {
-    let rid = parse_resource_id(&rid).ok_or_else(ApiError::not_found)?;
-    let found = state.store.find_resource(&rid).await?;
-    let [(dataset_id, r)] = found.as_slice() else {
-        return Err(ApiError::not_found());
-    };
-    let crate::store::Lookup::Found(row) = state.store.find_dataset(dataset_id).await? else {
-        return Err(ApiError::not_found());
-    };
-    let d = &row.dataset;
-    if (d.private || d.deleted.is_some()) && !crate::auth::can_read_hidden(caller.identity(), d) {
-        return Err(if d.private {
-            ApiError::not_found()
-        } else {
-            ApiError::Gone(super::datasets::DELETED_MESSAGE.into())
-        });
-    }
+    let r = lookup::permalink(&state, caller.identity(), &rid).await?;
     Ok((
         StatusCode::FOUND,
-        [(header::LOCATION, resource_url(&base, r))],
+        [(header::LOCATION, resource_url(&base, &r))],
         (),
     )
         .into_response())

@@ -5,6 +5,7 @@ pub mod dataset;
 pub mod ids;
 pub mod input;
 pub mod organization;
+pub mod permissions;
 pub mod reference;
 pub mod resource;
 pub mod slug;

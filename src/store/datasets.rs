@@ -1,21 +1,17 @@
-//! Datasets, their resources and the files those resources ever had.
+//! Datasets: their rows, lists and filters, the purge; and the dataset half of write transactions.
 //!
-//! Every change to a dataset or its resources goes through [`Store::edit_dataset`]: one transaction
-//! that locks the dataset, hands the current state to a closure, and writes back only what changed.
-//! Concurrent writers (many uploads to one dataset, on one node or several) therefore never lose an update.
-
-use std::collections::HashMap;
+//! A write locks the dataset row first ([`WriteTx::lock_dataset`]), so concurrent writers to one
+//! dataset (many uploads, on one node or several) queue up and never lose an update. What a write
+//! changes is written alone: a resource change touches its resource's row (see `resources.rs`) and
+//! the dataset row, never the dataset's other resources.
 
 use chrono::{DateTime, Utc};
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
-use super::{
-    Dialect, SlugTable, Store, StoreError, StoreResult, db_ts, escape_like, free_slug, from_json,
-    json_of, placeholders, ts,
-};
-use crate::domain::dataset::{Dataset, last_update};
-use crate::domain::resource::Resource;
+use super::documents::{CURRENT, decode, encode};
+use super::{SlugTable, Store, StoreResult, WriteTx, db_ts, escape_like, ts};
+use crate::domain::dataset::Dataset;
 use crate::domain::slug::make_slug;
 
 /// What a lookup by id or slug found.
@@ -32,29 +28,6 @@ pub enum Lookup<T> {
 pub struct DatasetRow {
     pub dataset: Dataset,
     pub last_update: DateTime<Utc>,
-}
-
-/// One stored file of a resource (current or past).
-#[derive(Debug, Clone)]
-pub struct FileRecord {
-    pub key: String,
-    pub resource_id: String,
-    pub dataset_id: String,
-    pub filename: String,
-    pub sha1: String,
-    pub filesize: i64,
-    pub mime: String,
-    pub created_at: DateTime<Utc>,
-}
-
-/// The state a dataset edit works on; what the closure leaves here is written back.
-#[derive(Debug)]
-pub struct DatasetEdit {
-    pub dataset: Dataset,
-    /// In display order.
-    pub resources: Vec<Resource>,
-    /// Files stored for this edit, recorded in the same transaction (their pending marks go with it).
-    pub new_files: Vec<FileRecord>,
 }
 
 /// Who is listing: decides which hidden (private, deleted, archived) datasets appear.
@@ -124,29 +97,15 @@ pub struct PageQuery {
     pub page_size: i64,
 }
 
-const DATASET_COLUMNS: &str = "doc, last_update";
+const DATASET_COLUMNS: &str = "doc, doc_version, last_update";
 
-fn dataset_of(row: &AnyRow) -> StoreResult<DatasetRow> {
+pub(super) fn dataset_of(row: &AnyRow) -> StoreResult<DatasetRow> {
     Ok(DatasetRow {
-        dataset: from_json(&row.try_get::<String, _>("doc")?)?,
+        dataset: decode(
+            row.try_get("doc_version")?,
+            &row.try_get::<String, _>("doc")?,
+        )?,
         last_update: ts(&row.try_get::<String, _>("last_update")?)?,
-    })
-}
-
-fn resource_of(row: &AnyRow) -> StoreResult<Resource> {
-    from_json(&row.try_get::<String, _>("doc")?)
-}
-
-fn file_of(row: &AnyRow) -> StoreResult<FileRecord> {
-    Ok(FileRecord {
-        key: row.try_get("key")?,
-        resource_id: row.try_get("resource_id")?,
-        dataset_id: row.try_get("dataset_id")?,
-        filename: row.try_get("filename")?,
-        sha1: row.try_get("sha1")?,
-        filesize: row.try_get("filesize")?,
-        mime: row.try_get("mime")?,
-        created_at: ts(&row.try_get::<String, _>("created_at")?)?,
     })
 }
 
@@ -169,100 +128,6 @@ impl Sql {
 }
 
 impl Store {
-    /// Inserts a new dataset and its resources; the slug is made unique here.
-    pub async fn insert_dataset(&self, edit: &mut DatasetEdit) -> StoreResult<()> {
-        let mut tx = self.write.begin().await?;
-        edit.dataset.slug = free_slug(
-            &mut *tx,
-            SlugTable::Datasets,
-            &make_slug(&edit.dataset.title),
-            None,
-        )
-        .await?;
-        let ds = &edit.dataset;
-        let lu = last_update(ds, &edit.resources);
-        sqlx::query(
-            "INSERT INTO datasets (id, slug, title, search_text, owner_id, organization_id, private, featured, license,
-                 created_at, last_modified, last_update, deleted, archived, version, doc)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15)",
-        )
-        .bind(&ds.id)
-        .bind(&ds.slug)
-        .bind(&ds.title)
-        .bind(ds.search_text())
-        .bind(&ds.owner_id)
-        .bind(&ds.organization_id)
-        .bind(i64::from(ds.private))
-        .bind(i64::from(ds.featured))
-        .bind(&ds.license)
-        .bind(db_ts(&ds.created_at))
-        .bind(db_ts(&ds.last_modified))
-        .bind(db_ts(&lu))
-        .bind(ds.deleted.as_ref().map(db_ts))
-        .bind(ds.archived.as_ref().map(db_ts))
-        .bind(json_of(ds)?)
-        .execute(&mut *tx)
-        .await?;
-        write_tags(&mut tx, &ds.id, &ds.tags).await?;
-        for (i, r) in edit.resources.iter().enumerate() {
-            insert_resource(&mut tx, &ds.id, i as i64, r).await?;
-        }
-        for f in &edit.new_files {
-            insert_file(&mut tx, f).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Runs `change` on the current state of dataset `id` inside one locked transaction and writes the result.
-    /// A changed title renames the slug (the old one then redirects).
-    /// Returns the closure's value and the state as written (with the final slug).
-    pub async fn edit_dataset<T, E, F>(&self, id: &str, change: F) -> Result<(T, DatasetEdit), E>
-    where
-        F: FnOnce(&mut DatasetEdit) -> Result<T, E>,
-        E: From<StoreError>,
-    {
-        let mut tx = self.write.begin().await.map_err(StoreError::from)?;
-        let lock = if self.dialect == Dialect::Postgres {
-            " FOR UPDATE"
-        } else {
-            ""
-        };
-        let row = sqlx::query(&format!("SELECT doc FROM datasets WHERE id = $1{lock}"))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::from)?
-            .ok_or(StoreError::NotFound)?;
-        let before: Dataset =
-            from_json(&row.try_get::<String, _>("doc").map_err(StoreError::from)?)?;
-        let rows = sqlx::query(
-            "SELECT id, position, doc FROM resources WHERE dataset_id = $1 ORDER BY position, id",
-        )
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(StoreError::from)?;
-        let mut stored: HashMap<String, (i64, String)> = HashMap::new();
-        let mut resources = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let rid: String = row.try_get("id").map_err(StoreError::from)?;
-            let position: i64 = row.try_get("position").map_err(StoreError::from)?;
-            let doc: String = row.try_get("doc").map_err(StoreError::from)?;
-            resources.push(from_json::<Resource>(&doc)?);
-            stored.insert(rid, (position, doc));
-        }
-        let mut edit = DatasetEdit {
-            dataset: before.clone(),
-            resources,
-            new_files: Vec::new(),
-        };
-        let out = change(&mut edit)?;
-        write_edit(&mut tx, &before, &mut edit, &stored).await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok((out, edit))
-    }
-
     /// By id, by slug, or by an old slug (`Lookup::Moved`).
     pub async fn find_dataset(&self, key: &str) -> StoreResult<Lookup<DatasetRow>> {
         let sql = format!(
@@ -283,79 +148,6 @@ impl Store {
         .fetch_optional(&self.read)
         .await?;
         Ok(moved.map_or(Lookup::Missing, Lookup::Moved))
-    }
-
-    /// The resources of a dataset, in order.
-    pub async fn list_resources(&self, dataset_id: &str) -> StoreResult<Vec<Resource>> {
-        sqlx::query("SELECT doc FROM resources WHERE dataset_id = $1 ORDER BY position, id")
-            .bind(dataset_id)
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(resource_of)
-            .collect()
-    }
-
-    /// The resources of many datasets in one query, grouped by dataset id.
-    pub async fn resources_of(
-        &self,
-        dataset_ids: &[String],
-    ) -> StoreResult<HashMap<String, Vec<Resource>>> {
-        let mut out: HashMap<String, Vec<Resource>> = HashMap::new();
-        if dataset_ids.is_empty() {
-            return Ok(out);
-        }
-        let sql = format!(
-            "SELECT dataset_id, doc FROM resources WHERE dataset_id IN ({}) ORDER BY dataset_id, position, id",
-            placeholders(1, dataset_ids.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for id in dataset_ids {
-            q = q.bind(id);
-        }
-        for row in q.fetch_all(&self.read).await? {
-            let ds: String = row.try_get("dataset_id")?;
-            out.entry(ds).or_default().push(resource_of(&row)?);
-        }
-        Ok(out)
-    }
-
-    /// The datasets holding resource `rid` (normally one) with that resource.
-    pub async fn find_resource(&self, rid: &str) -> StoreResult<Vec<(String, Resource)>> {
-        let rows = sqlx::query("SELECT dataset_id, doc FROM resources WHERE id = $1")
-            .bind(rid)
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("dataset_id")?, resource_of(row)?)))
-            .collect()
-    }
-
-    /// Every file resource `rid` ever had, newest first.
-    pub async fn list_resource_files(&self, rid: &str) -> StoreResult<Vec<FileRecord>> {
-        sqlx::query(
-            "SELECT key, resource_id, dataset_id, filename, sha1, filesize, mime, created_at FROM resource_files
-             WHERE resource_id = $1 ORDER BY created_at DESC, key DESC",
-        )
-        .bind(rid)
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(file_of)
-        .collect()
-    }
-
-    /// A stored file by key, with the dataset it belongs to (for the read permission).
-    pub async fn find_file(&self, key: &str) -> StoreResult<Option<(FileRecord, DatasetRow)>> {
-        let row = sqlx::query(
-            "SELECT f.key, f.resource_id, f.dataset_id, f.filename, f.sha1, f.filesize, f.mime, f.created_at,
-                    d.doc, d.last_update
-             FROM resource_files f JOIN datasets d ON d.id = f.dataset_id WHERE f.key = $1",
-        )
-        .bind(key)
-        .fetch_optional(&self.read)
-        .await?;
-        row.map(|r| Ok((file_of(&r)?, dataset_of(&r)?))).transpose()
     }
 
     /// A page of datasets matching `filter`, and the total count.
@@ -384,7 +176,7 @@ impl Store {
         let limit = sql.bind(Arg::Int(page.page_size));
         let offset = sql.bind(Arg::Int((page.page - 1) * page.page_size));
         let page_sql = format!(
-            "SELECT d.doc, d.last_update FROM datasets d WHERE {conditions}
+            "SELECT d.doc, d.doc_version, d.last_update FROM datasets d WHERE {conditions}
              ORDER BY {column} {dir}, d.id {dir} LIMIT {limit} OFFSET {offset}"
         );
         let mut q = sqlx::query(&page_sql);
@@ -424,11 +216,7 @@ impl Store {
         cutoff: Option<DateTime<Utc>>,
     ) -> StoreResult<Option<Vec<String>>> {
         let mut tx = self.write.begin().await?;
-        let lock = if self.dialect == Dialect::Postgres {
-            " FOR UPDATE"
-        } else {
-            ""
-        };
+        let lock = self.dialect.for_update();
         // Still deleted, and before the cut-off: a dataset restored and deleted again meanwhile waits.
         let cutoff = cutoff.map_or_else(|| "9999".to_string(), |c| db_ts(&c));
         let still_deleted = sqlx::query(&format!(
@@ -558,154 +346,149 @@ fn list_conditions(f: &DatasetFilter, sql: &mut Sql) -> String {
     }
 }
 
-async fn write_tags(tx: &mut Transaction<'_, Any>, id: &str, tags: &[String]) -> StoreResult<()> {
-    sqlx::query("DELETE FROM dataset_tags WHERE dataset_id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    for t in tags {
-        sqlx::query("INSERT INTO dataset_tags (dataset_id, tag) VALUES ($1, $2)")
+impl WriteTx {
+    /// The dataset `id`, locked until the transaction ends (`None`: no such dataset).
+    pub async fn lock_dataset(&mut self, id: &str) -> StoreResult<Option<Dataset>> {
+        let sql = format!(
+            "SELECT doc, doc_version FROM datasets WHERE id = $1{}",
+            self.dialect.for_update()
+        );
+        let row = sqlx::query(&sql)
             .bind(id)
-            .bind(t)
-            .execute(&mut **tx)
+            .fetch_optional(&mut *self.tx)
             .await?;
-    }
-    Ok(())
-}
-
-async fn insert_resource(
-    tx: &mut Transaction<'_, Any>,
-    dataset_id: &str,
-    position: i64,
-    r: &Resource,
-) -> StoreResult<()> {
-    sqlx::query("INSERT INTO resources (id, dataset_id, position, format, last_modified, doc) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(&r.id)
-        .bind(dataset_id)
-        .bind(position)
-        .bind(&r.format)
-        .bind(db_ts(&r.last_modified))
-        .bind(json_of(r)?)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-async fn insert_file_row(tx: &mut Transaction<'_, Any>, f: &FileRecord) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO resource_files (key, resource_id, dataset_id, filename, sha1, filesize, mime, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&f.key)
-    .bind(&f.resource_id)
-    .bind(&f.dataset_id)
-    .bind(&f.filename)
-    .bind(&f.sha1)
-    .bind(f.filesize)
-    .bind(&f.mime)
-    .bind(db_ts(&f.created_at))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Writes back an edited dataset: its row, changed tags, and only the resources that changed.
-async fn write_edit(
-    tx: &mut Transaction<'_, Any>,
-    before: &Dataset,
-    edit: &mut DatasetEdit,
-    stored: &HashMap<String, (i64, String)>,
-) -> StoreResult<()> {
-    let id = before.id.clone();
-    if make_slug(&edit.dataset.title) != make_slug(&before.title) {
-        let slug = free_slug(
-            &mut **tx,
-            SlugTable::Datasets,
-            &make_slug(&edit.dataset.title),
-            Some(&id),
-        )
-        .await?;
-        if slug != before.slug {
-            sqlx::query(
-                "INSERT INTO slug_redirects (kind, old_slug, target_id) VALUES ('dataset', $1, $2)
-                 ON CONFLICT (kind, old_slug) DO UPDATE SET target_id = excluded.target_id",
+        row.map(|row| {
+            decode(
+                row.try_get("doc_version")?,
+                &row.try_get::<String, _>("doc")?,
             )
-            .bind(&before.slug)
-            .bind(&id)
-            .execute(&mut **tx)
+        })
+        .transpose()
+    }
+
+    /// Inserts a new dataset, giving it a free slug made from its title. `last_update` is its newest
+    /// resource change (its own `last_modified` without resources).
+    pub async fn insert_dataset(
+        &mut self,
+        ds: &mut Dataset,
+        last_update: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        ds.slug = self
+            .allocate_slug(SlugTable::Datasets, &make_slug(&ds.title), None)
             .await?;
-        }
-        edit.dataset.slug = slug;
-    } else {
-        edit.dataset.slug = before.slug.clone();
+        sqlx::query(
+            "INSERT INTO datasets (id, slug, title, search_text, owner_id, organization_id, private, featured, license,
+                 created_at, last_modified, last_update, deleted, archived, doc, doc_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(&ds.id)
+        .bind(&ds.slug)
+        .bind(&ds.title)
+        .bind(ds.search_text())
+        .bind(&ds.owner_id)
+        .bind(&ds.organization_id)
+        .bind(i64::from(ds.private))
+        .bind(i64::from(ds.featured))
+        .bind(&ds.license)
+        .bind(db_ts(&ds.created_at))
+        .bind(db_ts(&ds.last_modified))
+        .bind(db_ts(&last_update))
+        .bind(ds.deleted.as_ref().map(db_ts))
+        .bind(ds.archived.as_ref().map(db_ts))
+        .bind(encode(ds)?)
+        .bind(CURRENT)
+        .execute(&mut *self.tx)
+        .await?;
+        self.write_tags(&ds.id, &ds.tags).await
     }
-    let ds = &edit.dataset;
-    let lu = last_update(ds, &edit.resources);
-    sqlx::query(
-        "UPDATE datasets SET slug = $2, title = $3, search_text = $4, owner_id = $5, organization_id = $6, private = $7,
-             featured = $8, license = $9, last_modified = $10, last_update = $11, deleted = $12, archived = $13,
-             version = version + 1, doc = $14
-         WHERE id = $1",
-    )
-    .bind(&id)
-    .bind(&ds.slug)
-    .bind(&ds.title)
-    .bind(ds.search_text())
-    .bind(&ds.owner_id)
-    .bind(&ds.organization_id)
-    .bind(i64::from(ds.private))
-    .bind(i64::from(ds.featured))
-    .bind(&ds.license)
-    .bind(db_ts(&ds.last_modified))
-    .bind(db_ts(&lu))
-    .bind(ds.deleted.as_ref().map(db_ts))
-    .bind(ds.archived.as_ref().map(db_ts))
-    .bind(json_of(ds)?)
-    .execute(&mut **tx)
-    .await?;
-    if ds.tags != before.tags {
-        write_tags(tx, &id, &ds.tags).await?;
-    }
-    let keep: std::collections::HashSet<&str> =
-        edit.resources.iter().map(|r| r.id.as_str()).collect();
-    for rid in stored.keys().filter(|rid| !keep.contains(rid.as_str())) {
-        sqlx::query("DELETE FROM resources WHERE id = $1 AND dataset_id = $2")
-            .bind(rid)
-            .bind(&id)
-            .execute(&mut **tx)
-            .await?;
-    }
-    for (i, r) in edit.resources.iter().enumerate() {
-        let position = i as i64;
-        let doc = json_of(r)?;
-        match stored.get(&r.id) {
-            Some((p, d)) if *p == position && *d == doc => {}
-            Some(_) => {
-                sqlx::query("UPDATE resources SET position = $3, format = $4, last_modified = $5, doc = $6 WHERE id = $1 AND dataset_id = $2")
-                    .bind(&r.id)
-                    .bind(&id)
-                    .bind(position)
-                    .bind(&r.format)
-                    .bind(db_ts(&r.last_modified))
-                    .bind(&doc)
-                    .execute(&mut **tx)
+
+    /// Writes back a dataset changed from `before` (locked by [`WriteTx::lock_dataset`]). A title whose
+    /// slug differs renames the dataset (the old slug then redirects). Returns its `last_update`,
+    /// found through the index of its resources' changes.
+    pub async fn update_dataset(
+        &mut self,
+        before: &Dataset,
+        ds: &mut Dataset,
+    ) -> StoreResult<DateTime<Utc>> {
+        ds.slug = before.slug.clone();
+        let base = make_slug(&ds.title);
+        if base != make_slug(&before.title) {
+            ds.slug = self
+                .allocate_slug(SlugTable::Datasets, &base, Some(&ds.id))
+                .await?;
+            if ds.slug != before.slug {
+                self.insert_slug_redirect("dataset", &before.slug, &ds.id)
                     .await?;
             }
-            None => insert_resource(tx, &id, position, r).await?,
         }
-    }
-    for f in &edit.new_files {
-        insert_file(tx, f).await?;
-    }
-    Ok(())
-}
-
-/// Records a finished file: its row, and the end of its pending mark.
-async fn insert_file(tx: &mut Transaction<'_, Any>, f: &FileRecord) -> StoreResult<()> {
-    insert_file_row(tx, f).await?;
-    sqlx::query("DELETE FROM pending_files WHERE key = $1")
-        .bind(&f.key)
-        .execute(&mut **tx)
+        let newest: Option<String> =
+            sqlx::query_scalar("SELECT MAX(last_modified) FROM resources WHERE dataset_id = $1")
+                .bind(&ds.id)
+                .fetch_one(&mut *self.tx)
+                .await?;
+        let last_update = match newest {
+            Some(t) => ts(&t)?,
+            None => ds.last_modified,
+        };
+        sqlx::query(
+            "UPDATE datasets SET slug = $2, title = $3, search_text = $4, owner_id = $5, organization_id = $6,
+                 private = $7, featured = $8, license = $9, last_modified = $10, last_update = $11, deleted = $12,
+                 archived = $13, doc = $14, doc_version = $15
+             WHERE id = $1",
+        )
+        .bind(&ds.id)
+        .bind(&ds.slug)
+        .bind(&ds.title)
+        .bind(ds.search_text())
+        .bind(&ds.owner_id)
+        .bind(&ds.organization_id)
+        .bind(i64::from(ds.private))
+        .bind(i64::from(ds.featured))
+        .bind(&ds.license)
+        .bind(db_ts(&ds.last_modified))
+        .bind(db_ts(&last_update))
+        .bind(ds.deleted.as_ref().map(db_ts))
+        .bind(ds.archived.as_ref().map(db_ts))
+        .bind(encode(&*ds)?)
+        .bind(CURRENT)
+        .execute(&mut *self.tx)
         .await?;
-    Ok(())
+        if ds.tags != before.tags {
+            sqlx::query("DELETE FROM dataset_tags WHERE dataset_id = $1")
+                .bind(&ds.id)
+                .execute(&mut *self.tx)
+                .await?;
+            self.write_tags(&ds.id, &ds.tags).await?;
+        }
+        Ok(last_update)
+    }
+
+    async fn write_tags(&mut self, id: &str, tags: &[String]) -> StoreResult<()> {
+        for t in tags {
+            sqlx::query("INSERT INTO dataset_tags (dataset_id, tag) VALUES ($1, $2)")
+                .bind(id)
+                .bind(t)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Lets partial editor `user_id` of `org_id` edit dataset `dataset_id`.
+    pub async fn assign_dataset(
+        &mut self,
+        org_id: &str,
+        user_id: &str,
+        dataset_id: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO assignments (org_id, user_id, dataset_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(org_id)
+        .bind(user_id)
+        .bind(dataset_id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
 }

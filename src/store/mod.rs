@@ -7,24 +7,23 @@
 //! never race; reads use a separate pool (WAL lets them run beside the writer).
 
 mod datasets;
+mod dialect;
+mod documents;
 mod jobs;
 mod organizations;
+mod resources;
 mod tokens;
 mod uploads;
 mod users;
 
-pub use datasets::{
-    DatasetEdit, DatasetFilter, DatasetRow, FileRecord, Lookup, PageQuery, SortKey, Visibility,
-};
+pub use datasets::{DatasetFilter, DatasetRow, Lookup, PageQuery, SortKey, Visibility};
+pub use dialect::Dialect;
 pub use organizations::MemberRow;
+pub use resources::{FileRecord, Position};
 pub use uploads::UploadPart;
 
-use std::str::FromStr;
-use std::time::Duration;
-
 use anyhow::Context;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{Any, AnyPool, Transaction};
 
 /// Errors the store reports; handlers turn them into HTTP answers through `From`.
 #[derive(Debug, thiserror::Error)]
@@ -43,19 +42,35 @@ impl From<sqlx::Error> for StoreError {
         if let sqlx::Error::Database(db) = &e
             && db.is_unique_violation()
         {
-            return StoreError::Conflict(db.message().to_string());
+            return StoreError::Conflict(conflict_message(db.constraint(), db.message()).into());
         }
         StoreError::Other(anyhow::Error::new(e))
     }
 }
 
-pub type StoreResult<T> = Result<T, StoreError>;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
+/// What a client is told when a uniqueness constraint refuses a write: which kind of object
+/// clashed, never the database's own words (they name tables and constraints).
+fn conflict_message(constraint: Option<&str>, message: &str) -> &'static str {
+    // PostgreSQL names the constraint (`datasets_slug_key`); SQLite says `UNIQUE constraint failed:
+    // datasets.slug`. Both contain the table and the column.
+    let what = constraint.unwrap_or(message);
+    let has = |table: &str, column: &str| what.contains(table) && what.contains(column);
+    if has("datasets", "slug") {
+        "A dataset with this slug already exists"
+    } else if has("organizations", "slug") {
+        "An organization with this slug already exists"
+    } else if has("users", "email") {
+        "A user with this e-mail address already exists"
+    } else if has("users", "slug") {
+        "A user with this slug already exists"
+    } else if has("resources", "id") {
+        "A resource with this id already exists"
+    } else {
+        "This object conflicts with an existing one"
+    }
 }
+
+pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The database handle shared by the API, the CLI and the jobs.
 #[derive(Clone)]
@@ -68,12 +83,20 @@ pub struct Store {
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_uploads.sql")),
+    (
+        3,
+        include_str!("../../migrations/sqlite/0003_flat_writes.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (
         2,
         include_str!("../../migrations/postgres/0002_uploads.sql"),
+    ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_flat_writes.sql"),
     ),
 ];
 /// Key of the advisory lock that serialises migrations across nodes starting together.
@@ -83,58 +106,20 @@ impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://...`).
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
-        let dialect = if url.starts_with("sqlite:") {
-            Dialect::Sqlite
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Dialect::Postgres
-        } else {
-            anyhow::bail!("unsupported database URL scheme (expected sqlite:// or postgres://)")
-        };
-        let options = AnyConnectOptions::from_str(url).context("parsing the database URL")?;
-        let (read, write) = match dialect {
-            Dialect::Sqlite => {
-                let pool = |max| {
-                    AnyPoolOptions::new()
-                        .max_connections(max)
-                        .acquire_timeout(Duration::from_secs(60))
-                        .after_connect(|conn, _| {
-                            Box::pin(async move {
-                                // WAL: readers never block the writer; busy_timeout: other processes
-                                // (the CLI beside a running server) wait instead of failing.
-                                conn.execute("PRAGMA journal_mode = WAL").await?;
-                                conn.execute("PRAGMA busy_timeout = 30000").await?;
-                                conn.execute("PRAGMA foreign_keys = ON").await?;
-                                conn.execute("PRAGMA synchronous = NORMAL").await?;
-                                Ok(())
-                            })
-                        })
-                };
-                let write = pool(1)
-                    .connect_with(options.clone())
-                    .await
-                    .context("opening the database")?;
-                let read = pool(8)
-                    .connect_with(options)
-                    .await
-                    .context("opening the database")?;
-                (read, write)
-            }
-            Dialect::Postgres => {
-                // One pool serves reads and writes: PostgreSQL locks rows (`FOR UPDATE`) where SQLite
-                // needs a single writer.
-                let pool = AnyPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(60))
-                    .connect_with(options)
-                    .await
-                    .context("connecting to PostgreSQL")?;
-                (pool.clone(), pool)
-            }
-        };
+        let dialect = Dialect::of_url(url)?;
+        let (read, write) = dialect.pools(url).await?;
         Ok(Store {
             read,
             write,
             dialect,
+        })
+    }
+
+    /// Starts a write transaction: every operation runs in one (see `ops`).
+    pub async fn begin(&self) -> StoreResult<WriteTx> {
+        Ok(WriteTx {
+            tx: self.write.begin().await?,
+            dialect: self.dialect,
         })
     }
 
@@ -229,37 +214,95 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// The first of `base`, `base-1`, `base-2`… not used in `table` by another row than `own_id`.
-/// Runs on whatever executor the caller holds, so a transaction sees its own writes.
-pub(crate) async fn free_slug<'e, E>(
-    executor: E,
-    table: SlugTable,
-    base: &str,
-    own_id: Option<&str>,
-) -> StoreResult<String>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let sql = format!(
-        "SELECT slug FROM {} WHERE (slug = $1 OR slug LIKE $2 ESCAPE '\\') AND id <> $3",
-        table.name()
-    );
-    let pattern = format!("{}-%", escape_like(base));
-    let taken: Vec<String> = sqlx::query_scalar(&sql)
-        .bind(base)
-        .bind(pattern)
-        .bind(own_id.unwrap_or(""))
-        .fetch_all(executor)
+/// One write transaction, handed to the operations: every write method of the store that must be
+/// atomic with others is a method of this type. Dropping it without [`WriteTx::commit`] rolls back.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    dialect: Dialect,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// A slug for a row of `table` made from `base`: `base` itself when free, else `base-N` with udata's
+    /// suffixes. Inside the transaction that writes the row, through the slug's unique index and a
+    /// per-base counter, never a scan: the cost is the same whatever the size of the catalog and
+    /// however many rows share the title. Transactions allocating from the same base wait for each
+    /// other (see [`Dialect::lock_name`]), so simultaneous creations get distinct slugs.
+    pub async fn allocate_slug(
+        &mut self,
+        table: SlugTable,
+        base: &str,
+        own_id: Option<&str>,
+    ) -> StoreResult<String> {
+        let name = format!("slug:{}:{base}", table.name());
+        self.dialect.lock_name(&mut self.tx, &name).await?;
+        if !self.slug_taken(table, base, own_id).await? {
+            return Ok(base.to_string());
+        }
+        loop {
+            // The counter remembers the last suffix handed out for this base.
+            let n: i64 = sqlx::query_scalar(
+                "INSERT INTO slug_counters (kind, base, next) VALUES ($1, $2, 1)
+                 ON CONFLICT (kind, base) DO UPDATE SET next = slug_counters.next + 1
+                 RETURNING next",
+            )
+            .bind(table.name())
+            .bind(base)
+            .fetch_one(&mut *self.tx)
+            .await?;
+            let candidate = crate::domain::slug::with_suffix(base, n as u32);
+            // A title that itself ends in `-N` may have taken the suffix: skip it.
+            if !self.slug_taken(table, &candidate, own_id).await? {
+                return Ok(candidate);
+            }
+        }
+    }
+
+    async fn slug_taken(
+        &mut self,
+        table: SlugTable,
+        slug: &str,
+        own_id: Option<&str>,
+    ) -> StoreResult<bool> {
+        let sql = format!(
+            "SELECT 1 FROM {} WHERE slug = $1 AND id <> $2",
+            table.name()
+        );
+        let found: Option<i64> = sqlx::query_scalar(&sql)
+            .bind(slug)
+            .bind(own_id.unwrap_or(""))
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    /// Makes `old_slug` answer with a redirect to object `target_id` of `kind`.
+    pub async fn insert_slug_redirect(
+        &mut self,
+        kind: &str,
+        old_slug: &str,
+        target_id: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO slug_redirects (kind, old_slug, target_id) VALUES ($1, $2, $3)
+             ON CONFLICT (kind, old_slug) DO UPDATE SET target_id = excluded.target_id",
+        )
+        .bind(kind)
+        .bind(old_slug)
+        .bind(target_id)
+        .execute(&mut *self.tx)
         .await?;
-    Ok((0..)
-        .map(|n| crate::domain::slug::with_suffix(base, n))
-        .find(|s| !taken.contains(s))
-        .expect("an unbounded range always has a free slug"))
+        Ok(())
+    }
 }
 
 /// The tables whose rows have slugs.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum SlugTable {
+pub enum SlugTable {
     Users,
     Organizations,
     Datasets,

@@ -3,10 +3,8 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{
-    SlugTable, Store, StoreError, StoreResult, db_ts, free_slug, from_json, json_of, placeholders,
-    ts,
-};
+use super::documents::{CURRENT, decode, encode};
+use super::{SlugTable, Store, StoreError, StoreResult, db_ts, placeholders, ts};
 use crate::domain::organization::{Invitation, Member, Organization, Role};
 use crate::domain::slug::make_slug;
 use crate::domain::user::User;
@@ -19,7 +17,10 @@ pub struct MemberRow {
 }
 
 fn org_of(row: &AnyRow) -> StoreResult<Organization> {
-    from_json(&row.try_get::<String, _>("doc")?)
+    decode(
+        row.try_get("doc_version")?,
+        &row.try_get::<String, _>("doc")?,
+    )
 }
 
 fn member_of(row: &AnyRow) -> StoreResult<Member> {
@@ -48,16 +49,26 @@ fn invitation_of(row: &AnyRow) -> StoreResult<Invitation> {
 }
 
 impl Store {
-    /// Creates the organization with `admin` as its first member (role admin).
-    pub async fn insert_organization(&self, org: &Organization, admin_id: &str) -> StoreResult<()> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query("INSERT INTO organizations (id, slug, name, doc, created_at, deleted) VALUES ($1, $2, $3, $4, $5, NULL)")
+    /// Creates the organization with `admin` as its first member (role admin), giving it a free slug
+    /// made from its name, in one transaction.
+    pub async fn insert_organization(
+        &self,
+        org: &mut Organization,
+        admin_id: &str,
+    ) -> StoreResult<()> {
+        let mut wtx = self.begin().await?;
+        org.slug = wtx
+            .allocate_slug(SlugTable::Organizations, &make_slug(&org.name), None)
+            .await?;
+        let tx = &mut wtx.tx;
+        sqlx::query("INSERT INTO organizations (id, slug, name, doc, doc_version, created_at, deleted) VALUES ($1, $2, $3, $4, $5, $6, NULL)")
             .bind(&org.id)
             .bind(&org.slug)
             .bind(&org.name)
-            .bind(json_of(org)?)
+            .bind(encode(&*org)?)
+            .bind(CURRENT)
             .bind(db_ts(&org.created_at))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         sqlx::query(
             "INSERT INTO members (org_id, user_id, role, since) VALUES ($1, $2, 'admin', $3)",
@@ -65,10 +76,9 @@ impl Store {
         .bind(&org.id)
         .bind(admin_id)
         .bind(db_ts(&org.created_at))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        tx.commit().await?;
-        Ok(())
+        wtx.commit().await
     }
 
     /// Runs `change` on the current state of organization `id` inside one locked transaction and
@@ -82,63 +92,48 @@ impl Store {
         F: FnOnce(&mut Organization) -> Result<T, E>,
         E: From<StoreError>,
     {
-        let mut tx = self.write.begin().await.map_err(StoreError::from)?;
-        let lock = if self.dialect == super::Dialect::Postgres {
-            " FOR UPDATE"
-        } else {
-            ""
-        };
+        let mut wtx = self.begin().await?;
         let row = sqlx::query(&format!(
-            "SELECT doc FROM organizations WHERE id = $1{lock}"
+            "SELECT doc, doc_version FROM organizations WHERE id = $1{}",
+            self.dialect.for_update()
         ))
         .bind(id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *wtx.tx)
         .await
         .map_err(StoreError::from)?
         .ok_or(StoreError::NotFound)?;
         let before = org_of(&row)?;
         let mut org = before.clone();
         let out = change(&mut org)?;
+        org.slug = before.slug.clone();
         if make_slug(&org.name) != make_slug(&before.name) {
-            org.slug = free_slug(
-                &mut *tx,
-                SlugTable::Organizations,
-                &make_slug(&org.name),
-                Some(id),
-            )
-            .await?;
-        } else {
-            org.slug = before.slug.clone();
+            org.slug = wtx
+                .allocate_slug(SlugTable::Organizations, &make_slug(&org.name), Some(id))
+                .await?;
         }
         sqlx::query(
-            "UPDATE organizations SET slug = $2, name = $3, doc = $4, deleted = $5 WHERE id = $1",
+            "UPDATE organizations SET slug = $2, name = $3, doc = $4, doc_version = $5, deleted = $6 WHERE id = $1",
         )
         .bind(&org.id)
         .bind(&org.slug)
         .bind(&org.name)
-        .bind(json_of(&org)?)
+        .bind(encode(&org)?)
+        .bind(CURRENT)
         .bind(org.deleted.as_ref().map(db_ts))
-        .execute(&mut *tx)
+        .execute(&mut *wtx.tx)
         .await
         .map_err(StoreError::from)?;
         if before.slug != org.slug {
-            sqlx::query(
-                "INSERT INTO slug_redirects (kind, old_slug, target_id) VALUES ('organization', $1, $2)
-                 ON CONFLICT (kind, old_slug) DO UPDATE SET target_id = excluded.target_id",
-            )
-            .bind(&before.slug)
-            .bind(&org.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
+            wtx.insert_slug_redirect("organization", &before.slug, &org.id)
+                .await?;
         }
-        tx.commit().await.map_err(StoreError::from)?;
+        wtx.commit().await?;
         Ok((out, org))
     }
 
     /// By id, by slug, or by an old slug (then `Lookup::Moved`).
     pub async fn find_organization(&self, key: &str) -> StoreResult<super::Lookup<Organization>> {
-        let row = sqlx::query("SELECT doc FROM organizations WHERE id = $1 OR slug = $1 ORDER BY (id = $1) DESC LIMIT 1")
+        let row = sqlx::query("SELECT doc, doc_version FROM organizations WHERE id = $1 OR slug = $1 ORDER BY (id = $1) DESC LIMIT 1")
             .bind(key)
             .fetch_optional(&self.read)
             .await?;
@@ -160,7 +155,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT doc FROM organizations WHERE id IN ({})",
+            "SELECT doc, doc_version FROM organizations WHERE id IN ({})",
             placeholders(1, ids.len())
         );
         let mut q = sqlx::query(&sql);
@@ -181,17 +176,13 @@ impl Store {
                 .fetch_one(&self.read)
                 .await?;
         let rows = sqlx::query(
-            "SELECT doc FROM organizations WHERE deleted IS NULL ORDER BY created_at DESC, id LIMIT $1 OFFSET $2",
+            "SELECT doc, doc_version FROM organizations WHERE deleted IS NULL ORDER BY created_at DESC, id LIMIT $1 OFFSET $2",
         )
         .bind(page_size)
         .bind((page - 1) * page_size)
         .fetch_all(&self.read)
         .await?;
         Ok((rows.iter().map(org_of).collect::<StoreResult<_>>()?, total))
-    }
-
-    pub async fn free_organization_slug(&self, base: &str) -> StoreResult<String> {
-        free_slug(&self.read, SlugTable::Organizations, base, None).await
     }
 
     /// Members with their users, in order of joining.
@@ -300,23 +291,6 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn assign_dataset(
-        &self,
-        org_id: &str,
-        user_id: &str,
-        dataset_id: &str,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO assignments (org_id, user_id, dataset_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(org_id)
-        .bind(user_id)
-        .bind(dataset_id)
-        .execute(&self.write)
-        .await?;
         Ok(())
     }
 

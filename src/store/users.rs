@@ -3,7 +3,8 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{SlugTable, Store, StoreResult, db_ts, free_slug, placeholders, ts, ts_opt};
+use super::{SlugTable, Store, StoreResult, db_ts, placeholders, ts, ts_opt};
+use crate::domain::slug::make_slug;
 use crate::domain::user::User;
 
 const COLUMNS: &str =
@@ -26,7 +27,12 @@ fn user_of(row: &AnyRow) -> StoreResult<User> {
 }
 
 impl Store {
-    pub async fn insert_user(&self, u: &User) -> StoreResult<()> {
+    /// Creates a user, giving them a free slug made from `name`, in one transaction.
+    pub async fn insert_user(&self, u: &mut User, name: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        u.slug = tx
+            .allocate_slug(SlugTable::Users, &make_slug(name), None)
+            .await?;
         sqlx::query(
             "INSERT INTO users (id, slug, email, first_name, last_name, website, about, active, sysadmin, created_at, deleted)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)",
@@ -41,9 +47,9 @@ impl Store {
         .bind(i64::from(u.active))
         .bind(i64::from(u.sysadmin))
         .bind(db_ts(&u.created_at))
-        .execute(&self.write)
+        .execute(&mut *tx.tx)
         .await?;
-        Ok(())
+        tx.commit().await
     }
 
     pub async fn update_user(&self, u: &User) -> StoreResult<()> {
@@ -109,10 +115,5 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(&self.read)
             .await?)
-    }
-
-    /// A slug not yet used by any user, from `base` with `-1`, `-2`… suffixes.
-    pub async fn free_user_slug(&self, base: &str) -> StoreResult<String> {
-        free_slug(&self.read, SlugTable::Users, base, None).await
     }
 }

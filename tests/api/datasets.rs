@@ -87,14 +87,9 @@ fn resource_ids(dataset: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Sets `featured` directly in the store (its endpoint, item 53, is out of scope here).
+/// Features a dataset through its operation (its endpoint, item 53, is out of scope here).
 async fn set_featured(app: &TestApp, id: &str) {
-    app.state
-        .store
-        .edit_dataset(id, |edit| -> Result<(), rudata::store::StoreError> {
-            edit.dataset.featured = true;
-            Ok(())
-        })
+    rudata::ops::datasets::set_featured(&app.state, id, true)
         .await
         .unwrap();
 }

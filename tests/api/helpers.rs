@@ -5,10 +5,11 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use rudata::app::{AppState, handle};
+use rudata::app::handle;
 use rudata::config::Config;
 use rudata::domain::api_token::TokenKey;
 use rudata::files::Files;
+use rudata::state::AppState;
 use rudata::store::Store;
 use serde_json::{Value, json};
 

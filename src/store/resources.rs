@@ -1,0 +1,333 @@
+//! Resources (one row each, in dataset order) and the files they ever had; and the resource half of
+//! write transactions. Adding, changing or removing one resource touches its own row only.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::datasets::{DatasetRow, dataset_of};
+use super::documents::{CURRENT, decode, encode};
+use super::{Store, StoreResult, WriteTx, db_ts, placeholders, ts};
+use crate::domain::resource::Resource;
+
+/// One stored file of a resource (current or past).
+#[derive(Debug, Clone)]
+pub struct FileRecord {
+    pub key: String,
+    pub resource_id: String,
+    pub dataset_id: String,
+    pub filename: String,
+    pub sha1: String,
+    pub filesize: i64,
+    pub mime: String,
+    pub created_at: DateTime<Utc>,
+}
+
+fn resource_of(row: &AnyRow) -> StoreResult<Resource> {
+    decode(
+        row.try_get("doc_version")?,
+        &row.try_get::<String, _>("doc")?,
+    )
+}
+
+fn file_of(row: &AnyRow) -> StoreResult<FileRecord> {
+    Ok(FileRecord {
+        key: row.try_get("key")?,
+        resource_id: row.try_get("resource_id")?,
+        dataset_id: row.try_get("dataset_id")?,
+        filename: row.try_get("filename")?,
+        sha1: row.try_get("sha1")?,
+        filesize: row.try_get("filesize")?,
+        mime: row.try_get("mime")?,
+        created_at: ts(&row.try_get::<String, _>("created_at")?)?,
+    })
+}
+
+const FILE_COLUMNS: &str =
+    "key, resource_id, dataset_id, filename, sha1, filesize, mime, created_at";
+
+impl Store {
+    /// The resources of a dataset, in order.
+    pub async fn list_resources(&self, dataset_id: &str) -> StoreResult<Vec<Resource>> {
+        sqlx::query(
+            "SELECT doc, doc_version FROM resources WHERE dataset_id = $1 ORDER BY position, id",
+        )
+        .bind(dataset_id)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(resource_of)
+        .collect()
+    }
+
+    /// The resources of many datasets in one query, grouped by dataset id.
+    pub async fn resources_of(
+        &self,
+        dataset_ids: &[String],
+    ) -> StoreResult<HashMap<String, Vec<Resource>>> {
+        let mut out: HashMap<String, Vec<Resource>> = HashMap::new();
+        if dataset_ids.is_empty() {
+            return Ok(out);
+        }
+        let sql = format!(
+            "SELECT dataset_id, doc, doc_version FROM resources WHERE dataset_id IN ({}) ORDER BY dataset_id, position, id",
+            placeholders(1, dataset_ids.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in dataset_ids {
+            q = q.bind(id);
+        }
+        for row in q.fetch_all(&self.read).await? {
+            let ds: String = row.try_get("dataset_id")?;
+            out.entry(ds).or_default().push(resource_of(&row)?);
+        }
+        Ok(out)
+    }
+
+    /// Resource `rid` of dataset `dataset_id`.
+    pub async fn find_resource(
+        &self,
+        dataset_id: &str,
+        rid: &str,
+    ) -> StoreResult<Option<Resource>> {
+        sqlx::query("SELECT doc, doc_version FROM resources WHERE id = $1 AND dataset_id = $2")
+            .bind(rid)
+            .bind(dataset_id)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(resource_of)
+            .transpose()
+    }
+
+    /// Resource `rid`, whichever dataset holds it, with that dataset.
+    pub async fn find_resource_anywhere(
+        &self,
+        rid: &str,
+    ) -> StoreResult<Option<(Resource, DatasetRow)>> {
+        let row = sqlx::query(
+            "SELECT r.doc AS r_doc, r.doc_version AS r_version, d.doc, d.doc_version, d.last_update
+             FROM resources r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = $1",
+        )
+        .bind(rid)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|row| {
+            let r = decode(
+                row.try_get("r_version")?,
+                &row.try_get::<String, _>("r_doc")?,
+            )?;
+            Ok((r, dataset_of(&row)?))
+        })
+        .transpose()
+    }
+
+    /// Every file resource `rid` of dataset `dataset_id` ever had, newest first.
+    pub async fn list_resource_files(
+        &self,
+        dataset_id: &str,
+        rid: &str,
+    ) -> StoreResult<Vec<FileRecord>> {
+        sqlx::query(&format!(
+            "SELECT {FILE_COLUMNS} FROM resource_files WHERE resource_id = $1 AND dataset_id = $2
+             ORDER BY created_at DESC, key DESC"
+        ))
+        .bind(rid)
+        .bind(dataset_id)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(file_of)
+        .collect()
+    }
+
+    /// A stored file by key, with the dataset it belongs to (for the read permission).
+    pub async fn find_file(&self, key: &str) -> StoreResult<Option<(FileRecord, DatasetRow)>> {
+        let row = sqlx::query(
+            "SELECT f.key, f.resource_id, f.dataset_id, f.filename, f.sha1, f.filesize, f.mime, f.created_at,
+                    d.doc, d.doc_version, d.last_update
+             FROM resource_files f JOIN datasets d ON d.id = f.dataset_id WHERE f.key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| Ok((file_of(&r)?, dataset_of(&r)?))).transpose()
+    }
+}
+
+/// Where a new resource goes in its dataset's order.
+#[derive(Debug, Clone, Copy)]
+pub enum Position {
+    /// Before every other (new resources come first, as in udata): one indexed query.
+    First,
+    /// At this place of a list being written whole.
+    At(i64),
+}
+
+impl WriteTx {
+    /// The resources of a locked dataset, in order (for the writes that take the whole list).
+    pub async fn list_resources(&mut self, dataset_id: &str) -> StoreResult<Vec<Resource>> {
+        sqlx::query(
+            "SELECT doc, doc_version FROM resources WHERE dataset_id = $1 ORDER BY position, id",
+        )
+        .bind(dataset_id)
+        .fetch_all(&mut *self.tx)
+        .await?
+        .iter()
+        .map(resource_of)
+        .collect()
+    }
+
+    /// Resource `rid` of a locked dataset.
+    pub async fn find_resource(
+        &mut self,
+        dataset_id: &str,
+        rid: &str,
+    ) -> StoreResult<Option<Resource>> {
+        sqlx::query("SELECT doc, doc_version FROM resources WHERE id = $1 AND dataset_id = $2")
+            .bind(rid)
+            .bind(dataset_id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .as_ref()
+            .map(resource_of)
+            .transpose()
+    }
+
+    pub async fn insert_resource(
+        &mut self,
+        dataset_id: &str,
+        r: &Resource,
+        position: Position,
+    ) -> StoreResult<()> {
+        let position = match position {
+            Position::At(p) => p,
+            Position::First => {
+                let min: Option<i64> =
+                    sqlx::query_scalar("SELECT MIN(position) FROM resources WHERE dataset_id = $1")
+                        .bind(dataset_id)
+                        .fetch_one(&mut *self.tx)
+                        .await?;
+                min.map_or(0, |m| m - 1)
+            }
+        };
+        sqlx::query(
+            "INSERT INTO resources (id, dataset_id, position, format, last_modified, doc, doc_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&r.id)
+        .bind(dataset_id)
+        .bind(position)
+        .bind(&r.format)
+        .bind(db_ts(&r.last_modified))
+        .bind(encode(r)?)
+        .bind(CURRENT)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Writes back one resource (its place in the order is kept).
+    pub async fn update_resource(&mut self, dataset_id: &str, r: &Resource) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE resources SET format = $3, last_modified = $4, doc = $5, doc_version = $6
+             WHERE id = $1 AND dataset_id = $2",
+        )
+        .bind(&r.id)
+        .bind(dataset_id)
+        .bind(&r.format)
+        .bind(db_ts(&r.last_modified))
+        .bind(encode(r)?)
+        .bind(CURRENT)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Removes resource `rid` from its dataset (its files stay recorded); false if it was not there.
+    pub async fn delete_resource(&mut self, dataset_id: &str, rid: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM resources WHERE id = $1 AND dataset_id = $2")
+            .bind(rid)
+            .bind(dataset_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Writes a dataset's whole resource list (a dataset `PUT` with `resources`, a reorder): rows of
+    /// resources left out are removed, and only the rows whose place or content changed are written.
+    pub async fn replace_resources(
+        &mut self,
+        dataset_id: &str,
+        resources: &[Resource],
+    ) -> StoreResult<()> {
+        let rows = sqlx::query("SELECT id, position, doc FROM resources WHERE dataset_id = $1")
+            .bind(dataset_id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let mut stored: HashMap<String, (i64, String)> = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            stored.insert(
+                row.try_get("id")?,
+                (row.try_get("position")?, row.try_get("doc")?),
+            );
+        }
+        for rid in stored.keys() {
+            if !resources.iter().any(|r| &r.id == rid) {
+                self.delete_resource(dataset_id, rid).await?;
+            }
+        }
+        for (i, r) in resources.iter().enumerate() {
+            let position = i as i64;
+            let doc = encode(r)?;
+            match stored.get(&r.id) {
+                Some((p, d)) if *p == position && *d == doc => {}
+                Some(_) => {
+                    sqlx::query(
+                        "UPDATE resources SET position = $3, format = $4, last_modified = $5, doc = $6,
+                             doc_version = $7
+                         WHERE id = $1 AND dataset_id = $2",
+                    )
+                    .bind(&r.id)
+                    .bind(dataset_id)
+                    .bind(position)
+                    .bind(&r.format)
+                    .bind(db_ts(&r.last_modified))
+                    .bind(&doc)
+                    .bind(CURRENT)
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                None => {
+                    self.insert_resource(dataset_id, r, Position::At(position))
+                        .await?
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a finished file: its row, and the end of its pending mark.
+    pub async fn insert_file(&mut self, f: &FileRecord) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO resource_files ({FILE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ))
+        .bind(&f.key)
+        .bind(&f.resource_id)
+        .bind(&f.dataset_id)
+        .bind(&f.filename)
+        .bind(&f.sha1)
+        .bind(f.filesize)
+        .bind(&f.mime)
+        .bind(db_ts(&f.created_at))
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("DELETE FROM pending_files WHERE key = $1")
+            .bind(&f.key)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}
