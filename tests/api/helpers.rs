@@ -440,3 +440,8 @@ impl TestApp {
         self.multipart(path, Some(key), &parts).await
     }
 }
+
+/// The `id` of an API object (dataset, resource, ...).
+pub fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_string()
+}

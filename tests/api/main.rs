@@ -3,11 +3,24 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod dataset_helpers;
 mod helpers;
+mod resource_helpers;
 
 mod auth;
-mod datasets;
+mod datasets_create;
+mod datasets_delete;
+mod datasets_filters;
+mod datasets_list;
+mod datasets_read;
+mod datasets_update;
+mod datasets_update_resources;
 mod hardening;
 mod organizations;
-mod resources;
+mod reference_lists;
+mod resources_delete;
+mod resources_files;
+mod resources_remote;
+mod resources_update;
+mod resources_upload;
 mod uploads;
