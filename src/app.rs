@@ -7,6 +7,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use tower::ServiceExt;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tracing::Instrument;
 
 use crate::api::{datasets, files, me, organizations, reference, resources, uploads};
 use crate::auth::authenticate;
@@ -122,8 +124,36 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .layer(middleware::from_fn(access_log))
+        // Outermost: every request has an id before anything logs, and every answer carries it.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn(drop_unusable_request_id))
         .with_state(state)
 }
+
+/// The longest request id kept from a client.
+const MAX_REQUEST_ID: usize = 128;
+
+/// A client's `X-Request-Id` is kept (a proxy or a script can then follow its request through our
+/// logs) unless it is too long or holds anything but visible ASCII: then a fresh one is made.
+async fn drop_unusable_request_id(mut req: Request, next: Next) -> Response {
+    let usable = |v: &HeaderValue| {
+        let b = v.as_bytes();
+        !b.is_empty() && b.len() <= MAX_REQUEST_ID && b.iter().all(u8::is_ascii_graphic)
+    };
+    if req
+        .headers()
+        .get_all(X_REQUEST_ID)
+        .iter()
+        .any(|v| !usable(v))
+        || req.headers().get_all(X_REQUEST_ID).iter().count() > 1
+    {
+        req.headers_mut().remove(X_REQUEST_ID);
+    }
+    next.run(req).await
+}
+
+const X_REQUEST_ID: &str = "x-request-id";
 
 /// Removes one trailing slash (but not from `/`), so both spellings reach the same route directly.
 fn strip_trailing_slash(mut req: Request) -> Request {
@@ -142,21 +172,34 @@ fn strip_trailing_slash(mut req: Request) -> Request {
     req
 }
 
-/// One structured log line per request: method, path, status, duration (never headers: they hold keys).
+/// One structured log line per request: method, path, status, duration (never headers: they hold
+/// keys). Everything logged while the request is handled is inside its span, so every line of a
+/// request carries its id.
 async fn access_log(req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let response = next.run(req).await;
-    tracing::info!(
-        target: "rudata::http",
-        %method,
-        path,
-        status = response.status().as_u16(),
-        ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
-    response
+    let id = req
+        .headers()
+        .get(X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string();
+    let span = tracing::info_span!("request", id = %id);
+    async move {
+        let response = next.run(req).await;
+        tracing::info!(
+            target: "rudata::http",
+            %method,
+            path,
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+        response
+    }
+    .instrument(span)
+    .await
 }
 
 /// CORS as udata answers it: preflights get 204 with the origin echoed; other answers carry the origin.

@@ -284,3 +284,59 @@ fn the_whole_publishing_guide_over_real_http() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Every log line of a request carries its id: the client's when it sent one.
+#[test]
+fn log_lines_name_their_request() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("server.log");
+    let mut child = common::rudata(&data, &[])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("server exited").unwrap();
+        if let Some(addr) = line.strip_prefix("rudata listening on ") {
+            break addr.trim().to_string();
+        }
+    };
+    let (status, _) = curl(&[
+        "-H",
+        "X-Request-Id: trace-me-7",
+        &format!("{base}/api/1/datasets/not-there/"),
+    ]);
+    assert_eq!(status, 404);
+    let (status, _) = curl(&[&format!("{base}/api/1/datasets/")]);
+    assert_eq!(status, 200);
+    // The access line is written when the answer is; give the writer a moment to flush.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let text = std::fs::read_to_string(&log).unwrap();
+        if text.matches("rudata::http").count() >= 2 || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let mine: Vec<&str> = text.lines().filter(|l| l.contains("not-there")).collect();
+    assert!(!mine.is_empty(), "no log line for the request:\n{text}");
+    for line in &mine {
+        assert!(line.contains("trace-me-7"), "a line without the id: {line}");
+    }
+    let other = text
+        .lines()
+        .find(|l| l.contains("rudata::http") && !l.contains("not-there"))
+        .unwrap_or_else(|| panic!("no access line for the second request:\n{text}"));
+    assert!(
+        other.contains("request{id="),
+        "a line without an id: {other}"
+    );
+}

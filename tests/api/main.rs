@@ -18,6 +18,7 @@ mod datasets_update_resources;
 mod hardening;
 mod organizations;
 mod reference_lists;
+mod request_ids;
 mod resources_delete;
 mod resources_files;
 mod resources_remote;
