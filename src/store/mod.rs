@@ -317,3 +317,44 @@ impl SlugTable {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::conflict_message;
+
+    #[test]
+    fn conflicts_are_told_in_our_words() {
+        // PostgreSQL names the constraint; SQLite only says it in its message.
+        for (constraint, message, expected) in [
+            (
+                Some("datasets_slug_key"),
+                "duplicate key value violates unique constraint \"datasets_slug_key\"",
+                "A dataset with this slug already exists",
+            ),
+            (
+                None,
+                "UNIQUE constraint failed: datasets.slug",
+                "A dataset with this slug already exists",
+            ),
+            (
+                Some("users_email_key"),
+                "duplicate key value violates unique constraint \"users_email_key\"",
+                "A user with this e-mail address already exists",
+            ),
+            (
+                None,
+                "UNIQUE constraint failed: organizations.slug",
+                "An organization with this slug already exists",
+            ),
+            (
+                None,
+                "UNIQUE constraint failed: job_leases.name",
+                "This object conflicts with an existing one",
+            ),
+        ] {
+            let said = conflict_message(constraint, message);
+            assert_eq!(said, expected);
+            assert!(!said.contains("constraint") && !said.contains('_'));
+        }
+    }
+}

@@ -25,3 +25,4 @@ mod resources_remote;
 mod resources_update;
 mod resources_upload;
 mod uploads;
+mod writes;
