@@ -343,7 +343,7 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
             let config = purge.config()?;
             let before =
                 (!now).then(|| crate::jobs::purge::current_threshold(&config, chrono::Utc::now()));
-            let report = crate::jobs::purge::purge(&state.store, &state.files, before).await?;
+            let report = crate::ops::purge::purge(state, before).await?;
             println!(
                 "purged {} dataset(s), {} file(s)",
                 report.datasets, report.files
@@ -458,13 +458,11 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
     println!("rudata listening on http://{addr}");
     tracing::info!(%addr, "listening");
     let scheduler = tokio::spawn(crate::jobs::purge::run_scheduler(
-        state.store.clone(),
-        state.files.clone(),
+        state.clone(),
         purge_config,
     ));
     let cleaner = tokio::spawn(crate::jobs::uploads::run_scheduler(
-        state.store.clone(),
-        state.files.clone(),
+        state.clone(),
         state.config.upload_retention,
     ));
     let store = state.store.clone();

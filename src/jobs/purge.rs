@@ -1,23 +1,14 @@
-//! The purge of soft-deleted datasets (DESIGN §3.3): at each daily cut-off (midnight in the configured
-//! time zone), every dataset deleted before the cut-off minus the grace period goes for good, with its
-//! resources and every file it ever had.
+//! When the purge of soft-deleted datasets runs (DESIGN §3.3): at each daily cut-off (midnight in the
+//! configured time zone), every dataset deleted before the cut-off minus the grace period goes for
+//! good (`ops::purge`).
 
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::config::PurgeConfig;
-use crate::files::Files;
-use crate::store::Store;
-
-const LEASE: &str = "purge";
-
-/// What a purge run did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct PurgeReport {
-    pub datasets: usize,
-    pub files: usize,
-}
+use crate::ops::purge::purge;
+use crate::state::AppState;
 
 /// The most recent cut-off at or before `now`: midnight today in `tz`.
 pub fn last_cutoff(now: DateTime<Utc>, tz: chrono_tz::Tz) -> DateTime<Utc> {
@@ -42,42 +33,6 @@ fn midnight(day: chrono::NaiveDate, tz: chrono_tz::Tz) -> DateTime<Utc> {
         .unwrap_or_else(|| day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
 }
 
-/// Purges the datasets deleted before `before` (every soft-deleted one when `None`), then deletes
-/// their files. File deletions are recorded as tombstones first, so a crash resumes them next run.
-pub async fn purge(
-    store: &Store,
-    files: &Files,
-    before: Option<DateTime<Utc>>,
-) -> anyhow::Result<PurgeReport> {
-    let Some(lease) = super::Lease::take(store, LEASE).await? else {
-        tracing::info!("another process is purging; skipping");
-        return Ok(PurgeReport::default());
-    };
-    let result = purge_locked(store, files, before).await;
-    lease.release().await?;
-    result
-}
-
-async fn purge_locked(
-    store: &Store,
-    files: &Files,
-    before: Option<DateTime<Utc>>,
-) -> anyhow::Result<PurgeReport> {
-    let mut report = PurgeReport::default();
-    for id in store.list_deleted_datasets(before).await? {
-        if store.purge_dataset(&id, before).await?.is_some() {
-            report.datasets += 1;
-            tracing::info!(dataset = %id, "purged dataset");
-        }
-    }
-    for key in store.list_file_tombstones().await? {
-        files.delete(&key).await?;
-        store.delete_file_tombstone(&key).await?;
-        report.files += 1;
-    }
-    Ok(report)
-}
-
 /// The cut-off a purge uses now: the last midnight, minus the grace period.
 pub fn current_threshold(config: &PurgeConfig, now: DateTime<Utc>) -> DateTime<Utc> {
     last_cutoff(now, config.timezone) - chrono::Duration::from_std(config.grace).unwrap_or_default()
@@ -85,10 +40,10 @@ pub fn current_threshold(config: &PurgeConfig, now: DateTime<Utc>) -> DateTime<U
 
 /// Runs inside `serve`: a catch-up purge at start (a cut-off may have passed while stopped), then one
 /// at every cut-off.
-pub async fn run_scheduler(store: Store, files: Files, config: PurgeConfig) {
+pub async fn run_scheduler(state: AppState, config: PurgeConfig) {
     loop {
         let now = Utc::now();
-        match purge(&store, &files, Some(current_threshold(&config, now))).await {
+        match purge(&state, Some(current_threshold(&config, now))).await {
             Ok(r) if r.datasets > 0 || r.files > 0 => {
                 tracing::info!(datasets = r.datasets, files = r.files, "purge done")
             }

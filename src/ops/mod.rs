@@ -6,6 +6,7 @@
 //! mapped to HTTP only at the edge (`error.rs`); the CLI prints them.
 
 pub mod datasets;
+pub mod purge;
 pub mod resources;
 pub mod uploads;
 

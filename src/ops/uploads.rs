@@ -6,6 +6,8 @@
 //! file, so a crash at any point leaves no resource pointing to a partial file, only a mark that the
 //! cleanup job removes.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use rand::RngCore;
@@ -17,7 +19,7 @@ use crate::domain::time::now;
 use crate::error::ApiError;
 use crate::files::{FileWriter, WrittenFile};
 use crate::state::AppState;
-use crate::store::{StoreError, UploadPart};
+use crate::store::{Lease, StoreError, UploadPart};
 
 /// A checksum the client asks the server to verify.
 #[derive(Debug, Clone)]
@@ -357,4 +359,43 @@ async fn copy_into(
         .await
         .map_err(|e| ApiError::from(anyhow::Error::from(e)))?;
     Ok(())
+}
+
+const CLEANUP_LEASE: &str = "uploads-cleanup";
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CleanupReport {
+    pub uploads: usize,
+    pub objects: usize,
+}
+
+/// Removes what uploads left behind for longer than `retention`.
+/// Chunked-upload parts left longer than `retention`, and objects whose writing started (a pending
+/// mark) but was never recorded (a crash mid-upload).
+pub async fn cleanup(state: &AppState, retention: Duration) -> anyhow::Result<CleanupReport> {
+    let (store, files) = (&state.store, &state.files);
+    let Some(lease) = Lease::take(store, CLEANUP_LEASE).await? else {
+        return Ok(CleanupReport::default());
+    };
+    let now = chrono::Utc::now();
+    let before = now - chrono::Duration::from_std(retention).unwrap_or_default();
+    let mut report = CleanupReport::default();
+    let result: anyhow::Result<()> = async {
+        for uuid in store.list_stale_uploads(&before).await? {
+            for key in store.delete_upload(&uuid).await? {
+                files.delete(&key).await?;
+                report.objects += 1;
+            }
+            report.uploads += 1;
+        }
+        for key in store.list_stale_pending_files(&before).await? {
+            files.delete(&key).await?;
+            store.delete_pending_file(&key).await?;
+            report.objects += 1;
+        }
+        Ok(())
+    }
+    .await;
+    lease.release().await?;
+    result.map(|()| report)
 }

@@ -4,6 +4,37 @@ use chrono::{DateTime, Utc};
 
 use super::{Store, StoreResult, db_ts};
 
+/// A job's lease, held until [`Lease::release`] (or until it expires, if its holder crashed).
+pub struct Lease<'a> {
+    store: &'a Store,
+    name: &'static str,
+    holder: String,
+}
+
+impl<'a> Lease<'a> {
+    /// Takes the lease `name` for 10 minutes; `None` when another process holds it.
+    pub async fn take(store: &'a Store, name: &'static str) -> anyhow::Result<Option<Lease<'a>>> {
+        let holder = format!(
+            "{}-{}",
+            std::process::id(),
+            crate::domain::ids::new_object_id()
+        );
+        let now = chrono::Utc::now();
+        let taken = store
+            .take_lease(name, &holder, now, now + chrono::Duration::minutes(10))
+            .await?;
+        Ok(taken.then_some(Lease {
+            store,
+            name,
+            holder,
+        }))
+    }
+
+    pub async fn release(self) -> anyhow::Result<()> {
+        Ok(self.store.release_lease(self.name, &self.holder).await?)
+    }
+}
+
 impl Store {
     /// Takes (or renews) the lease `name` for `holder` until `until`. False when another holder has a live lease.
     pub async fn take_lease(

@@ -18,6 +18,7 @@ mod users;
 
 pub use datasets::{DatasetFilter, DatasetRow, Lookup, PageQuery, SortKey, Visibility};
 pub use dialect::Dialect;
+pub use jobs::Lease;
 pub use organizations::MemberRow;
 pub use resources::{FileRecord, Position};
 pub use uploads::UploadPart;

@@ -181,9 +181,7 @@ async fn purge_removes_deleted_dataset_and_all_its_files() {
         StatusCode::OK
     );
 
-    let report = rudata::jobs::purge::purge(&app.state.store, &app.state.files, None)
-        .await
-        .unwrap();
+    let report = rudata::ops::purge::purge(&app.state, None).await.unwrap();
     assert_eq!(report.datasets, 1);
     assert_eq!(report.files, 3);
 
@@ -213,9 +211,7 @@ async fn purge_removes_deleted_dataset_and_all_its_files() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     // A second run has nothing to do.
-    let report = rudata::jobs::purge::purge(&app.state.store, &app.state.files, None)
-        .await
-        .unwrap();
+    let report = rudata::ops::purge::purge(&app.state, None).await.unwrap();
     assert_eq!(report.datasets, 0);
 }
 
@@ -240,9 +236,7 @@ async fn purge_spares_restored_dataset() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["deleted"], json!(null));
-    let report = rudata::jobs::purge::purge(&app.state.store, &app.state.files, None)
-        .await
-        .unwrap();
+    let report = rudata::ops::purge::purge(&app.state, None).await.unwrap();
     assert_eq!(report.datasets, 0);
     assert_eq!(report.files, 0);
     let r = app.get(&format!("/api/1/datasets/{ds}/"), None).await;
@@ -265,7 +259,7 @@ async fn purge_respects_cutoff() {
     );
     // A cut-off before the deletion leaves the dataset alone.
     let before = chrono::Utc::now() - chrono::Duration::hours(1);
-    let report = rudata::jobs::purge::purge(&app.state.store, &app.state.files, Some(before))
+    let report = rudata::ops::purge::purge(&app.state, Some(before))
         .await
         .unwrap();
     assert_eq!(report.datasets, 0);
@@ -276,7 +270,7 @@ async fn purge_respects_cutoff() {
         StatusCode::OK
     );
     let after = chrono::Utc::now() + chrono::Duration::seconds(1);
-    let report = rudata::jobs::purge::purge(&app.state.store, &app.state.files, Some(after))
+    let report = rudata::ops::purge::purge(&app.state, Some(after))
         .await
         .unwrap();
     assert_eq!(report.datasets, 1);

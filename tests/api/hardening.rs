@@ -309,12 +309,8 @@ async fn a_client_chosen_deletion_date_is_replaced_by_the_servers() {
             .status,
         StatusCode::GONE
     );
-    let report = rudata::jobs::purge::purge(
-        &app.state.store,
-        &app.state.files,
-        Some(before - chrono::Duration::hours(1)),
-    )
-    .await
-    .unwrap();
+    let report = rudata::ops::purge::purge(&app.state, Some(before - chrono::Duration::hours(1)))
+        .await
+        .unwrap();
     assert_eq!(report.datasets, 0);
 }

@@ -282,13 +282,9 @@ async fn abandoned_parts_are_removed_after_the_retention_period() {
     let (user, ds, path) = dataset(&app).await;
     app.send_part(&path, &user.key, "old", 0, 2, b"stale").await;
     // Within the retention period nothing goes.
-    let report = rudata::jobs::uploads::cleanup(
-        &app.state.store,
-        &app.state.files,
-        std::time::Duration::from_secs(3600),
-    )
-    .await
-    .unwrap();
+    let report = rudata::ops::uploads::cleanup(&app.state, std::time::Duration::from_secs(3600))
+        .await
+        .unwrap();
     assert_eq!(report.uploads, 0);
     let listing = format!("/api/1/datasets/{ds}/upload/old/");
     assert_eq!(
@@ -299,13 +295,9 @@ async fn abandoned_parts_are_removed_after_the_retention_period() {
         1
     );
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let report = rudata::jobs::uploads::cleanup(
-        &app.state.store,
-        &app.state.files,
-        std::time::Duration::from_millis(10),
-    )
-    .await
-    .unwrap();
+    let report = rudata::ops::uploads::cleanup(&app.state, std::time::Duration::from_millis(10))
+        .await
+        .unwrap();
     assert_eq!(report.uploads, 1);
     assert_eq!(report.objects, 1);
     assert!(
