@@ -6,8 +6,11 @@
 //! mapped to HTTP only at the edge (`error.rs`); the CLI prints them.
 
 pub mod datasets;
+pub mod organizations;
 pub mod resources;
+pub mod tokens;
 pub mod uploads;
+pub mod users;
 
 use crate::domain::dataset::Dataset;
 use crate::domain::resource::Resource;

@@ -68,7 +68,7 @@ async fn item_03_expired_token_is_401_expired() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     let past = chrono::Utc::now() - chrono::Duration::hours(1);
-    let (_, key) = rudata::api::me::issue_api_token(&app.state, &user.id, None, Some(past))
+    let (_, key) = rudata::ops::tokens::issue_api_token(&app.state, &user.id, None, Some(past))
         .await
         .unwrap();
     let r = app.get("/api/1/datasets/", Some(key.expose())).await;
@@ -76,7 +76,7 @@ async fn item_03_expired_token_is_401_expired() {
     assert_eq!(r.json()["message"], "Expired API token");
     // A token expiring later still works.
     let future = chrono::Utc::now() + chrono::Duration::hours(1);
-    let (_, key) = rudata::api::me::issue_api_token(&app.state, &user.id, None, Some(future))
+    let (_, key) = rudata::ops::tokens::issue_api_token(&app.state, &user.id, None, Some(future))
         .await
         .unwrap();
     assert_eq!(
