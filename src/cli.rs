@@ -6,16 +6,18 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use serde_json::json;
 
 use crate::config::{Config, PurgeConfig, load_or_create_secret, parse_duration};
 use crate::domain::api_token::TokenKey;
-use crate::domain::organization::{Member, Role};
-use crate::domain::user::{User, parse_email};
+use crate::domain::organization::Role;
+use crate::domain::user::User;
 use crate::files::{Files, S3Settings};
+use crate::ops::organizations::NewOrganization;
+use crate::ops::users::NewUser;
 use crate::state::AppState;
 use crate::store::Store;
 
+/// The command line.
 #[derive(Debug, Parser)]
 #[command(
     name = "rudata",
@@ -291,41 +293,6 @@ pub async fn open(global: &Global) -> anyhow::Result<AppState> {
     })
 }
 
-/// Creates a user (slug from the name, or the e-mail's local part).
-pub async fn create_user(
-    state: &AppState,
-    email: &str,
-    first: &str,
-    last: &str,
-    sysadmin: bool,
-) -> anyhow::Result<User> {
-    let email = parse_email(email).with_context(|| format!("invalid e-mail address {email:?}"))?;
-    if state.store.find_user_by_email(&email).await?.is_some() {
-        bail!("a user with e-mail {email} already exists");
-    }
-    let name = format!("{first} {last}");
-    let base = if name.trim().is_empty() {
-        email.split('@').next().unwrap_or("user").to_string()
-    } else {
-        name
-    };
-    let mut user = User {
-        id: crate::domain::ids::new_object_id(),
-        slug: String::new(),
-        email,
-        first_name: first.to_string(),
-        last_name: last.to_string(),
-        website: None,
-        about: None,
-        active: true,
-        sysadmin,
-        created_at: crate::domain::time::now(),
-        deleted: None,
-    };
-    state.store.insert_user(&mut user, &base).await?;
-    Ok(user)
-}
-
 async fn user_by_email(state: &AppState, email: &str) -> anyhow::Result<User> {
     state
         .store
@@ -355,14 +322,14 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
             last_name,
             sysadmin,
         }) => {
-            let user = create_user(state, &email, &first_name, &last_name, sysadmin).await?;
+            let new = NewUser::new(&email, &first_name, &last_name, sysadmin)?;
+            let user = crate::ops::users::create_user(state, new).await?;
             println!("{}", user.id);
         }
         Command::Token(TokenCommand::Create { email, name }) => {
             let user = user_by_email(state, &email).await?;
-            let (_, plain) = crate::api::me::issue_api_token(state, &user.id, name, None)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (_, plain) =
+                crate::ops::tokens::issue_api_token(state, &user.id, name, None).await?;
             println!("{}", plain.expose());
         }
         Command::Org(OrgCommand::Create {
@@ -371,19 +338,15 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
             description,
         }) => {
             let user = user_by_email(state, &admin_email).await?;
+            // udata requires a description; the operator may leave it to the name.
             let description = if description.is_empty() {
-                name.clone()
+                &name
             } else {
-                description
+                &description
             };
-            let body = json!({"name": name, "description": description});
-            let org = crate::api::organizations::create_organization_for(
-                state,
-                &user.id,
-                body.as_object().expect("a JSON object literal"),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let new = NewOrganization::new(&name, description)?;
+            let (org, _) =
+                crate::ops::organizations::create_organization(state, &user.id, new).await?;
             println!("{}", org.id);
         }
         Command::Org(OrgCommand::AddMember { org, email, role }) => {
@@ -393,15 +356,7 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
                 _ => bail!("no organization {org}"),
             };
             let role = Role::parse(&role).context("invalid role")?;
-            state
-                .store
-                .upsert_member(&Member {
-                    org_id: org.id,
-                    user_id: user.id,
-                    role,
-                    since: crate::domain::time::now(),
-                })
-                .await?;
+            crate::ops::organizations::add_member(state, &org.id, &user.id, role).await?;
         }
     }
     Ok(())
@@ -440,11 +395,15 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(config = ?state.config, "starting");
     if state.store.count_users().await? == 0 {
-        let admin = create_user(&state, "admin@rudata.local", "Admin", "", true).await?;
-        let (_, key) =
-            crate::api::me::issue_api_token(&state, &admin.id, Some("first start".into()), None)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let new = NewUser::new("admin@rudata.local", "Admin", "", true)?;
+        let admin = crate::ops::users::create_user(&state, new).await?;
+        let (_, key) = crate::ops::tokens::issue_api_token(
+            &state,
+            &admin.id,
+            Some("first start".into()),
+            None,
+        )
+        .await?;
         // Printed once, never logged: the operator keeps it.
         println!(
             "Created sysadmin account admin@rudata.local. Its API key (shown once): {}",

@@ -11,11 +11,10 @@ use crate::domain::permissions::Identity;
 use crate::domain::resource::Resource;
 use crate::error::ApiError;
 use crate::ops::datasets::DELETED_MESSAGE;
+use crate::ops::organizations::DELETED_MESSAGE as ORGANIZATION_DELETED;
 use crate::ops::resources::MISSING_RESOURCE;
 use crate::state::AppState;
 use crate::store::{DatasetRow, FileRecord, Lookup};
-
-pub const ORGANIZATION_DELETED: &str = "Organization has been deleted";
 
 /// The read rule for a dataset and everything in it: a private dataset is 404 and a deleted one 410
 /// for whoever may not see hidden datasets (see `domain::permissions`).

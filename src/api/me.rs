@@ -3,18 +3,16 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
 
 use super::{BaseUrl, JsonObject, org_ref, user_ref};
 use crate::auth::AuthUser;
-use crate::domain::api_token::{ApiToken, PlainToken};
-use crate::domain::ids::new_object_id;
-use crate::domain::input::{
-    FieldErrors, Given, apply_opt_string, finish, push_error, string_field,
-};
+use crate::domain::api_token::ApiToken;
+use crate::domain::input::{FieldErrors, Given, finish, push_error, string_field};
 use crate::domain::permissions::Identity;
 use crate::domain::time::{now, parse_client, to_api};
-use crate::domain::user::{User, parse_email};
+use crate::domain::user::User;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -53,6 +51,7 @@ async fn me_json(
     Ok(me)
 }
 
+/// `GET /me/`: the caller's profile, with their e-mail and organizations.
 pub async fn get_me(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -68,41 +67,7 @@ pub async fn update_me(
     base: BaseUrl,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let mut user = who.user.clone();
-    let mut errors = FieldErrors::new();
-    for (key, target) in [
-        ("first_name", &mut user.first_name),
-        ("last_name", &mut user.last_name),
-    ] {
-        match string_field(&body, key, 255, &mut errors) {
-            Given::Value(v) if !v.trim().is_empty() => *target = v,
-            Given::Absent => {}
-            _ => push_error(&mut errors, key, crate::domain::input::REQUIRED),
-        }
-    }
-    match string_field(&body, "email", 255, &mut errors) {
-        Given::Value(v) => match parse_email(&v) {
-            Some(e) => user.email = e,
-            None => push_error(&mut errors, "email", "Invalid email address"),
-        },
-        Given::Null => push_error(&mut errors, "email", crate::domain::input::REQUIRED),
-        Given::Absent => {}
-    }
-    apply_opt_string(&body, "website", 2048, &mut user.website, &mut errors);
-    apply_opt_string(&body, "about", 10_000, &mut user.about, &mut errors);
-    finish(errors)?;
-    state.store.update_user(&user).await.map_err(|e| match e {
-        crate::store::StoreError::Conflict(_) => {
-            let mut errors = FieldErrors::new();
-            push_error(
-                &mut errors,
-                "email",
-                "This email is already used by another account",
-            );
-            ApiError::Invalid(errors)
-        }
-        other => other.into(),
-    })?;
+    let user = crate::ops::users::update_profile(&state, &who.user.id, &body).await?;
     Ok(axum::Json(me_json(&state, &base, &who, &user).await?).into_response())
 }
 
@@ -121,6 +86,7 @@ fn token_json(t: &ApiToken) -> Value {
     })
 }
 
+/// `GET /me/api_tokens/`: the caller's unrevoked tokens, by prefix only.
 pub async fn list_api_tokens(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -129,39 +95,26 @@ pub async fn list_api_tokens(
     Ok(axum::Json(tokens.iter().map(token_json).collect::<Vec<_>>()).into_response())
 }
 
-/// Creates a token for `user_id` and returns it with its plaintext (shown once). Shared with the CLI.
-pub async fn issue_api_token(
-    state: &AppState,
-    user_id: &str,
-    name: Option<String>,
-    expires_at: Option<chrono::DateTime<chrono::Utc>>,
-) -> Result<(ApiToken, PlainToken), ApiError> {
-    let plain = PlainToken::generate();
-    let token = ApiToken {
-        id: new_object_id(),
-        user_id: user_id.to_string(),
-        name,
-        token_prefix: plain.display_prefix(),
-        created_at: now(),
-        last_used_at: None,
-        user_agents: Vec::new(),
-        revoked_at: None,
-        expires_at,
-    };
-    state
-        .store
-        .insert_api_token(&token, &state.config.token_key.hash(plain.expose()))
-        .await?;
-    Ok((token, plain))
-}
-
+/// `POST /me/api_tokens/`: the answer carries the token itself, the only time it is shown.
 pub async fn create_api_token(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
+    let (name, expires_at) = token_request(&body)?;
+    let (token, plain) =
+        crate::ops::tokens::issue_api_token(&state, &who.user.id, name, expires_at).await?;
+    let mut body = token_json(&token);
+    body["token"] = Value::String(plain.expose().to_string());
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+/// A token request's `name` (empty: none) and `expires_at`, which must be a future date.
+fn token_request(
+    body: &Map<String, Value>,
+) -> Result<(Option<String>, Option<DateTime<Utc>>), ApiError> {
     let mut errors = FieldErrors::new();
-    let name = match string_field(&body, "name", 255, &mut errors) {
+    let name = match string_field(body, "name", 255, &mut errors) {
         Given::Value(n) if !n.is_empty() => Some(n),
         _ => None,
     };
@@ -188,27 +141,16 @@ pub async fn create_api_token(
         }
     };
     finish(errors)?;
-    let (token, plain) = issue_api_token(&state, &who.user.id, name, expires_at).await?;
-    let mut body = token_json(&token);
-    body["token"] = Value::String(plain.expose().to_string());
-    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+    Ok((name, expires_at))
 }
 
+/// `DELETE /me/api_tokens/{id}/`: only the caller's own tokens.
 pub async fn revoke_api_token(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let token = state
-        .store
-        .find_api_token(&id)
-        .await?
-        .filter(|t| t.user_id == who.user.id)
-        .ok_or_else(ApiError::not_found)?;
-    if token.revoked_at.is_some() {
-        return Err(ApiError::Gone("API token already revoked".into()));
-    }
-    state.store.revoke_api_token(&token.id, &now()).await?;
+    crate::ops::tokens::revoke_api_token(&state, &who.user.id, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

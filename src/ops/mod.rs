@@ -6,9 +6,12 @@
 //! mapped to HTTP only at the edge (`error.rs`); the CLI prints them.
 
 pub mod datasets;
+pub mod organizations;
 pub mod purge;
 pub mod resources;
+pub mod tokens;
 pub mod uploads;
+pub mod users;
 
 use crate::domain::dataset::Dataset;
 use crate::domain::resource::Resource;

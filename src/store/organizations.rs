@@ -1,10 +1,13 @@
-//! Organizations, members, invitations and partial-editor assignments.
+//! Organizations, members, invitations and partial-editor assignments. Reads are `Store` methods;
+//! writes are `WriteTx` methods, so that an operation makes its checks and its writes in one
+//! transaction.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::documents::{CURRENT, decode, encode};
-use super::{SlugTable, Store, StoreError, StoreResult, db_ts, placeholders, ts};
+use super::users::{user_columns, user_of};
+use super::{SlugTable, Store, StoreError, StoreResult, WriteTx, db_ts, placeholders, ts};
 use crate::domain::organization::{Invitation, Member, Organization, Role};
 use crate::domain::slug::make_slug;
 use crate::domain::user::User;
@@ -49,88 +52,6 @@ fn invitation_of(row: &AnyRow) -> StoreResult<Invitation> {
 }
 
 impl Store {
-    /// Creates the organization with `admin` as its first member (role admin), giving it a free slug
-    /// made from its name, in one transaction.
-    pub async fn insert_organization(
-        &self,
-        org: &mut Organization,
-        admin_id: &str,
-    ) -> StoreResult<()> {
-        let mut wtx = self.begin().await?;
-        org.slug = wtx
-            .allocate_slug(SlugTable::Organizations, &make_slug(&org.name), None)
-            .await?;
-        let tx = &mut wtx.tx;
-        sqlx::query("INSERT INTO organizations (id, slug, name, doc, doc_version, created_at, deleted) VALUES ($1, $2, $3, $4, $5, $6, NULL)")
-            .bind(&org.id)
-            .bind(&org.slug)
-            .bind(&org.name)
-            .bind(encode(&*org)?)
-            .bind(CURRENT)
-            .bind(db_ts(&org.created_at))
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO members (org_id, user_id, role, since) VALUES ($1, $2, 'admin', $3)",
-        )
-        .bind(&org.id)
-        .bind(admin_id)
-        .bind(db_ts(&org.created_at))
-        .execute(&mut **tx)
-        .await?;
-        wtx.commit().await
-    }
-
-    /// Runs `change` on the current state of organization `id` inside one locked transaction and
-    /// saves the result; a changed name renames the slug (the old one then redirects).
-    pub async fn edit_organization<T, E, F>(
-        &self,
-        id: &str,
-        change: F,
-    ) -> Result<(T, Organization), E>
-    where
-        F: FnOnce(&mut Organization) -> Result<T, E>,
-        E: From<StoreError>,
-    {
-        let mut wtx = self.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT doc, doc_version FROM organizations WHERE id = $1{}",
-            self.dialect.for_update()
-        ))
-        .bind(id)
-        .fetch_optional(&mut *wtx.tx)
-        .await
-        .map_err(StoreError::from)?
-        .ok_or(StoreError::NotFound)?;
-        let before = org_of(&row)?;
-        let mut org = before.clone();
-        let out = change(&mut org)?;
-        org.slug = before.slug.clone();
-        if make_slug(&org.name) != make_slug(&before.name) {
-            org.slug = wtx
-                .allocate_slug(SlugTable::Organizations, &make_slug(&org.name), Some(id))
-                .await?;
-        }
-        sqlx::query(
-            "UPDATE organizations SET slug = $2, name = $3, doc = $4, doc_version = $5, deleted = $6 WHERE id = $1",
-        )
-        .bind(&org.id)
-        .bind(&org.slug)
-        .bind(&org.name)
-        .bind(encode(&org)?)
-        .bind(CURRENT)
-        .bind(org.deleted.as_ref().map(db_ts))
-        .execute(&mut *wtx.tx)
-        .await
-        .map_err(StoreError::from)?;
-        if before.slug != org.slug {
-            wtx.insert_slug_redirect("organization", &before.slug, &org.id)
-                .await?;
-        }
-        wtx.commit().await?;
-        Ok((out, org))
-    }
-
     /// By id, by slug, or by an old slug (then `Lookup::Moved`).
     pub async fn find_organization(&self, key: &str) -> StoreResult<super::Lookup<Organization>> {
         let row = sqlx::query("SELECT doc, doc_version FROM organizations WHERE id = $1 OR slug = $1 ORDER BY (id = $1) DESC LIMIT 1")
@@ -150,6 +71,7 @@ impl Store {
         Ok(moved.map_or(super::Lookup::Missing, super::Lookup::Moved))
     }
 
+    /// Organizations by id, in no particular order (deleted ones included).
     pub async fn organizations_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Organization>> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -214,8 +136,128 @@ impl Store {
             .collect()
     }
 
-    /// Adds a member, or changes the role of an existing one.
-    pub async fn upsert_member(&self, m: &Member) -> StoreResult<()> {
+    /// The datasets a partial editor is assigned to.
+    pub async fn list_assigned_datasets(&self, user_id: &str) -> StoreResult<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT dataset_id FROM assignments WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_all(&self.read)
+                .await?,
+        )
+    }
+}
+
+impl WriteTx {
+    /// Inserts a new organization and its first member (`admin`), giving the organization a free
+    /// slug made from its name.
+    pub async fn insert_organization(
+        &mut self,
+        org: &mut Organization,
+        admin: &Member,
+    ) -> StoreResult<()> {
+        org.slug = self
+            .allocate_slug(SlugTable::Organizations, &make_slug(&org.name), None)
+            .await?;
+        sqlx::query("INSERT INTO organizations (id, slug, name, doc, doc_version, created_at, deleted) VALUES ($1, $2, $3, $4, $5, $6, NULL)")
+            .bind(&org.id)
+            .bind(&org.slug)
+            .bind(&org.name)
+            .bind(encode(&*org)?)
+            .bind(CURRENT)
+            .bind(db_ts(&org.created_at))
+            .execute(&mut *self.tx)
+            .await?;
+        self.upsert_member(admin).await
+    }
+
+    /// The organization `id`, locked until the transaction ends (`None`: no such organization).
+    /// Membership writes take this lock too, so that what they checked still holds at commit.
+    pub async fn lock_organization(&mut self, id: &str) -> StoreResult<Option<Organization>> {
+        let sql = format!(
+            "SELECT doc, doc_version FROM organizations WHERE id = $1{}",
+            self.dialect.for_update()
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(org_of).transpose()
+    }
+
+    /// Saves `org`, read as `before` in this transaction. A changed name renames the slug (the old
+    /// one then redirects); any other change to `slug` is ignored.
+    pub async fn update_organization(
+        &mut self,
+        before: &Organization,
+        org: &mut Organization,
+    ) -> StoreResult<()> {
+        org.slug = before.slug.clone();
+        if make_slug(&org.name) != make_slug(&before.name) {
+            org.slug = self
+                .allocate_slug(
+                    SlugTable::Organizations,
+                    &make_slug(&org.name),
+                    Some(&org.id),
+                )
+                .await?;
+        }
+        sqlx::query(
+            "UPDATE organizations SET slug = $2, name = $3, doc = $4, doc_version = $5, deleted = $6 WHERE id = $1",
+        )
+        .bind(&org.id)
+        .bind(&org.slug)
+        .bind(&org.name)
+        .bind(encode(&*org)?)
+        .bind(CURRENT)
+        .bind(org.deleted.as_ref().map(db_ts))
+        .execute(&mut *self.tx)
+        .await?;
+        if before.slug != org.slug {
+            self.insert_slug_redirect("organization", &before.slug, &org.id)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A member of `org_id` named by user id or slug, with their user (the first to join, should
+    /// an id and a slug both match).
+    pub async fn find_member(
+        &mut self,
+        org_id: &str,
+        user_key: &str,
+    ) -> StoreResult<Option<MemberRow>> {
+        let sql = format!(
+            "SELECT m.org_id, m.user_id, m.role, m.since, {} FROM members m JOIN users u ON u.id = m.user_id
+             WHERE m.org_id = $1 AND (u.id = $2 OR u.slug = $2) ORDER BY m.since, m.user_id LIMIT 1",
+            user_columns("u")
+        );
+        let row = sqlx::query(&sql)
+            .bind(org_id)
+            .bind(user_key)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.map(|row| {
+            Ok(MemberRow {
+                member: member_of(&row)?,
+                user: user_of(&row)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Is user `user_id` a member of `org_id`?
+    pub async fn is_member(&mut self, org_id: &str, user_id: &str) -> StoreResult<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM members WHERE org_id = $1 AND user_id = $2")
+                .bind(org_id)
+                .bind(user_id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    /// Adds a member, or changes the role of an existing one (who then keeps their `since`).
+    pub async fn upsert_member(&mut self, m: &Member) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO members (org_id, user_id, role, since) VALUES ($1, $2, $3, $4)
              ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",
@@ -224,21 +266,23 @@ impl Store {
         .bind(&m.user_id)
         .bind(m.role.as_str())
         .bind(db_ts(&m.since))
-        .execute(&self.write)
+        .execute(&mut *self.tx)
         .await?;
         Ok(())
     }
 
-    pub async fn delete_member(&self, org_id: &str, user_id: &str) -> StoreResult<()> {
+    /// Removes user `user_id` from organization `org_id`.
+    pub async fn delete_member(&mut self, org_id: &str, user_id: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM members WHERE org_id = $1 AND user_id = $2")
             .bind(org_id)
             .bind(user_id)
-            .execute(&self.write)
+            .execute(&mut *self.tx)
             .await?;
         Ok(())
     }
 
-    pub async fn insert_invitation(&self, i: &Invitation) -> StoreResult<()> {
+    /// Stores a new invitation.
+    pub async fn insert_invitation(&mut self, i: &Invitation) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO invitations (id, org_id, user_id, role, comment, status, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -250,57 +294,31 @@ impl Store {
         .bind(&i.comment)
         .bind(&i.status)
         .bind(db_ts(&i.created_at))
-        .execute(&self.write)
+        .execute(&mut *self.tx)
         .await?;
         Ok(())
     }
 
-    pub async fn find_invitation(&self, id: &str) -> StoreResult<Option<Invitation>> {
-        let row = sqlx::query("SELECT id, org_id, user_id, role, comment, status, created_at FROM invitations WHERE id = $1")
+    /// The invitation `id`, locked until the transaction ends (`None`: no such invitation).
+    pub async fn lock_invitation(&mut self, id: &str) -> StoreResult<Option<Invitation>> {
+        let sql = format!(
+            "SELECT id, org_id, user_id, role, comment, status, created_at FROM invitations WHERE id = $1{}",
+            self.dialect.for_update()
+        );
+        let row = sqlx::query(&sql)
             .bind(id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.tx)
             .await?;
         row.as_ref().map(invitation_of).transpose()
     }
 
-    /// Marks the invitation accepted and adds the member, atomically.
-    pub async fn accept_invitation(
-        &self,
-        inv: &Invitation,
-        now: &chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<()> {
-        let mut tx = self.write.begin().await?;
-        let changed = sqlx::query(
-            "UPDATE invitations SET status = 'accepted' WHERE id = $1 AND status = 'pending'",
-        )
-        .bind(&inv.id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::Conflict("invitation already handled".into()));
-        }
-        sqlx::query(
-            "INSERT INTO members (org_id, user_id, role, since) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",
-        )
-        .bind(&inv.org_id)
-        .bind(&inv.user_id)
-        .bind(inv.role.as_str())
-        .bind(db_ts(now))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+    /// Records what became of invitation `id` (`accepted`).
+    pub async fn set_invitation_status(&mut self, id: &str, status: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE invitations SET status = $2 WHERE id = $1")
+            .bind(id)
+            .bind(status)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
-    }
-
-    /// The datasets a partial editor is assigned to.
-    pub async fn list_assigned_datasets(&self, user_id: &str) -> StoreResult<Vec<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT dataset_id FROM assignments WHERE user_id = $1")
-                .bind(user_id)
-                .fetch_all(&self.read)
-                .await?,
-        )
     }
 }

@@ -1,9 +1,10 @@
-//! API tokens (stored as keyed hashes).
+//! API tokens (stored as keyed hashes). Reads, and the record of a token's use, are `Store`
+//! methods; issuing and revoking are `WriteTx` methods (see `ops::tokens`).
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreResult, db_ts, from_json, json_of, ts, ts_opt};
+use super::{Store, StoreResult, WriteTx, db_ts, from_json, json_of, ts, ts_opt};
 use crate::domain::api_token::ApiToken;
 
 const COLUMNS: &str = "id, user_id, name, token_prefix, created_at, last_used_at, user_agents, revoked_at, expires_at";
@@ -23,36 +24,11 @@ fn token_of(row: &AnyRow) -> StoreResult<ApiToken> {
 }
 
 impl Store {
-    pub async fn insert_api_token(&self, t: &ApiToken, hash: &str) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix, created_at, user_agents, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, '[]', $7)",
-        )
-        .bind(&t.id)
-        .bind(&t.user_id)
-        .bind(&t.name)
-        .bind(hash)
-        .bind(&t.token_prefix)
-        .bind(db_ts(&t.created_at))
-        .bind(t.expires_at.as_ref().map(db_ts))
-        .execute(&self.write)
-        .await?;
-        Ok(())
-    }
-
+    /// The token whose keyed hash is `hash` (how a request's key is recognised).
     pub async fn find_api_token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>> {
         let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1");
         let row = sqlx::query(&sql)
             .bind(hash)
-            .fetch_optional(&self.read)
-            .await?;
-        row.as_ref().map(token_of).transpose()
-    }
-
-    pub async fn find_api_token(&self, id: &str) -> StoreResult<Option<ApiToken>> {
-        let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
             .fetch_optional(&self.read)
             .await?;
         row.as_ref().map(token_of).transpose()
@@ -72,6 +48,8 @@ impl Store {
             .collect()
     }
 
+    /// Records a token's last use and user agents. Not an operation: bookkeeping of authentication,
+    /// written on its own and at most once a minute (see `auth`).
     pub async fn touch_api_token(&self, t: &ApiToken) -> StoreResult<()> {
         sqlx::query("UPDATE api_tokens SET last_used_at = $2, user_agents = $3 WHERE id = $1")
             .bind(&t.id)
@@ -81,16 +59,50 @@ impl Store {
             .await?;
         Ok(())
     }
+}
 
+impl WriteTx {
+    /// Stores a new token as its keyed hash (the plaintext is never stored).
+    pub async fn insert_api_token(&mut self, t: &ApiToken, hash: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix, created_at, user_agents, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, '[]', $7)",
+        )
+        .bind(&t.id)
+        .bind(&t.user_id)
+        .bind(&t.name)
+        .bind(hash)
+        .bind(&t.token_prefix)
+        .bind(db_ts(&t.created_at))
+        .bind(t.expires_at.as_ref().map(db_ts))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The token `id`, locked until the transaction ends (`None`: no such token).
+    pub async fn lock_api_token(&mut self, id: &str) -> StoreResult<Option<ApiToken>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM api_tokens WHERE id = $1{}",
+            self.dialect.for_update()
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(token_of).transpose()
+    }
+
+    /// Marks token `id` revoked at `at`; a token revoked already keeps its first date.
     pub async fn revoke_api_token(
-        &self,
+        &mut self,
         id: &str,
         at: &chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<()> {
         sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
             .bind(db_ts(at))
-            .execute(&self.write)
+            .execute(&mut *self.tx)
             .await?;
         Ok(())
     }

@@ -5,8 +5,9 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 
+/// Checklist item 1.
 #[tokio::test]
-async fn item_01_create_without_credentials_is_401_with_www_authenticate() {
+async fn writing_without_credentials_is_401_with_www_authenticate() {
     let app = TestApp::new().await;
     let r = app
         .request(
@@ -24,16 +25,18 @@ async fn item_01_create_without_credentials_is_401_with_www_authenticate() {
     );
 }
 
+/// Checklist item 2.
 #[tokio::test]
-async fn item_02_fake_key_is_401_even_on_get() {
+async fn unknown_key_is_401_even_on_a_read() {
     let app = TestApp::new().await;
     let r = app.get("/api/1/datasets/", Some("fake")).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.json()["message"], "Invalid API token");
 }
 
+/// Checklist item 3.
 #[tokio::test]
-async fn item_03_revoked_token_is_401_revoked() {
+async fn revoked_token_is_refused_as_revoked() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     let created = app
@@ -63,12 +66,13 @@ async fn item_03_revoked_token_is_401_revoked() {
     );
 }
 
+/// Checklist item 3.
 #[tokio::test]
-async fn item_03_expired_token_is_401_expired() {
+async fn expired_token_is_refused_as_expired() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     let past = chrono::Utc::now() - chrono::Duration::hours(1);
-    let (_, key) = rudata::api::me::issue_api_token(&app.state, &user.id, None, Some(past))
+    let (_, key) = rudata::ops::tokens::issue_api_token(&app.state, &user.id, None, Some(past))
         .await
         .unwrap();
     let r = app.get("/api/1/datasets/", Some(key.expose())).await;
@@ -76,7 +80,7 @@ async fn item_03_expired_token_is_401_expired() {
     assert_eq!(r.json()["message"], "Expired API token");
     // A token expiring later still works.
     let future = chrono::Utc::now() + chrono::Duration::hours(1);
-    let (_, key) = rudata::api::me::issue_api_token(&app.state, &user.id, None, Some(future))
+    let (_, key) = rudata::ops::tokens::issue_api_token(&app.state, &user.id, None, Some(future))
         .await
         .unwrap();
     assert_eq!(
@@ -85,8 +89,9 @@ async fn item_03_expired_token_is_401_expired() {
     );
 }
 
+/// Checklist item 4.
 #[tokio::test]
-async fn item_04_inactive_user_token_is_401() {
+async fn inactive_users_tokens_are_refused_until_reactivated() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     assert_eq!(
@@ -121,8 +126,9 @@ async fn item_04_inactive_user_token_is_401() {
     );
 }
 
+/// Checklist item 5.
 #[tokio::test]
-async fn item_05_me_requires_auth() {
+async fn me_requires_authentication() {
     let app = TestApp::new().await;
     let r = app.get("/api/1/me/", None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
@@ -133,8 +139,9 @@ async fn item_05_me_requires_auth() {
     );
 }
 
+/// Checklist item 5.
 #[tokio::test]
-async fn item_05_get_me_returns_profile_without_apikey() {
+async fn me_returns_the_profile_without_an_apikey() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     let r = app.get("/api/1/me/", Some(&user.key)).await;
@@ -154,8 +161,9 @@ async fn item_05_get_me_returns_profile_without_apikey() {
     assert_eq!(admin["roles"], json!(["admin"]));
 }
 
+/// Checklist item 5.
 #[tokio::test]
-async fn item_05_me_lists_organizations() {
+async fn me_lists_the_users_organizations() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     let org = app.organization(&user.key, "Alice Corp").await;
@@ -166,8 +174,9 @@ async fn item_05_me_lists_organizations() {
     assert_eq!(orgs[0]["class"], "Organization");
 }
 
+/// Checklist item 5.
 #[tokio::test]
-async fn item_05_put_me_updates_profile_and_ignores_roles_and_active() {
+async fn put_me_updates_the_profile_and_ignores_roles_and_active() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     let r = app
@@ -204,8 +213,9 @@ async fn item_05_put_me_updates_profile_and_ignores_roles_and_active() {
     assert_eq!(r.json()["total"], 0);
 }
 
+/// Checklist item 5.
 #[tokio::test]
-async fn item_05_put_me_rejects_bad_email_and_taken_email() {
+async fn put_me_rejects_a_malformed_or_taken_email() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     app.user("bob@example.org").await;
@@ -232,8 +242,9 @@ async fn item_05_put_me_rejects_bad_email_and_taken_email() {
     assert_eq!(r.json()["email"], "alice2@example.org");
 }
 
+/// Checklist item 6.
 #[tokio::test]
-async fn item_06_create_api_token() {
+async fn new_token_is_shown_once_and_authenticates_its_user() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     let r = app
@@ -269,8 +280,9 @@ async fn item_06_create_api_token() {
     assert_ne!(r.json()["token"], t["token"]);
 }
 
+/// Checklist item 6.
 #[tokio::test]
-async fn item_06_create_api_token_requires_auth() {
+async fn token_endpoints_require_authentication() {
     let app = TestApp::new().await;
     let r = app
         .request(
@@ -285,8 +297,9 @@ async fn item_06_create_api_token_requires_auth() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
+/// Checklist item 7.
 #[tokio::test]
-async fn item_07_api_token_expires_at_rules() {
+async fn token_expiry_must_be_a_valid_future_date() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     let before = app
@@ -340,8 +353,9 @@ async fn item_07_api_token_expires_at_rules() {
     );
 }
 
+/// Checklist item 8.
 #[tokio::test]
-async fn item_08_list_api_tokens_never_shows_the_token() {
+async fn token_list_shows_prefixes_never_tokens() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     let other = app.user("bob@example.org").await;
@@ -367,8 +381,9 @@ async fn item_08_list_api_tokens_never_shows_the_token() {
     assert!(!r.text().contains(&other.key));
 }
 
+/// Checklist item 8.
 #[tokio::test]
-async fn item_08_revoke_api_token() {
+async fn revoking_a_token_is_owner_only_and_final() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     let other = app.user("bob@example.org").await;
@@ -413,8 +428,9 @@ async fn item_08_revoke_api_token() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
+/// Checklist item 9.
 #[tokio::test]
-async fn item_09_multipart_on_form_endpoint_is_400_content_type() {
+async fn form_endpoints_refuse_bodies_that_are_not_json() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     let ds = app.dataset(&user.key, "Some data").await;
@@ -467,8 +483,9 @@ async fn item_09_multipart_on_form_endpoint_is_400_content_type() {
     );
 }
 
+/// Checklist item 9.
 #[tokio::test]
-async fn item_09_malformed_json_is_400_with_json_body() {
+async fn malformed_json_is_400_with_a_json_message() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     let r = app
@@ -487,8 +504,9 @@ async fn item_09_malformed_json_is_400_with_json_body() {
     assert_eq!(list["total"], 0);
 }
 
+/// Checklist item 9.
 #[tokio::test]
-async fn item_09_json_array_on_form_endpoint_is_400_request() {
+async fn form_endpoints_refuse_json_that_is_not_an_object() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     for body in [
@@ -522,8 +540,9 @@ async fn item_09_json_array_on_form_endpoint_is_400_request() {
     assert_eq!(r.json()["errors"]["request"], "expecting a JSON object");
 }
 
+/// Checklist item 90.
 #[tokio::test]
-async fn item_90_cors_preflight_echoes_the_origin() {
+async fn cors_preflight_echoes_the_origin() {
     let app = TestApp::new().await;
     let r = app
         .raw(

@@ -9,6 +9,7 @@ use rudata::app::handle;
 use rudata::config::Config;
 use rudata::domain::api_token::TokenKey;
 use rudata::files::Files;
+use rudata::ops::users::NewUser;
 use rudata::state::AppState;
 use rudata::store::Store;
 use serde_json::{Value, json};
@@ -101,10 +102,9 @@ impl TestApp {
             files,
             config: Arc::new(config),
         };
-        let admin = rudata::cli::create_user(&state, "admin@example.org", "Ad", "Min", true)
-            .await
-            .unwrap();
-        let (_, key) = rudata::api::me::issue_api_token(&state, &admin.id, None, None)
+        let new = NewUser::new("admin@example.org", "Ad", "Min", true).unwrap();
+        let admin = rudata::ops::users::create_user(&state, new).await.unwrap();
+        let (_, key) = rudata::ops::tokens::issue_api_token(&state, &admin.id, None, None)
             .await
             .unwrap();
         TestApp {
@@ -117,10 +117,11 @@ impl TestApp {
 
     /// A new user with an API key.
     pub async fn user(&self, email: &str) -> TestUser {
-        let user = rudata::cli::create_user(&self.state, email, "First", "Last", false)
+        let new = NewUser::new(email, "First", "Last", false).unwrap();
+        let user = rudata::ops::users::create_user(&self.state, new)
             .await
             .unwrap();
-        let (_, key) = rudata::api::me::issue_api_token(&self.state, &user.id, None, None)
+        let (_, key) = rudata::ops::tokens::issue_api_token(&self.state, &user.id, None, None)
             .await
             .unwrap();
         TestUser {
@@ -301,14 +302,8 @@ impl TestApp {
 
     /// Adds `user` to `org` with `role` directly (as the CLI does).
     pub async fn add_member(&self, org: &str, user: &TestUser, role: &str) {
-        self.state
-            .store
-            .upsert_member(&rudata::domain::organization::Member {
-                org_id: org.to_string(),
-                user_id: user.id.clone(),
-                role: rudata::domain::organization::Role::parse(role).unwrap(),
-                since: rudata::domain::time::now(),
-            })
+        let role = rudata::domain::organization::Role::parse(role).unwrap();
+        rudata::ops::organizations::add_member(&self.state, org, &user.id, role)
             .await
             .unwrap();
     }

@@ -27,8 +27,9 @@ async fn org_with_admin(app: &TestApp) -> (TestUser, String) {
     (admin, org)
 }
 
+/// Checklist item 84.
 #[tokio::test]
-async fn item_84_create_organization() {
+async fn creator_becomes_the_new_organizations_admin() {
     let app = TestApp::new().await;
     let user = app.user("boss@example.org").await;
     let r = app
@@ -72,8 +73,9 @@ async fn item_84_create_organization() {
     assert_eq!(me["organizations"][0]["id"], id);
 }
 
+/// Checklist item 84.
 #[tokio::test]
-async fn item_84_create_organization_errors() {
+async fn creating_needs_authentication_a_name_and_a_description() {
     let app = TestApp::new().await;
     let user = app.user("boss@example.org").await;
     let r = app
@@ -103,8 +105,9 @@ async fn item_84_create_organization_errors() {
     assert_eq!(list["total"], 0);
 }
 
+/// Checklist item 84.
 #[tokio::test]
-async fn item_84_two_organizations_get_distinct_slugs() {
+async fn organizations_with_one_name_get_distinct_slugs() {
     let app = TestApp::new().await;
     let user = app.user("boss@example.org").await;
     let a = app.organization(&user.key, "Same Name").await;
@@ -121,8 +124,9 @@ async fn item_84_two_organizations_get_distinct_slugs() {
     assert_eq!(b["slug"], "same-name-1");
 }
 
+/// Checklist item 85.
 #[tokio::test]
-async fn item_85_deleted_org_read_rules() {
+async fn deleted_organization_is_gone_except_for_members_and_sysadmins() {
     let app = TestApp::new().await;
     let (admin, org) = org_with_admin(&app).await;
     let editor = app.user("editor@example.org").await;
@@ -151,8 +155,9 @@ async fn item_85_deleted_org_read_rules() {
     );
 }
 
+/// Checklist item 85.
 #[tokio::test]
-async fn item_85_update_organization() {
+async fn only_its_admins_and_sysadmins_update_an_organization() {
     let app = TestApp::new().await;
     let (admin, org) = org_with_admin(&app).await;
     let editor = app.user("editor@example.org").await;
@@ -202,8 +207,9 @@ async fn item_85_update_organization() {
     assert_eq!(r.json()["acronym"], "AD");
 }
 
+/// Checklist item 85.
 #[tokio::test]
-async fn item_85_put_on_deleted_org_is_410() {
+async fn updating_a_deleted_organization_is_gone() {
     let app = TestApp::new().await;
     let (admin, org) = org_with_admin(&app).await;
     let path = format!("/api/1/organizations/{org}/");
@@ -220,8 +226,9 @@ async fn item_85_put_on_deleted_org_is_410() {
     assert_eq!(got["description"], "An organization");
 }
 
+/// Checklist item 86.
 #[tokio::test]
-async fn item_86_delete_organization() {
+async fn delete_is_soft_and_for_admins_only() {
     let app = TestApp::new().await;
     let (admin, org) = org_with_admin(&app).await;
     let editor = app.user("editor@example.org").await;
@@ -255,8 +262,9 @@ async fn item_86_delete_organization() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
+/// Checklist item 87.
 #[tokio::test]
-async fn item_87_change_member_role() {
+async fn admin_changes_a_members_role() {
     let app = TestApp::new().await;
     let (admin, org) = org_with_admin(&app).await;
     let member = app.user("member@example.org").await;
@@ -285,8 +293,9 @@ async fn item_87_change_member_role() {
     assert_eq!(r.status, StatusCode::OK);
 }
 
+/// Checklist item 87.
 #[tokio::test]
-async fn item_87_change_member_role_errors() {
+async fn role_change_refuses_non_admins_non_members_and_unknown_roles() {
     let app = TestApp::new().await;
     let (admin, org) = org_with_admin(&app).await;
     let member = app.user("member@example.org").await;
@@ -319,8 +328,9 @@ async fn item_87_change_member_role_errors() {
     assert!(members_of(&got).contains(&(member.id.clone(), "editor".to_string())));
 }
 
+/// Checklist item 87.
 #[tokio::test]
-async fn item_87_delete_member() {
+async fn removed_member_loses_their_rights() {
     let app = TestApp::new().await;
     let (admin, org) = org_with_admin(&app).await;
     let member = app.user("member@example.org").await;

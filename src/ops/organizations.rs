@@ -1,0 +1,318 @@
+//! Organization operations: create (with its first admin), update, soft delete; and membership:
+//! invite, accept an invitation, add a member directly (the CLI), change a role, remove a member.
+//!
+//! Every membership write first locks the organization's row, so that what it checked ("already a
+//! member", "is a member") still holds when it commits, on PostgreSQL as on SQLite.
+
+use serde_json::{Map, Value};
+
+use crate::domain::ids::new_object_id;
+use crate::domain::input::{
+    FieldErrors, REQUIRED, apply_opt_string, finish, object_field, push_error, required_string,
+};
+use crate::domain::organization::{Invitation, Member, Organization, Role};
+use crate::domain::time::now;
+use crate::domain::url_check::check_public_url;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{MemberRow, WriteTx};
+
+/// What a deleted organization answers (410) to those who may not see it, and to any write.
+pub const DELETED_MESSAGE: &str = "Organization has been deleted";
+
+/// An organization body as udata's OrganizationForm reads it: keys absent keep their values on update.
+pub type OrganizationForm = Map<String, Value>;
+
+const NAME_MAX: usize = 350;
+const DESCRIPTION_MAX: usize = 100_000;
+
+/// A new organization's details, checked by udata's form rules: built by [`NewOrganization::from_form`]
+/// (the API) or [`NewOrganization::new`] (the CLI), so a value of this type is always valid.
+#[derive(Debug, Clone)]
+pub struct NewOrganization(Organization);
+
+impl NewOrganization {
+    /// Reads a creation form: `name` and `description` required, the optional fields checked.
+    pub fn from_form(form: &OrganizationForm) -> Result<Self, ApiError> {
+        let mut org = blank();
+        apply_org_input(&mut org, form, true)?;
+        Ok(NewOrganization(org))
+    }
+
+    /// An organization with just a name and a description, under the same rules as the form's.
+    pub fn new(name: &str, description: &str) -> Result<Self, ApiError> {
+        let mut errors = FieldErrors::new();
+        for (field, value, max) in [
+            ("name", name, NAME_MAX),
+            ("description", description, DESCRIPTION_MAX),
+        ] {
+            if value.trim().is_empty() {
+                push_error(&mut errors, field, REQUIRED);
+            } else if value.chars().count() > max {
+                push_error(
+                    &mut errors,
+                    field,
+                    format!("Field cannot be longer than {max} characters."),
+                );
+            }
+        }
+        finish(errors)?;
+        let mut org = blank();
+        org.name = name.to_string();
+        org.description = description.to_string();
+        Ok(NewOrganization(org))
+    }
+}
+
+/// Creates an organization with user `admin_id` as its administrator, in one transaction (the slug
+/// is allocated in it too). Returns the organization and the admin's membership.
+pub async fn create_organization(
+    state: &AppState,
+    admin_id: &str,
+    new: NewOrganization,
+) -> Result<(Organization, Member), ApiError> {
+    let now = now();
+    let mut org = Organization {
+        id: new_object_id(),
+        created_at: now,
+        last_modified: now,
+        deleted: None,
+        ..new.0
+    };
+    let admin = Member {
+        org_id: org.id.clone(),
+        user_id: admin_id.to_string(),
+        role: Role::Admin,
+        since: now,
+    };
+    let mut tx = state.store.begin().await?;
+    tx.insert_organization(&mut org, &admin).await?;
+    tx.commit().await?;
+    Ok((org, admin))
+}
+
+/// Applies an update form to organization `id`; a new name gives it a new slug (the old one
+/// redirects). A deleted organization is gone (410).
+pub async fn update_organization(
+    state: &AppState,
+    id: &str,
+    form: &OrganizationForm,
+) -> Result<Organization, ApiError> {
+    let mut tx = state.store.begin().await?;
+    let before = lock_live(&mut tx, id).await?;
+    let mut org = before.clone();
+    apply_org_input(&mut org, form, false)?;
+    org.last_modified = now();
+    tx.update_organization(&before, &mut org).await?;
+    tx.commit().await?;
+    Ok(org)
+}
+
+/// Soft-deletes organization `id`: it leaves the lists and its members' profiles, and answers 410
+/// to anyone but its members.
+pub async fn delete_organization(state: &AppState, id: &str) -> Result<(), ApiError> {
+    let now = now();
+    let mut tx = state.store.begin().await?;
+    let before = lock_live(&mut tx, id).await?;
+    let mut org = before.clone();
+    org.deleted = Some(now);
+    org.last_modified = now;
+    tx.update_organization(&before, &mut org).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Invites user `user_id` into organization `org_id` with `role`. rudata sends no mail: the invitee
+/// sees the invitation through the API and accepts it there.
+pub async fn invite_member(
+    state: &AppState,
+    org_id: &str,
+    user_id: &str,
+    role: Role,
+    comment: Option<String>,
+) -> Result<Invitation, ApiError> {
+    let mut tx = state.store.begin().await?;
+    lock_live(&mut tx, org_id).await?;
+    if tx.is_member(org_id, user_id).await? {
+        return Err(member_field_error("user", "User is already a member"));
+    }
+    let inv = Invitation {
+        id: uuid::Uuid::new_v4().to_string(),
+        org_id: org_id.to_string(),
+        user_id: user_id.to_string(),
+        role,
+        comment,
+        status: "pending".into(),
+        created_at: now(),
+    };
+    tx.insert_invitation(&inv).await?;
+    tx.commit().await?;
+    Ok(inv)
+}
+
+/// Accepts invitation `id` for user `user_id`, who becomes a member with the invitation's role.
+/// Someone else's invitation is not found, as an unknown one is.
+pub async fn accept_invitation(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+) -> Result<Invitation, ApiError> {
+    let mut tx = state.store.begin().await?;
+    let mut inv = tx
+        .lock_invitation(id)
+        .await?
+        .filter(|i| i.user_id == user_id)
+        .ok_or_else(|| ApiError::NotFound("Invitation not found".into()))?;
+    if inv.status != "pending" {
+        return Err(ApiError::BadRequest("Invitation is not pending".into()));
+    }
+    // Locked as every membership write locks it (see the module's note). A deleted organization's
+    // invitation may still be accepted, as before deletion.
+    tx.lock_organization(&inv.org_id).await?;
+    inv.status = "accepted".into();
+    tx.set_invitation_status(&inv.id, &inv.status).await?;
+    tx.upsert_member(&Member {
+        org_id: inv.org_id.clone(),
+        user_id: inv.user_id.clone(),
+        role: inv.role,
+        since: now(),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(inv)
+}
+
+/// Makes user `user_id` a member of organization `org_id` with `role` at once, or changes their role
+/// if they are one (the operator's `rudata org add-member`; no invitation).
+pub async fn add_member(
+    state: &AppState,
+    org_id: &str,
+    user_id: &str,
+    role: Role,
+) -> Result<Member, ApiError> {
+    let member = Member {
+        org_id: org_id.to_string(),
+        user_id: user_id.to_string(),
+        role,
+        since: now(),
+    };
+    let mut tx = state.store.begin().await?;
+    tx.lock_organization(org_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    tx.upsert_member(&member).await?;
+    tx.commit().await?;
+    Ok(member)
+}
+
+/// Gives `role` to the member of organization `org_id` named by `user_key` (user id or slug).
+pub async fn change_member_role(
+    state: &AppState,
+    org_id: &str,
+    user_key: &str,
+    role: Role,
+) -> Result<MemberRow, ApiError> {
+    let mut tx = state.store.begin().await?;
+    lock_live(&mut tx, org_id).await?;
+    let mut m = tx
+        .find_member(org_id, user_key)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    m.member.role = role;
+    tx.upsert_member(&m.member).await?;
+    tx.commit().await?;
+    Ok(m)
+}
+
+/// Removes the member of organization `org_id` named by `user_key` (user id or slug).
+pub async fn remove_member(state: &AppState, org_id: &str, user_key: &str) -> Result<(), ApiError> {
+    let mut tx = state.store.begin().await?;
+    lock_live(&mut tx, org_id).await?;
+    let m = tx
+        .find_member(org_id, user_key)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    tx.delete_member(org_id, &m.user.id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The membership endpoints' error shape: a plain-string field error, with the same text as the
+/// message (udata's shape there).
+pub fn member_field_error(field: &str, msg: &str) -> ApiError {
+    let mut errors = Map::new();
+    errors.insert(field.into(), Value::String(msg.into()));
+    ApiError::InvalidField(errors, msg.into())
+}
+
+/// Locks organization `id` for the transaction: 404 when it does not exist, 410 when it is deleted
+/// (the handler's lookup said so already, unless it was deleted since).
+async fn lock_live(tx: &mut WriteTx, id: &str) -> Result<Organization, ApiError> {
+    let org = tx
+        .lock_organization(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if org.deleted.is_some() {
+        return Err(ApiError::Gone(DELETED_MESSAGE.into()));
+    }
+    Ok(org)
+}
+
+/// The details of a new organization before `create_organization` gives it its id and dates.
+fn blank() -> Organization {
+    let now = now();
+    Organization {
+        id: String::new(),
+        slug: String::new(),
+        name: String::new(),
+        acronym: None,
+        description: String::new(),
+        url: None,
+        image_url: None,
+        business_number_id: None,
+        extras: Map::new(),
+        created_at: now,
+        last_modified: now,
+        deleted: None,
+    }
+}
+
+/// Applies an organization body (udata's OrganizationForm fields); `creating` makes `name` and
+/// `description` required.
+fn apply_org_input(
+    org: &mut Organization,
+    form: &OrganizationForm,
+    creating: bool,
+) -> Result<(), ApiError> {
+    let mut errors = FieldErrors::new();
+    if let Some(name) = required_string(form, "name", NAME_MAX, creating, &mut errors) {
+        org.name = name;
+    }
+    if let Some(d) = required_string(form, "description", DESCRIPTION_MAX, creating, &mut errors) {
+        org.description = d;
+    }
+    apply_opt_string(form, "acronym", 128, &mut org.acronym, &mut errors);
+    apply_opt_string(form, "url", 2048, &mut org.url, &mut errors);
+    // Only a URL this form sets is checked: an update that leaves the URL alone does not fail on
+    // one stored earlier (whose host may have changed address since).
+    if let Some(u) = org
+        .url
+        .clone()
+        .filter(|u| form.contains_key("url") && !u.is_empty())
+        && let Err(e) = check_public_url(&u)
+    {
+        push_error(&mut errors, "url", e.to_string());
+    }
+    apply_opt_string(form, "image_url", 2048, &mut org.image_url, &mut errors);
+    apply_opt_string(
+        form,
+        "business_number_id",
+        14,
+        &mut org.business_number_id,
+        &mut errors,
+    );
+    if let Some(extras) = object_field(form, "extras", &mut errors) {
+        org.extras = extras;
+    }
+    finish(errors).map_err(ApiError::from)
+}
