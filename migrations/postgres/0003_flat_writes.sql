@@ -13,6 +13,10 @@ CREATE TABLE slug_counters (
 -- is added, changed or removed, without reading the other resources.
 CREATE INDEX resources_dataset_modified ON resources(dataset_id, last_modified);
 
+-- Users are found by e-mail case-insensitively (`lower(email) = lower($1)`): through this index, not
+-- by reading every user.
+CREATE INDEX users_email_lower ON users(lower(email));
+
 -- Stored documents (`doc`) carry the version of their shape. Rows written before this migration hold
 -- version 0; `store::documents` reads every version.
 ALTER TABLE datasets ADD COLUMN doc_version BIGINT NOT NULL DEFAULT 0;

@@ -7,7 +7,7 @@ use axum::http::Uri;
 use crate::auth::{can_read_hidden, org_rights};
 use crate::domain::ids::parse_resource_id;
 use crate::domain::organization::Organization;
-use crate::domain::permissions::Identity;
+use crate::domain::permissions::{Identity, OrgAction, may_on_org};
 use crate::domain::resource::Resource;
 use crate::error::ApiError;
 use crate::ops::datasets::DELETED_MESSAGE;
@@ -164,12 +164,13 @@ pub async fn organization_for_read(
     Ok(org)
 }
 
-/// An organization for an admin-only write: 404 (old slugs too), then 410 if deleted, then 403
-/// unless the caller administers it.
+/// An organization for an admin-only write (`action`: editing it, or managing its members): 404 (old
+/// slugs too), then 410 if deleted, then 403 unless the caller may.
 pub async fn organization_for_admin(
     state: &AppState,
     who: &Identity,
     key: &str,
+    action: OrgAction,
 ) -> Result<Organization, ApiError> {
     let org = match state.store.find_organization(key).await? {
         Lookup::Found(o) => o,
@@ -178,7 +179,7 @@ pub async fn organization_for_admin(
     if org.deleted.is_some() {
         return Err(ApiError::Gone(ORGANIZATION_DELETED.into()));
     }
-    if !org_rights(Some(who), &org.id).0 {
+    if !may_on_org(Some(who), &org.id, action) {
         return Err(ApiError::Forbidden);
     }
     Ok(org)

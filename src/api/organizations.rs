@@ -161,7 +161,7 @@ pub async fn update_organization(
     Path(key): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let org = lookup::organization_for_admin(&state, &who, &key).await?;
+    let org = lookup::organization_for_admin(&state, &who, &key, OrgAction::Edit).await?;
     let org = crate::ops::organizations::update_organization(&state, &org.id, &body).await?;
     Ok(axum::Json(org_json(&state, &base, Some(&who), &org).await?).into_response())
 }
@@ -172,7 +172,7 @@ pub async fn delete_organization(
     AuthUser(who): AuthUser,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let org = lookup::organization_for_admin(&state, &who, &key).await?;
+    let org = lookup::organization_for_admin(&state, &who, &key, OrgAction::Edit).await?;
     crate::ops::organizations::delete_organization(&state, &org.id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -216,7 +216,7 @@ pub async fn invite_member(
     Path(key): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let org = lookup::organization_for_admin(&state, &who, &key).await?;
+    let org = lookup::organization_for_admin(&state, &who, &key, OrgAction::ManageMembers).await?;
     let user = find_invitee(&state, &body).await?;
     let role = match body.get("role").and_then(Value::as_str) {
         None => Role::Editor,
@@ -291,7 +291,7 @@ pub async fn update_member(
     Path((key, user_key)): Path<(String, String)>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let org = lookup::organization_for_admin(&state, &who, &key).await?;
+    let org = lookup::organization_for_admin(&state, &who, &key, OrgAction::ManageMembers).await?;
     let role_text = body.get("role").and_then(Value::as_str).unwrap_or("");
     let role = Role::parse(role_text).ok_or_else(|| {
         let msg = format!("'{role_text}' is not a valid choice. Valid choices: ['admin', 'editor', 'partial_editor']");
@@ -307,7 +307,7 @@ pub async fn delete_member(
     AuthUser(who): AuthUser,
     Path((key, user_key)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let org = lookup::organization_for_admin(&state, &who, &key).await?;
+    let org = lookup::organization_for_admin(&state, &who, &key, OrgAction::ManageMembers).await?;
     crate::ops::organizations::remove_member(&state, &org.id, &user_key).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
