@@ -146,6 +146,24 @@ pub enum Command {
     /// Manage organizations.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Soft-delete, restore or archive a dataset (by id or slug), as an operator.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DatasetCommand {
+    /// Soft-delete a dataset (purged at the next cut-off).
+    Delete { dataset: String },
+    /// Bring back a soft-deleted dataset, until it is purged.
+    Restore { dataset: String },
+    /// Archive a dataset: out of the public lists, still readable at its URL.
+    Archive {
+        dataset: String,
+        /// Un-archive it instead.
+        #[arg(long)]
+        undo: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -357,6 +375,29 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
             };
             let role = Role::parse(&role).context("invalid role")?;
             crate::ops::organizations::add_member(state, &org.id, &user.id, role).await?;
+        }
+        Command::Dataset(command) => {
+            let (key, op) = match &command {
+                DatasetCommand::Delete { dataset } => (dataset, "delete"),
+                DatasetCommand::Restore { dataset } => (dataset, "restore"),
+                DatasetCommand::Archive { dataset, .. } => (dataset, "archive"),
+            };
+            let id = match state.store.find_dataset(key).await? {
+                crate::store::Lookup::Found(row) => row.dataset.id,
+                _ => bail!("no dataset {key}"),
+            };
+            let done = match command {
+                DatasetCommand::Delete { .. } => {
+                    crate::ops::datasets::delete_dataset(state, &id).await
+                }
+                DatasetCommand::Restore { .. } => {
+                    crate::ops::datasets::restore_dataset(state, &id).await
+                }
+                DatasetCommand::Archive { undo, .. } => {
+                    crate::ops::datasets::archive_dataset(state, &id, !undo).await
+                }
+            };
+            done.map_err(|e| anyhow::anyhow!("cannot {op} dataset {key}: {e}"))?;
         }
     }
     Ok(())

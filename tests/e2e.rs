@@ -340,3 +340,58 @@ fn log_lines_name_their_request() {
         "a line without an id: {other}"
     );
 }
+
+/// The operator's dataset commands work beside a running server, through the same operations.
+#[test]
+fn operators_delete_restore_and_archive_datasets_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.as_path();
+    cli(data, &["user", "create", "--email", "op@example.org"]);
+    let key = cli(data, &["token", "create", "--email", "op@example.org"]);
+    let server = start(data, &[], &[]);
+    let api = format!("{}/api/1", server.base);
+    let (code, out) = curl(&[
+        "-X",
+        "POST",
+        &format!("{api}/datasets/"),
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        &format!("X-API-KEY: {key}"),
+        "-d",
+        r#"{"title": "Budget", "description": "d"}"#,
+    ]);
+    assert_eq!(code, 201, "{out}");
+    let dataset = format!("{api}/datasets/budget/");
+    let listed = || {
+        let (code, out) = curl(&[&format!("{api}/datasets/")]);
+        assert_eq!(code, 200);
+        json(&out)["total"].as_i64().unwrap()
+    };
+
+    cli(data, &["dataset", "delete", "budget"]);
+    assert_eq!(curl(&[&dataset]).0, 410);
+    cli(data, &["dataset", "restore", "budget"]);
+    assert_eq!(curl(&[&dataset]).0, 200);
+    // Restoring what is not deleted fails and says why.
+    let out = common::rudata(data, &[])
+        .args(["dataset", "restore", "budget"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Dataset is not deleted"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    assert_eq!(listed(), 1);
+    cli(data, &["dataset", "archive", "budget"]);
+    assert_eq!(listed(), 0, "an archived dataset leaves the public list");
+    let (code, out) = curl(&[&dataset]);
+    assert_eq!(code, 200);
+    assert!(json(&out)["archived"].is_string());
+    cli(data, &["dataset", "archive", "--undo", "budget"]);
+    assert_eq!(listed(), 1);
+}
