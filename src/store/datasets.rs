@@ -228,12 +228,14 @@ impl Store {
         } else {
             ""
         };
-        let row = sqlx::query(&format!("SELECT doc FROM datasets WHERE id = $1{lock}"))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::from)?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT doc FROM datasets WHERE id = $1{lock}"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::from)?
+        .ok_or(StoreError::NotFound)?;
         let before: Dataset =
             from_json(&row.try_get::<String, _>("doc").map_err(StoreError::from)?)?;
         let rows = sqlx::query(
@@ -268,7 +270,7 @@ impl Store {
         let sql = format!(
             "SELECT {DATASET_COLUMNS} FROM datasets WHERE id = $1 OR slug = $1 ORDER BY (id = $1) DESC LIMIT 1"
         );
-        if let Some(row) = sqlx::query(&sql)
+        if let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(key)
             .fetch_optional(&self.read)
             .await?
@@ -309,7 +311,7 @@ impl Store {
             "SELECT dataset_id, doc FROM resources WHERE dataset_id IN ({}) ORDER BY dataset_id, position, id",
             placeholders(1, dataset_ids.len())
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in dataset_ids {
             q = q.bind(id);
         }
@@ -367,7 +369,7 @@ impl Store {
         let mut sql = Sql { args: Vec::new() };
         let conditions = list_conditions(filter, &mut sql);
         let count_sql = format!("SELECT COUNT(*) FROM datasets d WHERE {conditions}");
-        let mut q = sqlx::query_scalar::<_, i64>(&count_sql);
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
         for a in &sql.args {
             q = match a {
                 Arg::Text(s) => q.bind(s.clone()),
@@ -387,7 +389,7 @@ impl Store {
             "SELECT d.doc, d.last_update FROM datasets d WHERE {conditions}
              ORDER BY {column} {dir}, d.id {dir} LIMIT {limit} OFFSET {offset}"
         );
-        let mut q = sqlx::query(&page_sql);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(page_sql));
         for a in &sql.args {
             q = match a {
                 Arg::Text(s) => q.bind(s.clone()),
@@ -431,9 +433,9 @@ impl Store {
         };
         // Still deleted, and before the cut-off: a dataset restored and deleted again meanwhile waits.
         let cutoff = cutoff.map_or_else(|| "9999".to_string(), |c| db_ts(&c));
-        let still_deleted = sqlx::query(&format!(
+        let still_deleted = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id FROM datasets WHERE id = $1 AND deleted IS NOT NULL AND deleted < $2{lock}"
-        ))
+        )))
         .bind(id)
         .bind(cutoff)
         .fetch_optional(&mut *tx)

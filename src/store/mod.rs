@@ -170,7 +170,7 @@ impl Store {
             if done.is_some() {
                 continue;
             }
-            sqlx::raw_sql(sql)
+            sqlx::raw_sql(*sql)
                 .execute(&mut *tx)
                 .await
                 .with_context(|| format!("applying migration {version}"))?;
@@ -245,7 +245,7 @@ where
         table.name()
     );
     let pattern = format!("{}-%", escape_like(base));
-    let taken: Vec<String> = sqlx::query_scalar(&sql)
+    let taken: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(base)
         .bind(pattern)
         .bind(own_id.unwrap_or(""))

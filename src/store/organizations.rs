@@ -88,9 +88,9 @@ impl Store {
         } else {
             ""
         };
-        let row = sqlx::query(&format!(
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT doc FROM organizations WHERE id = $1{lock}"
-        ))
+        )))
         .bind(id)
         .fetch_optional(&mut *tx)
         .await
@@ -163,7 +163,7 @@ impl Store {
             "SELECT doc FROM organizations WHERE id IN ({})",
             placeholders(1, ids.len())
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in ids {
             q = q.bind(id);
         }
