@@ -133,7 +133,7 @@ impl Store {
         let sql = format!(
             "SELECT {DATASET_COLUMNS} FROM datasets WHERE id = $1 OR slug = $1 ORDER BY (id = $1) DESC LIMIT 1"
         );
-        if let Some(row) = sqlx::query(&sql)
+        if let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(key)
             .fetch_optional(&self.read)
             .await?
@@ -159,7 +159,7 @@ impl Store {
         let mut sql = Sql { args: Vec::new() };
         let conditions = list_conditions(filter, &mut sql);
         let count_sql = format!("SELECT COUNT(*) FROM datasets d WHERE {conditions}");
-        let mut q = sqlx::query_scalar::<_, i64>(&count_sql);
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
         for a in &sql.args {
             q = match a {
                 Arg::Text(s) => q.bind(s.clone()),
@@ -179,7 +179,7 @@ impl Store {
             "SELECT d.doc, d.doc_version, d.last_update FROM datasets d WHERE {conditions}
              ORDER BY {column} {dir}, d.id {dir} LIMIT {limit} OFFSET {offset}"
         );
-        let mut q = sqlx::query(&page_sql);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(page_sql));
         for a in &sql.args {
             q = match a {
                 Arg::Text(s) => q.bind(s.clone()),
@@ -219,9 +219,9 @@ impl Store {
         let lock = self.dialect.for_update();
         // Still deleted, and before the cut-off: a dataset restored and deleted again meanwhile waits.
         let cutoff = cutoff.map_or_else(|| "9999".to_string(), |c| db_ts(&c));
-        let still_deleted = sqlx::query(&format!(
+        let still_deleted = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id FROM datasets WHERE id = $1 AND deleted IS NOT NULL AND deleted < $2{lock}"
-        ))
+        )))
         .bind(id)
         .bind(cutoff)
         .fetch_optional(&mut *tx)
@@ -353,7 +353,7 @@ impl WriteTx {
             "SELECT doc, doc_version FROM datasets WHERE id = $1{}",
             self.dialect.for_update()
         );
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?;

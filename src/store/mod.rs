@@ -156,7 +156,7 @@ impl Store {
             if done.is_some() {
                 continue;
             }
-            sqlx::raw_sql(sql)
+            sqlx::raw_sql(*sql)
                 .execute(&mut *tx)
                 .await
                 .with_context(|| format!("applying migration {version}"))?;
@@ -273,7 +273,7 @@ impl WriteTx {
             "SELECT 1 FROM {} WHERE slug = $1 AND id <> $2",
             table.name()
         );
-        let found: Option<i64> = sqlx::query_scalar(&sql)
+        let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(slug)
             .bind(own_id.unwrap_or(""))
             .fetch_optional(&mut *self.tx)

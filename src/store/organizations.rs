@@ -80,7 +80,7 @@ impl Store {
             "SELECT doc, doc_version FROM organizations WHERE id IN ({})",
             placeholders(1, ids.len())
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in ids {
             q = q.bind(id);
         }
@@ -177,7 +177,7 @@ impl WriteTx {
             "SELECT doc, doc_version FROM organizations WHERE id = $1{}",
             self.dialect.for_update()
         );
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?;
@@ -231,7 +231,7 @@ impl WriteTx {
              WHERE m.org_id = $1 AND (u.id = $2 OR u.slug = $2) ORDER BY m.since, m.user_id LIMIT 1",
             user_columns("u")
         );
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org_id)
             .bind(user_key)
             .fetch_optional(&mut *self.tx)
@@ -305,7 +305,7 @@ impl WriteTx {
             "SELECT id, org_id, user_id, role, comment, status, created_at FROM invitations WHERE id = $1{}",
             self.dialect.for_update()
         );
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?;

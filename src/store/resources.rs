@@ -75,7 +75,7 @@ impl Store {
             "SELECT dataset_id, doc, doc_version FROM resources WHERE dataset_id IN ({}) ORDER BY dataset_id, position, id",
             placeholders(1, dataset_ids.len())
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in dataset_ids {
             q = q.bind(id);
         }
@@ -130,10 +130,10 @@ impl Store {
         dataset_id: &str,
         rid: &str,
     ) -> StoreResult<Vec<FileRecord>> {
-        sqlx::query(&format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {FILE_COLUMNS} FROM resource_files WHERE resource_id = $1 AND dataset_id = $2
              ORDER BY created_at DESC, key DESC"
-        ))
+        )))
         .bind(rid)
         .bind(dataset_id)
         .fetch_all(&self.read)
@@ -311,9 +311,9 @@ impl WriteTx {
 
     /// Records a finished file: its row, and the end of its pending mark.
     pub async fn insert_file(&mut self, f: &FileRecord) -> StoreResult<()> {
-        sqlx::query(&format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO resource_files ({FILE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        ))
+        )))
         .bind(&f.key)
         .bind(&f.resource_id)
         .bind(&f.dataset_id)

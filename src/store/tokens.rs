@@ -27,7 +27,7 @@ impl Store {
     /// The token whose keyed hash is `hash` (how a request's key is recognised).
     pub async fn find_api_token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>> {
         let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1");
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(hash)
             .fetch_optional(&self.read)
             .await?;
@@ -39,7 +39,7 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at"
         );
-        sqlx::query(&sql)
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user_id)
             .fetch_all(&self.read)
             .await?
@@ -86,7 +86,7 @@ impl WriteTx {
             "SELECT {COLUMNS} FROM api_tokens WHERE id = $1{}",
             self.dialect.for_update()
         );
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?;

@@ -49,7 +49,7 @@ impl Store {
     /// A user by id or slug.
     pub async fn find_user(&self, id_or_slug: &str) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1 OR slug = $1 LIMIT 1");
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id_or_slug)
             .fetch_optional(&self.read)
             .await?;
@@ -59,7 +59,7 @@ impl Store {
     /// A user by e-mail address, whatever its case.
     pub async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE lower(email) = lower($1)");
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(email)
             .fetch_optional(&self.read)
             .await?;
@@ -75,7 +75,7 @@ impl Store {
             "SELECT {COLUMNS} FROM users WHERE id IN ({})",
             placeholders(1, ids.len())
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in ids {
             q = q.bind(id);
         }
@@ -135,7 +135,7 @@ impl WriteTx {
             "SELECT {COLUMNS} FROM users WHERE id = $1{}",
             self.dialect.for_update()
         );
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?;

@@ -30,7 +30,7 @@ impl TestDatabase {
         use sqlx::Connection;
         let name = format!("rudata_test_{}", rudata::domain::ids::new_object_id());
         let mut conn = sqlx::PgConnection::connect(admin_url).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)
             .await
             .unwrap();
@@ -60,9 +60,11 @@ impl Drop for TestDatabase {
             rt.block_on(async {
                 use sqlx::Connection;
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
                     let _ = conn.close().await;
                 }
             });
