@@ -149,6 +149,21 @@ pub enum Command {
     /// Soft-delete, restore or archive a dataset (by id or slug), as an operator.
     #[command(subcommand)]
     Dataset(DatasetCommand),
+    /// Load a synthetic catalog (for benchmarks); prints what it made.
+    Generate {
+        #[arg(long, default_value_t = 1000)]
+        datasets: usize,
+        /// Resources spread over the datasets.
+        #[arg(long, default_value_t = 5000)]
+        resources: usize,
+        /// Resources of one more, large dataset (0: none).
+        #[arg(long, default_value_t = 0)]
+        big_dataset: usize,
+        #[arg(long, default_value_t = 50)]
+        organizations: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -375,6 +390,36 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
             };
             let role = Role::parse(&role).context("invalid role")?;
             crate::ops::organizations::add_member(state, &org.id, &user.id, role).await?;
+        }
+        Command::Generate {
+            datasets,
+            resources,
+            big_dataset,
+            organizations,
+            seed,
+        } => {
+            let spec = crate::generate::Spec {
+                datasets,
+                resources,
+                big_dataset,
+                organizations,
+                seed,
+            };
+            let started = std::time::Instant::now();
+            let report = crate::generate::generate(state, &spec, |n| {
+                eprintln!("{n} / {datasets} datasets");
+            })
+            .await?;
+            println!(
+                "{} datasets, {} resources in {:.1} s{}",
+                report.datasets,
+                report.resources,
+                started.elapsed().as_secs_f64(),
+                report
+                    .big_dataset
+                    .map(|id| format!("; large dataset {id}"))
+                    .unwrap_or_default()
+            );
         }
         Command::Dataset(command) => {
             let (key, op) = match &command {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod files;
+pub mod generate;
 pub mod jobs;
 pub mod ops;
 pub mod state;

@@ -395,3 +395,47 @@ fn operators_delete_restore_and_archive_datasets_from_the_cli() {
     cli(data, &["dataset", "archive", "--undo", "budget"]);
     assert_eq!(listed(), 1);
 }
+
+/// `rudata generate` loads a synthetic catalog that the API then serves like any other.
+#[test]
+fn the_generator_loads_a_catalog_the_api_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.as_path();
+    let out = cli(
+        data,
+        &[
+            "generate",
+            "--datasets",
+            "30",
+            "--resources",
+            "95",
+            "--big-dataset",
+            "12",
+            "--organizations",
+            "3",
+        ],
+    );
+    assert!(out.starts_with("31 datasets, 107 resources"), "{out}");
+    let big = out.rsplit(' ').next().unwrap();
+    let server = start(data, &[], &[]);
+    let (code, body) = curl(&[&format!("{}/datasets/?page_size=100", server.api)]);
+    assert_eq!(code, 200);
+    let page = json(&body);
+    assert_eq!(page["total"], 31);
+    let data = page["data"].as_array().unwrap();
+    let resources: usize = data
+        .iter()
+        .map(|d| d["resources"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(resources, 107);
+    assert!(data.iter().all(|d| d["organization"].is_object()));
+    assert!(
+        data.iter()
+            .any(|d| d["title"].as_str().unwrap().chars().any(|c| !c.is_ascii())),
+        "French titles have accents"
+    );
+    let (code, body) = curl(&[&format!("{}/datasets/{big}/", server.api)]);
+    assert_eq!(code, 200, "{big}: {body}");
+    assert_eq!(json(&body)["resources"].as_array().unwrap().len(), 12);
+}
