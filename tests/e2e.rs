@@ -432,7 +432,7 @@ fn the_generator_loads_a_catalog_the_api_serves() {
     assert!(data.iter().all(|d| d["organization"].is_object()));
     assert!(
         data.iter()
-            .any(|d| d["title"].as_str().unwrap().chars().any(|c| !c.is_ascii())),
+            .any(|d| !d["title"].as_str().unwrap().is_ascii()),
         "French titles have accents"
     );
     let (code, body) = curl(&[&format!("{}/datasets/{big}/", server.api)]);
