@@ -10,6 +10,7 @@ mod datasets;
 mod dialect;
 mod documents;
 mod jobs;
+mod migrate;
 mod organizations;
 mod resources;
 mod tokens;
@@ -23,7 +24,6 @@ pub use organizations::MemberRow;
 pub use resources::{FileRecord, Position};
 pub use uploads::UploadPart;
 
-use anyhow::Context;
 use sqlx::{Any, AnyPool, Transaction};
 
 /// Errors the store reports; handlers turn them into HTTP answers through `From`.
@@ -81,28 +81,6 @@ pub struct Store {
     dialect: Dialect,
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../../migrations/sqlite/0002_uploads.sql")),
-    (
-        3,
-        include_str!("../../migrations/sqlite/0003_flat_writes.sql"),
-    ),
-];
-const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../migrations/postgres/0001_init.sql")),
-    (
-        2,
-        include_str!("../../migrations/postgres/0002_uploads.sql"),
-    ),
-    (
-        3,
-        include_str!("../../migrations/postgres/0003_flat_writes.sql"),
-    ),
-];
-/// Key of the advisory lock that serialises migrations across nodes starting together.
-const MIGRATION_LOCK: i64 = 0x7275_6461_7461;
-
 impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://...`).
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
@@ -126,49 +104,6 @@ impl Store {
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
-    }
-
-    /// Applies the migrations not yet applied, each in its own transaction.
-    pub async fn migrate(&self) -> anyhow::Result<()> {
-        let migrations = match self.dialect {
-            Dialect::Sqlite => SQLITE_MIGRATIONS,
-            Dialect::Postgres => POSTGRES_MIGRATIONS,
-        };
-        for (version, sql) in migrations {
-            let mut tx = self.write.begin().await?;
-            if self.dialect == Dialect::Postgres {
-                // Held until commit: a second node waits here, then sees the migration applied.
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(MIGRATION_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
-            )
-            .execute(&mut *tx)
-            .await?;
-            let done: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(*version)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if done.is_some() {
-                continue;
-            }
-            sqlx::raw_sql(*sql)
-                .execute(&mut *tx)
-                .await
-                .with_context(|| format!("applying migration {version}"))?;
-            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
-                .bind(*version)
-                .bind(crate::domain::time::to_db(&crate::domain::time::now()))
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            tracing::info!(version, "applied migration");
-        }
-        Ok(())
     }
 
     /// Closes the pools (waits for connections to be returned).
