@@ -11,6 +11,7 @@ mod dialect;
 mod documents;
 mod jobs;
 mod organizations;
+mod resource_pages;
 mod resources;
 mod tokens;
 mod uploads;
@@ -20,6 +21,7 @@ pub use datasets::{DatasetFilter, DatasetRow, Lookup, PageQuery, SortKey, Visibi
 pub use dialect::Dialect;
 pub use jobs::Lease;
 pub use organizations::MemberRow;
+pub use resource_pages::{ResourceCursor, ResourceQuery};
 pub use resources::{FileRecord, Position};
 pub use uploads::UploadPart;
 
@@ -88,6 +90,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_flat_writes.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_resource_pages.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
@@ -98,6 +104,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         3,
         include_str!("../../migrations/postgres/0003_flat_writes.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_resource_pages.sql"),
     ),
 ];
 /// Key of the advisory lock that serialises migrations across nodes starting together.

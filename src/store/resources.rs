@@ -25,7 +25,7 @@ pub struct FileRecord {
     pub created_at: DateTime<Utc>,
 }
 
-fn resource_of(row: &AnyRow) -> StoreResult<Resource> {
+pub(super) fn resource_of(row: &AnyRow) -> StoreResult<Resource> {
     decode(
         row.try_get("doc_version")?,
         &row.try_get::<String, _>("doc")?,
@@ -214,8 +214,9 @@ impl WriteTx {
             }
         };
         sqlx::query(
-            "INSERT INTO resources (id, dataset_id, position, format, last_modified, doc, doc_version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO resources (id, dataset_id, position, format, last_modified, doc, doc_version,
+                 kind, title, open_format, documented, unavailable)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&r.id)
         .bind(dataset_id)
@@ -224,6 +225,11 @@ impl WriteTx {
         .bind(db_ts(&r.last_modified))
         .bind(encode(r)?)
         .bind(CURRENT)
+        .bind(&r.kind)
+        .bind(&r.title)
+        .bind(i64::from(r.has_open_format()))
+        .bind(i64::from(r.is_documented()))
+        .bind(i64::from(r.is_reported_unavailable()))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -232,7 +238,8 @@ impl WriteTx {
     /// Writes back one resource (its place in the order is kept).
     pub async fn update_resource(&mut self, dataset_id: &str, r: &Resource) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE resources SET format = $3, last_modified = $4, doc = $5, doc_version = $6
+            "UPDATE resources SET format = $3, last_modified = $4, doc = $5, doc_version = $6, kind = $7,
+                 title = $8, open_format = $9, documented = $10, unavailable = $11
              WHERE id = $1 AND dataset_id = $2",
         )
         .bind(&r.id)
@@ -241,6 +248,11 @@ impl WriteTx {
         .bind(db_ts(&r.last_modified))
         .bind(encode(r)?)
         .bind(CURRENT)
+        .bind(&r.kind)
+        .bind(&r.title)
+        .bind(i64::from(r.has_open_format()))
+        .bind(i64::from(r.is_documented()))
+        .bind(i64::from(r.is_reported_unavailable()))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -287,7 +299,8 @@ impl WriteTx {
                 Some(_) => {
                     sqlx::query(
                         "UPDATE resources SET position = $3, format = $4, last_modified = $5, doc = $6,
-                             doc_version = $7
+                             doc_version = $7, kind = $8, title = $9, open_format = $10,
+                             documented = $11, unavailable = $12
                          WHERE id = $1 AND dataset_id = $2",
                     )
                     .bind(&r.id)
@@ -297,6 +310,11 @@ impl WriteTx {
                     .bind(db_ts(&r.last_modified))
                     .bind(&doc)
                     .bind(CURRENT)
+                    .bind(&r.kind)
+                    .bind(&r.title)
+                    .bind(i64::from(r.has_open_format()))
+                    .bind(i64::from(r.is_documented()))
+                    .bind(i64::from(r.is_reported_unavailable()))
                     .execute(&mut *self.tx)
                     .await?;
                 }
