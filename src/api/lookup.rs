@@ -184,3 +184,20 @@ pub async fn organization_for_admin(
     }
     Ok(org)
 }
+
+/// A resource by id alone (API v2), with its dataset, under the dataset's read rule. A malformed id
+/// is an unknown URL; an unknown one is a missing resource (udata's two 404 messages).
+pub async fn resource_anywhere(
+    state: &AppState,
+    who: Option<&Identity>,
+    rid: &str,
+) -> Result<(Resource, DatasetRow), ApiError> {
+    let rid = parse_resource_id(rid).ok_or_else(ApiError::not_found)?;
+    let (r, row) = state
+        .store
+        .find_resource_anywhere(&rid)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(MISSING_RESOURCE.into()))?;
+    check_visible(who, &row)?;
+    Ok((r, row))
+}

@@ -6,6 +6,7 @@ mod common;
 mod dataset_helpers;
 mod helpers;
 mod resource_helpers;
+mod v2_helpers;
 
 mod auth;
 mod datasets_create;
@@ -25,4 +26,6 @@ mod resources_remote;
 mod resources_update;
 mod resources_upload;
 mod uploads;
+mod v2_datasets;
+mod v2_resources;
 mod writes;

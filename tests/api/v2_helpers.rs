@@ -1,0 +1,48 @@
+//! Helpers shared by the API v2 test files: datasets with many inline resources, message answers.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::dataset_helpers::created;
+use crate::helpers::{TestApp, TestResponse, id_of};
+
+/// `n` remote resources `R0`…: every third is documentation, the others main; csv and pdf alternate.
+pub fn inline_resources(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            json!({
+                "title": format!("R{i}"),
+                "filetype": "remote",
+                "type": if i % 3 == 0 { "documentation" } else { "main" },
+                "format": if i % 2 == 0 { "csv" } else { "pdf" },
+                "url": format!("https://example.com/{i}.csv"),
+            })
+        })
+        .collect()
+}
+
+/// A dataset of `key`'s user with the given inline resources; returns its JSON.
+pub async fn dataset_with(app: &TestApp, key: &str, title: &str, resources: Vec<Value>) -> Value {
+    created(
+        app,
+        key,
+        json!({"title": title, "description": "d", "resources": resources}),
+    )
+    .await
+}
+
+/// The resource ids of dataset JSON `ds`, in order.
+pub fn ids(ds: &Value) -> Vec<String> {
+    ds["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id_of)
+        .collect()
+}
+
+/// Asserts a `{"message": ...}` answer with this status.
+pub fn assert_message(r: &TestResponse, status: StatusCode, message: &str) {
+    assert_eq!(r.status, status, "{}", r.text());
+    assert_eq!(r.json(), json!({ "message": message }), "{}", r.text());
+}
