@@ -201,3 +201,17 @@ pub async fn resource_anywhere(
     check_visible(who, &row)?;
     Ok((r, row))
 }
+
+/// An organization for a write whose checks come later (API v2 extras: authentication, the body,
+/// then 410 and 403): 404, or 308 for an old slug (the method and body are kept).
+pub async fn organization_for_write(
+    state: &AppState,
+    key: &str,
+    uri: &Uri,
+) -> Result<Organization, ApiError> {
+    match state.store.find_organization(key).await? {
+        Lookup::Found(o) => Ok(o),
+        Lookup::Moved(slug) => Err(moved(uri, key, &slug)),
+        Lookup::Missing => Err(ApiError::not_found()),
+    }
+}

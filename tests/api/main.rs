@@ -27,5 +27,7 @@ mod resources_update;
 mod resources_upload;
 mod uploads;
 mod v2_datasets;
+mod v2_extras;
+mod v2_organization_extras;
 mod v2_resources;
 mod writes;

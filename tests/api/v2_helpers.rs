@@ -1,6 +1,7 @@
-//! Helpers shared by the API v2 test files: datasets with many inline resources, message answers.
+//! Helpers shared by the API v2 test files: datasets with many inline resources, and requests with
+//! a raw body and content type.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::dataset_helpers::created;
@@ -39,6 +40,24 @@ pub fn ids(ds: &Value) -> Vec<String> {
         .iter()
         .map(id_of)
         .collect()
+}
+
+/// A request with a raw body of content type `content_type` (none when empty).
+pub async fn send_raw(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    key: Option<&str>,
+    content_type: &str,
+    body: &str,
+) -> TestResponse {
+    let headers: Vec<(&str, &str)> = if content_type.is_empty() {
+        vec![]
+    } else {
+        vec![("content-type", content_type)]
+    };
+    app.raw(method, path, key, &headers, body.as_bytes().to_vec())
+        .await
 }
 
 /// Asserts a `{"message": ...}` answer with this status.

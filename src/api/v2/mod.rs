@@ -2,3 +2,4 @@
 //! resources) and for the extras endpoints platform services write to.
 
 pub mod datasets;
+pub mod extras;
