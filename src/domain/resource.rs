@@ -97,6 +97,11 @@ impl Resource {
     }
 }
 
+/// A title as a title search compares it: in lowercase (Unicode's, not only ASCII's).
+pub fn fold_title(title: &str) -> String {
+    title.to_lowercase()
+}
+
 /// What an uploaded file contributes to its resource.
 #[derive(Debug, Clone)]
 pub struct StoredFile {

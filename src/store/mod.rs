@@ -170,6 +170,12 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .with_context(|| format!("applying migration {version}"))?;
+            if *version == 4 {
+                // Unicode case folding, which SQL cannot do alike on both databases.
+                resource_pages::refold_titles(&mut tx)
+                    .await
+                    .context("applying migration 4 (folding titles)")?;
+            }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(*version)
                 .bind(crate::domain::time::to_db(&crate::domain::time::now()))

@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use super::datasets::{DatasetRow, dataset_of};
 use super::documents::{CURRENT, decode, encode};
 use super::{Store, StoreResult, WriteTx, db_ts, placeholders, ts};
-use crate::domain::resource::Resource;
+use crate::domain::resource::{Resource, fold_title};
 
 /// One stored file of a resource (current or past).
 #[derive(Debug, Clone)]
@@ -215,8 +215,8 @@ impl WriteTx {
         };
         sqlx::query(
             "INSERT INTO resources (id, dataset_id, position, format, last_modified, doc, doc_version,
-                 kind, title, open_format, documented, unavailable)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 kind, title, title_folded, open_format, documented, unavailable)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&r.id)
         .bind(dataset_id)
@@ -227,6 +227,7 @@ impl WriteTx {
         .bind(CURRENT)
         .bind(&r.kind)
         .bind(&r.title)
+        .bind(fold_title(&r.title))
         .bind(i64::from(r.has_open_format()))
         .bind(i64::from(r.is_documented()))
         .bind(i64::from(r.is_reported_unavailable()))
@@ -239,7 +240,7 @@ impl WriteTx {
     pub async fn update_resource(&mut self, dataset_id: &str, r: &Resource) -> StoreResult<()> {
         sqlx::query(
             "UPDATE resources SET format = $3, last_modified = $4, doc = $5, doc_version = $6, kind = $7,
-                 title = $8, open_format = $9, documented = $10, unavailable = $11
+                 title = $8, title_folded = $9, open_format = $10, documented = $11, unavailable = $12
              WHERE id = $1 AND dataset_id = $2",
         )
         .bind(&r.id)
@@ -250,6 +251,7 @@ impl WriteTx {
         .bind(CURRENT)
         .bind(&r.kind)
         .bind(&r.title)
+        .bind(fold_title(&r.title))
         .bind(i64::from(r.has_open_format()))
         .bind(i64::from(r.is_documented()))
         .bind(i64::from(r.is_reported_unavailable()))
@@ -299,8 +301,8 @@ impl WriteTx {
                 Some(_) => {
                     sqlx::query(
                         "UPDATE resources SET position = $3, format = $4, last_modified = $5, doc = $6,
-                             doc_version = $7, kind = $8, title = $9, open_format = $10,
-                             documented = $11, unavailable = $12
+                             doc_version = $7, kind = $8, title = $9, title_folded = $10,
+                             open_format = $11, documented = $12, unavailable = $13
                          WHERE id = $1 AND dataset_id = $2",
                     )
                     .bind(&r.id)
@@ -312,6 +314,7 @@ impl WriteTx {
                     .bind(CURRENT)
                     .bind(&r.kind)
                     .bind(&r.title)
+                    .bind(fold_title(&r.title))
                     .bind(i64::from(r.has_open_format()))
                     .bind(i64::from(r.is_documented()))
                     .bind(i64::from(r.is_reported_unavailable()))

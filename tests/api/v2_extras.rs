@@ -2,7 +2,7 @@
 //! body, 410, 403, resource, reserved keys, values) and messages, and what the writes leave alone.
 
 use axum::http::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::dataset_helpers::{created, get_ok, put_ok, soft_delete};
 use crate::helpers::{TestApp, id_of};
@@ -328,7 +328,7 @@ async fn resource_extras_are_the_resource_s_own_and_touch_nothing_else() {
     assert_eq!(r.json(), json!({"a": 1, "b": [2]}));
     let r = app
         .put(
-            &path.trim_end_matches('/'),
+            path.trim_end_matches('/'),
             &owner.key,
             json!({"b": null, "c": "x"}),
         )
@@ -527,5 +527,4 @@ async fn resource_extras_errors_in_udata_order() {
     let r = app.get(&path, None).await;
     assert_message(&r, StatusCode::GONE, "Dataset has been deleted");
     assert_eq!(app.get(&path, Some(&owner.key)).await.json(), json!({}));
-    let _ = Value::Null;
 }

@@ -2,7 +2,8 @@
 //! resources (by `type`, by words of their title), and a resource found by its id alone.
 //!
 //! None of them reads a resource document it does not return: the count and the quality come from
-//! the store's summary columns, a page from the index (see `store::resource_pages`).
+//! the store's summary columns, a page (filtered by type and title) from an index (see
+//! `store::resource_pages`).
 
 use axum::extract::{OriginalUri, Path, State};
 use axum::response::{IntoResponse, Response};
@@ -337,9 +338,8 @@ pub async fn list_resources(
     Ok(axum::Json(page).into_response())
 }
 
-/// The total of the filtered resources and the page asked for. Without `q`, the count and the page
-/// come from the index; with `q`, the titles of the (typed) resources are read, never their
-/// documents but the page's.
+/// The total of the filtered resources and the page asked for: a count and a page walked in an
+/// index, whatever the filters (the titles are folded there); only the page's documents are read.
 async fn resource_page(
     state: &AppState,
     dataset_id: &str,
@@ -348,40 +348,18 @@ async fn resource_page(
     let query = ResourceQuery {
         dataset_id,
         kind: params.kind.as_deref(),
+        title: params.q.as_deref(),
     };
+    let total = state.store.count_resources(query).await?;
     let offset = (params.page - 1).saturating_mul(params.page_size);
-    let Some(q) = &params.q else {
-        let total = state.store.count_resources(query).await?;
-        if offset >= total as u128 {
-            return Ok((total, Vec::new()));
-        }
-        // Both fit: the offset is below the total, and no page goes past it.
-        let limit = params.page_size.min(total as u128 - offset) as i64;
-        let page = state
-            .store
-            .page_of_resources(query, offset as i64, limit)
-            .await?;
-        return Ok((total, page));
-    };
-    let needle = q.to_lowercase();
-    let matching: Vec<String> = state
-        .store
-        .resource_titles(query)
-        .await?
-        .into_iter()
-        .filter(|(_, title)| title.to_lowercase().contains(&needle))
-        .map(|(id, _)| id)
-        .collect();
-    let total = matching.len() as i64;
-    let start = usize::try_from(offset)
-        .unwrap_or(usize::MAX)
-        .min(matching.len());
-    let end = start
-        .saturating_add(usize::try_from(params.page_size).unwrap_or(usize::MAX))
-        .min(matching.len());
+    if offset >= total as u128 {
+        return Ok((total, Vec::new()));
+    }
+    // Both fit: the offset is below the total, and no page goes past it.
+    let limit = params.page_size.min(total as u128 - offset) as i64;
     let page = state
         .store
-        .resources_by_ids(dataset_id, &matching[start..end])
+        .page_of_resources(query, offset as i64, limit)
         .await?;
     Ok((total, page))
 }
