@@ -34,6 +34,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "flat writes",
         include_str!("../../migrations/sqlite/0003_flat_writes.sql"),
     ),
+    (
+        6,
+        "resource pages",
+        include_str!("../../migrations/sqlite/0006_resource_pages.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -50,6 +55,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "flat writes",
         include_str!("../../migrations/postgres/0003_flat_writes.sql"),
+    ),
+    (
+        6,
+        "resource pages",
+        include_str!("../../migrations/postgres/0006_resource_pages.sql"),
     ),
 ];
 
@@ -74,6 +84,21 @@ fn migrator(dialect: Dialect) -> Migrator {
     Migrator::with_migrations(migrations)
 }
 
+/// The migration whose Rust half folds resource titles (see `resource_pages::refold_titles`).
+const REFOLD_AFTER: i64 = 6;
+
+/// The versions recorded as applied (none on a new database).
+async fn applied_versions(conn: &mut AnyConnection, dialect: Dialect) -> anyhow::Result<Vec<i64>> {
+    if !table_exists(conn, dialect, SQLX_TABLE).await? {
+        return Ok(Vec::new());
+    }
+    Ok(
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(&mut *conn)
+            .await?,
+    )
+}
+
 /// sqlx's bookkeeping table (its default name).
 const SQLX_TABLE: &str = "_sqlx_migrations";
 
@@ -89,11 +114,12 @@ impl Store {
         conn.lock().await?;
         let result = async {
             adopt_legacy_versions(&mut conn, self.dialect, &migrator).await?;
+            let before = applied_versions(&mut conn, self.dialect).await?;
             // The migrator takes the same lock again: advisory locks stack within a session.
             let mut attempt = 1;
             loop {
                 match migrator.run(&mut *conn).await {
-                    Ok(()) => return Ok(()),
+                    Ok(()) => break,
                     // SQLite has no migration lock: two processes starting together may both try the
                     // same migration; the second one's transaction fails and rolls back whole, and on
                     // a second look it finds the migration applied by the first.
@@ -104,6 +130,16 @@ impl Store {
                     Err(e) => return Err(anyhow::Error::new(e).context("applying migrations")),
                 }
             }
+            if !before.contains(&REFOLD_AFTER) {
+                // Unicode case folding of resource titles, which SQL cannot do alike on both
+                // databases: the Rust half of that migration, right after it.
+                let mut tx = conn.begin().await?;
+                super::resource_pages::refold_titles(&mut tx)
+                    .await
+                    .context("folding resource titles")?;
+                tx.commit().await?;
+            }
+            Ok(())
         }
         .await;
         let unlocked = conn.unlock().await;

@@ -12,6 +12,7 @@ mod documents;
 mod jobs;
 mod migrate;
 mod organizations;
+mod resource_pages;
 mod resources;
 mod tokens;
 mod uploads;
@@ -21,6 +22,7 @@ pub use datasets::{DatasetFilter, DatasetRow, Lookup, PageQuery, SortKey, Visibi
 pub use dialect::Dialect;
 pub use jobs::Lease;
 pub use organizations::MemberRow;
+pub use resource_pages::{ResourceCursor, ResourceQuery};
 pub use resources::{FileRecord, Position};
 pub use uploads::UploadPart;
 

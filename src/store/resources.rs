@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use super::datasets::{DatasetRow, dataset_of};
 use super::documents::{CURRENT, decode, encode};
 use super::{Store, StoreResult, WriteTx, db_ts, placeholders, ts};
-use crate::domain::resource::Resource;
+use crate::domain::resource::{Resource, fold_title};
 
 /// One stored file of a resource (current or past).
 #[derive(Debug, Clone)]
@@ -25,7 +25,7 @@ pub struct FileRecord {
     pub created_at: DateTime<Utc>,
 }
 
-fn resource_of(row: &AnyRow) -> StoreResult<Resource> {
+pub(super) fn resource_of(row: &AnyRow) -> StoreResult<Resource> {
     decode(
         row.try_get("doc_version")?,
         &row.try_get::<String, _>("doc")?,
@@ -214,8 +214,9 @@ impl WriteTx {
             }
         };
         sqlx::query(
-            "INSERT INTO resources (id, dataset_id, position, format, last_modified, doc, doc_version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO resources (id, dataset_id, position, format, last_modified, doc, doc_version,
+                 kind, title, title_folded, open_format, documented, unavailable)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&r.id)
         .bind(dataset_id)
@@ -224,6 +225,12 @@ impl WriteTx {
         .bind(db_ts(&r.last_modified))
         .bind(encode(r)?)
         .bind(CURRENT)
+        .bind(&r.kind)
+        .bind(&r.title)
+        .bind(fold_title(&r.title))
+        .bind(i64::from(r.has_open_format()))
+        .bind(i64::from(r.is_documented()))
+        .bind(i64::from(r.is_reported_unavailable()))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -232,7 +239,8 @@ impl WriteTx {
     /// Writes back one resource (its place in the order is kept).
     pub async fn update_resource(&mut self, dataset_id: &str, r: &Resource) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE resources SET format = $3, last_modified = $4, doc = $5, doc_version = $6
+            "UPDATE resources SET format = $3, last_modified = $4, doc = $5, doc_version = $6, kind = $7,
+                 title = $8, title_folded = $9, open_format = $10, documented = $11, unavailable = $12
              WHERE id = $1 AND dataset_id = $2",
         )
         .bind(&r.id)
@@ -241,6 +249,12 @@ impl WriteTx {
         .bind(db_ts(&r.last_modified))
         .bind(encode(r)?)
         .bind(CURRENT)
+        .bind(&r.kind)
+        .bind(&r.title)
+        .bind(fold_title(&r.title))
+        .bind(i64::from(r.has_open_format()))
+        .bind(i64::from(r.is_documented()))
+        .bind(i64::from(r.is_reported_unavailable()))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -287,7 +301,8 @@ impl WriteTx {
                 Some(_) => {
                     sqlx::query(
                         "UPDATE resources SET position = $3, format = $4, last_modified = $5, doc = $6,
-                             doc_version = $7
+                             doc_version = $7, kind = $8, title = $9, title_folded = $10,
+                             open_format = $11, documented = $12, unavailable = $13
                          WHERE id = $1 AND dataset_id = $2",
                     )
                     .bind(&r.id)
@@ -297,6 +312,12 @@ impl WriteTx {
                     .bind(db_ts(&r.last_modified))
                     .bind(&doc)
                     .bind(CURRENT)
+                    .bind(&r.kind)
+                    .bind(&r.title)
+                    .bind(fold_title(&r.title))
+                    .bind(i64::from(r.has_open_format()))
+                    .bind(i64::from(r.is_documented()))
+                    .bind(i64::from(r.is_reported_unavailable()))
                     .execute(&mut *self.tx)
                     .await?;
                 }

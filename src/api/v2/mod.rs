@@ -1,0 +1,5 @@
+//! API v2 (`/api/2/`): udata's second API, for clients that page through what v1 embeds (a dataset's
+//! resources) and for the extras endpoints platform services write to.
+
+pub mod datasets;
+pub mod extras;
