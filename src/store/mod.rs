@@ -9,18 +9,24 @@
 mod datasets;
 mod dialect;
 mod documents;
+mod exports;
 mod jobs;
 mod organizations;
 mod resources;
+mod suggest;
 mod tokens;
 mod uploads;
 mod users;
 
 pub use datasets::{DatasetFilter, DatasetRow, Lookup, PageQuery, SortKey, Visibility};
 pub use dialect::Dialect;
+pub use exports::{
+    DatasetColumns, DatasetExport, ExportedResource, OrganizationExport, ResourceKey,
+};
 pub use jobs::Lease;
 pub use organizations::MemberRow;
 pub use resources::{FileRecord, Position};
+pub use suggest::{SuggestKind, TERM_LENGTH};
 pub use uploads::UploadPart;
 
 use anyhow::Context;
@@ -88,6 +94,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_flat_writes.sql"),
     ),
+    (5, include_str!("../../migrations/sqlite/0005_suggest.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
@@ -98,6 +105,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         3,
         include_str!("../../migrations/postgres/0003_flat_writes.sql"),
+    ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_suggest.sql"),
     ),
 ];
 /// Key of the advisory lock that serialises migrations across nodes starting together.
