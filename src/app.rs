@@ -10,7 +10,7 @@ use tower::ServiceExt;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tracing::Instrument;
 
-use crate::api::{datasets, files, me, organizations, reference, resources, uploads};
+use crate::api::{datasets, files, mask, me, organizations, reference, resources, uploads};
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -121,6 +121,8 @@ pub fn router(state: AppState) -> Router {
                 })),
             )
         })
+        // Innermost: `X-Fields` reshapes what the handler answered (nothing to do without it).
+        .layer(middleware::from_fn(mask::reshape))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .layer(middleware::from_fn(access_log))

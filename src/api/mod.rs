@@ -3,6 +3,7 @@
 pub mod datasets;
 pub mod files;
 pub mod lookup;
+pub mod mask;
 pub mod me;
 pub mod organizations;
 pub mod reference;

@@ -16,6 +16,7 @@ mod datasets_read;
 mod datasets_update;
 mod datasets_update_resources;
 mod hardening;
+mod masks;
 mod organizations;
 mod reference_lists;
 mod request_ids;
