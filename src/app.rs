@@ -10,7 +10,9 @@ use tower::ServiceExt;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tracing::Instrument;
 
-use crate::api::{datasets, files, mask, me, organizations, reference, resources, uploads};
+use crate::api::{
+    datasets, files, mask, me, organizations, reference, resources, suggest, uploads,
+};
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -47,6 +49,18 @@ pub fn router(state: AppState) -> Router {
             "/api/1/datasets/extensions",
             get(reference::list_extensions),
         )
+        .route("/api/1/datasets/suggest", get(suggest::suggest_datasets))
+        .route(
+            "/api/1/datasets/suggest/formats",
+            get(suggest::suggest_formats),
+        )
+        .route("/api/1/datasets/suggest/mime", get(suggest::suggest_mimes))
+        .route("/api/1/tags/suggest", get(suggest::suggest_tags))
+        .route(
+            "/api/1/organizations/suggest",
+            get(suggest::suggest_organizations),
+        )
+        .route("/api/1/users/suggest", get(suggest::suggest_users))
         .route("/api/1/datasets/r/{rid}", get(resources::redirect_latest))
         .route(
             "/api/1/datasets/{id}",

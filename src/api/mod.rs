@@ -8,6 +8,7 @@ pub mod me;
 pub mod organizations;
 pub mod reference;
 pub mod resources;
+pub mod suggest;
 pub mod uploads;
 
 use std::collections::HashMap;

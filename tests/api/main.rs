@@ -25,5 +25,6 @@ mod resources_files;
 mod resources_remote;
 mod resources_update;
 mod resources_upload;
+mod suggest;
 mod uploads;
 mod writes;
