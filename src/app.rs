@@ -11,7 +11,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tracing::Instrument;
 
 use crate::api::{
-    datasets, files, mask, me, organizations, reference, resources, suggest, uploads,
+    datasets, exports, files, mask, me, organizations, reference, resources, suggest, uploads,
 };
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -61,6 +61,12 @@ pub fn router(state: AppState) -> Router {
             get(suggest::suggest_organizations),
         )
         .route("/api/1/users/suggest", get(suggest::suggest_users))
+        .route("/api/1/site/datasets.csv", get(exports::export_datasets))
+        .route("/api/1/site/resources.csv", get(exports::export_resources))
+        .route(
+            "/api/1/site/organizations.csv",
+            get(exports::export_organizations),
+        )
         .route("/api/1/datasets/r/{rid}", get(resources::redirect_latest))
         .route(
             "/api/1/datasets/{id}",

@@ -1,6 +1,7 @@
 //! The HTTP boundary: request extractors, the pagination envelope and the JSON shapes shared by several resources.
 
 pub mod datasets;
+pub mod exports;
 pub mod files;
 pub mod lookup;
 pub mod mask;

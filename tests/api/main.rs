@@ -15,6 +15,7 @@ mod datasets_list;
 mod datasets_read;
 mod datasets_update;
 mod datasets_update_resources;
+mod exports;
 mod hardening;
 mod masks;
 mod organizations;
