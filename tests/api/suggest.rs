@@ -210,10 +210,13 @@ async fn private_deleted_and_archived_datasets_never_leak() {
     assert!(tags(&app, "budg").await.is_empty());
     assert_eq!(tags(&app, "compt").await, ["comptes"]);
 
-    // Deleted: gone with its tags.
+    // Deleted: gone with its tags; restored: back.
     soft_delete(&app, &public, &app.admin_key).await;
     assert!(titles(&app, "compt").await.is_empty());
     assert!(tags(&app, "compt").await.is_empty());
+    put_ok(&app, &public, &app.admin_key, json!({"deleted": null})).await;
+    assert_eq!(titles(&app, "compt").await, ["Comptes administratifs"]);
+    assert_eq!(tags(&app, "compt").await, ["comptes"]);
 }
 
 #[tokio::test]
