@@ -10,7 +10,9 @@ use tower::ServiceExt;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tracing::Instrument;
 
-use crate::api::{datasets, files, me, organizations, reference, resources, uploads, v2};
+use crate::api::{
+    datasets, exports, files, mask, me, organizations, reference, resources, suggest, uploads, v2,
+};
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -46,6 +48,24 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/1/datasets/extensions",
             get(reference::list_extensions),
+        )
+        .route("/api/1/datasets/suggest", get(suggest::suggest_datasets))
+        .route(
+            "/api/1/datasets/suggest/formats",
+            get(suggest::suggest_formats),
+        )
+        .route("/api/1/datasets/suggest/mime", get(suggest::suggest_mimes))
+        .route("/api/1/tags/suggest", get(suggest::suggest_tags))
+        .route(
+            "/api/1/organizations/suggest",
+            get(suggest::suggest_organizations),
+        )
+        .route("/api/1/users/suggest", get(suggest::suggest_users))
+        .route("/api/1/site/datasets.csv", get(exports::export_datasets))
+        .route("/api/1/site/resources.csv", get(exports::export_resources))
+        .route(
+            "/api/1/site/organizations.csv",
+            get(exports::export_organizations),
         )
         .route("/api/1/datasets/r/{rid}", get(resources::redirect_latest))
         .route(
@@ -148,6 +168,8 @@ pub fn router(state: AppState) -> Router {
                 })),
             )
         })
+        // Innermost: `X-Fields` reshapes what the handler answered (nothing to do without it).
+        .layer(middleware::from_fn(mask::reshape))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .layer(middleware::from_fn(access_log))

@@ -1,12 +1,15 @@
 //! The HTTP boundary: request extractors, the pagination envelope and the JSON shapes shared by several resources.
 
 pub mod datasets;
+pub mod exports;
 pub mod files;
 pub mod lookup;
+pub mod mask;
 pub mod me;
 pub mod organizations;
 pub mod reference;
 pub mod resources;
+pub mod suggest;
 pub mod uploads;
 pub mod v2;
 

@@ -35,6 +35,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0003_flat_writes.sql"),
     ),
     (
+        5,
+        "suggest",
+        include_str!("../../migrations/sqlite/0005_suggest.sql"),
+    ),
+    (
         6,
         "resource pages",
         include_str!("../../migrations/sqlite/0006_resource_pages.sql"),
@@ -55,6 +60,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "flat writes",
         include_str!("../../migrations/postgres/0003_flat_writes.sql"),
+    ),
+    (
+        5,
+        "suggest",
+        include_str!("../../migrations/postgres/0005_suggest.sql"),
     ),
     (
         6,

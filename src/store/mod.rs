@@ -9,21 +9,27 @@
 mod datasets;
 mod dialect;
 mod documents;
+mod exports;
 mod jobs;
 mod migrate;
 mod organizations;
 mod resource_pages;
 mod resources;
+mod suggest;
 mod tokens;
 mod uploads;
 mod users;
 
 pub use datasets::{DatasetFilter, DatasetRow, Lookup, PageQuery, SortKey, Visibility};
 pub use dialect::Dialect;
+pub use exports::{
+    DatasetColumns, DatasetExport, ExportedResource, OrganizationExport, ResourceKey,
+};
 pub use jobs::Lease;
 pub use organizations::MemberRow;
 pub use resource_pages::{ResourceCursor, ResourceQuery};
 pub use resources::{FileRecord, Position};
+pub use suggest::{SuggestKind, TERM_LENGTH};
 pub use uploads::UploadPart;
 
 use sqlx::{Any, AnyPool, Transaction};
