@@ -5,13 +5,16 @@
 //! changes is written alone: a resource change touches its resource's row (see `resources.rs`) and
 //! the dataset row, never the dataset's other resources.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::documents::{CURRENT, decode, encode};
-use super::{SlugTable, Store, StoreResult, WriteTx, db_ts, escape_like, ts};
+use super::search::{DATASETS, SEARCH_VERSION, Sql, granularity_of};
+use super::{SlugTable, Store, StoreResult, WriteTx, db_ts, ts};
 use crate::domain::dataset::Dataset;
+use crate::domain::reference::DEFAULT_LICENSE;
+use crate::domain::search::SearchQuery;
 use crate::domain::slug::make_slug;
 
 /// What a lookup by id or slug found.
@@ -53,20 +56,44 @@ pub enum SortKey {
     Title,
 }
 
-/// Filters of `GET /api/1/datasets/`.
+/// How a `temporal_coverage` filter compares its range with the datasets' coverage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemporalFilter {
+    /// The coverage starts within the range (udata's v1 list).
+    StartsWithin(NaiveDate, NaiveDate),
+    /// The coverage holds the whole range (udata's v2 search).
+    Covers(NaiveDate, NaiveDate),
+}
+
+/// Filters of dataset lists and searches. A list of values means any of them, but for `tags` (all
+/// of them).
 #[derive(Debug, Clone)]
 pub struct DatasetFilter {
     pub visibility: Visibility,
-    pub words: Vec<String>,
+    /// Full-text search: results come ranked (see `store::search`), then in `sort` order.
+    pub search: Option<SearchQuery>,
     pub tags: Vec<String>,
     pub license: Option<String>,
-    pub format: Option<String>,
+    pub formats: Vec<String>,
+    pub format_family: Option<String>,
+    pub schemas: Vec<String>,
+    pub schema_version: Option<String>,
+    pub geozone: Option<String>,
+    pub granularities: Vec<String>,
+    pub temporal: Option<TemporalFilter>,
+    pub access_type: Option<String>,
+    pub badge: Option<String>,
     pub organization: Option<String>,
     pub owner: Option<String>,
+    /// `Some(false)`: published by a user; `Some(true)`: by an organization.
+    pub has_organization: Option<bool>,
+    pub last_update_since: Option<DateTime<Utc>>,
     pub featured: Option<bool>,
     pub private: Option<bool>,
     pub deleted: Option<bool>,
     pub archived: Option<bool>,
+    /// A filter on something no dataset has (say, an organization badge: rudata records none).
+    pub nothing: bool,
     pub sort: SortKey,
     pub descending: bool,
 }
@@ -75,16 +102,27 @@ impl DatasetFilter {
     pub fn new(visibility: Visibility) -> Self {
         DatasetFilter {
             visibility,
-            words: Vec::new(),
+            search: None,
             tags: Vec::new(),
             license: None,
-            format: None,
+            formats: Vec::new(),
+            format_family: None,
+            schemas: Vec::new(),
+            schema_version: None,
+            geozone: None,
+            granularities: Vec::new(),
+            temporal: None,
+            access_type: None,
+            badge: None,
             organization: None,
             owner: None,
+            has_organization: None,
+            last_update_since: None,
             featured: None,
             private: None,
             deleted: None,
             archived: None,
+            nothing: false,
             sort: SortKey::Created,
             descending: true,
         }
@@ -97,6 +135,19 @@ pub struct PageQuery {
     pub page_size: i64,
 }
 
+/// What a facet counts (see [`Store::dataset_facets`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Facet {
+    License,
+    Format,
+    Organization,
+    Tag,
+    Frequency,
+}
+
+/// Most values a facet reports (Elasticsearch's terms aggregations in udata report 50).
+pub const FACET_SIZE: i64 = 50;
+
 const DATASET_COLUMNS: &str = "doc, doc_version, last_update";
 
 pub(super) fn dataset_of(row: &AnyRow) -> StoreResult<DatasetRow> {
@@ -107,24 +158,6 @@ pub(super) fn dataset_of(row: &AnyRow) -> StoreResult<DatasetRow> {
         )?,
         last_update: ts(&row.try_get::<String, _>("last_update")?)?,
     })
-}
-
-/// A bound value of a dynamically built query.
-enum Arg {
-    Text(String),
-    Int(i64),
-}
-
-/// A query text with its arguments, numbered as they are pushed.
-struct Sql {
-    args: Vec<Arg>,
-}
-
-impl Sql {
-    fn bind(&mut self, a: Arg) -> String {
-        self.args.push(a);
-        format!("${}", self.args.len())
-    }
 }
 
 impl Store {
@@ -150,47 +183,113 @@ impl Store {
         Ok(moved.map_or(Lookup::Missing, Lookup::Moved))
     }
 
-    /// A page of datasets matching `filter`, and the total count.
+    /// A page of datasets matching `filter`, and the total count. Without a search, the page's ids
+    /// are found on the index of the sort first (it covers them for the public list), then their
+    /// rows: a deep page skips index entries, not rows.
     pub async fn list_datasets(
         &self,
         filter: &DatasetFilter,
         page: PageQuery,
     ) -> StoreResult<(Vec<DatasetRow>, i64)> {
-        let mut sql = Sql { args: Vec::new() };
+        let mut sql = Sql::default();
+        let from = self.list_source(filter, &mut sql);
         let conditions = list_conditions(filter, &mut sql);
-        let count_sql = format!("SELECT COUNT(*) FROM datasets d WHERE {conditions}");
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
-        for a in &sql.args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::Int(i) => q.bind(*i),
-            };
+        let total: i64 = sql
+            .scalar(format!("SELECT COUNT(*) FROM {from} WHERE {conditions}"))
+            .fetch_one(&self.read)
+            .await?;
+        let offset = (page.page - 1) * page.page_size;
+        if offset >= total {
+            return Ok((Vec::new(), total));
         }
-        let total = q.fetch_one(&self.read).await?;
-        let column = match filter.sort {
+        let dir = if filter.descending { "DESC" } else { "ASC" };
+        let sort = match filter.sort {
             SortKey::Created => "d.created_at",
             SortKey::LastUpdate => "d.last_update",
-            SortKey::Title => "d.title",
+            SortKey::Title => self.dialect.title_order(),
         };
-        let dir = if filter.descending { "DESC" } else { "ASC" };
-        let limit = sql.bind(Arg::Int(page.page_size));
-        let offset = sql.bind(Arg::Int((page.page - 1) * page.page_size));
-        let page_sql = format!(
-            "SELECT d.doc, d.doc_version, d.last_update FROM datasets d WHERE {conditions}
-             ORDER BY {column} {dir}, d.id {dir} LIMIT {limit} OFFSET {offset}"
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(page_sql));
-        for a in &sql.args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        let rows = q.fetch_all(&self.read).await?;
+        let limit = sql.int(page.page_size);
+        let offset = sql.int(offset);
+        let text = if filter.search.is_some() {
+            format!(
+                "SELECT {DATASET_COLUMNS} FROM {from} WHERE {conditions}
+                 ORDER BY h.score DESC, {sort} {dir}, d.id {dir} LIMIT {limit} OFFSET {offset}"
+            )
+        } else {
+            format!(
+                "SELECT {DATASET_COLUMNS} FROM datasets d JOIN (
+                     SELECT d.id FROM datasets d WHERE {conditions}
+                     ORDER BY {sort} {dir}, d.id {dir} LIMIT {limit} OFFSET {offset}
+                 ) p ON p.id = d.id
+                 ORDER BY {sort} {dir}, d.id {dir}"
+            )
+        };
+        let rows = sql.query(text).fetch_all(&self.read).await?;
         Ok((
             rows.iter().map(dataset_of).collect::<StoreResult<_>>()?,
             total,
         ))
+    }
+
+    /// For each facet, how many datasets matching `filter` hold each value, most frequent first
+    /// (ties by value), at most [`FACET_SIZE`] values.
+    pub async fn dataset_facets(
+        &self,
+        filter: &DatasetFilter,
+        facets: &[Facet],
+    ) -> StoreResult<Vec<(Facet, Vec<(String, i64)>)>> {
+        let mut out = Vec::with_capacity(facets.len());
+        for facet in facets {
+            let mut sql = Sql::default();
+            let from = self.list_source(filter, &mut sql);
+            let conditions = list_conditions(filter, &mut sql);
+            let ids = format!("SELECT d.id FROM {from} WHERE {conditions}");
+            let grouped = |column: &str, extra: &str| {
+                format!(
+                    "SELECT {column} AS facet_value, COUNT(*) AS facet_count FROM {from}
+                     WHERE {conditions}{extra} GROUP BY {column}"
+                )
+            };
+            let text = match facet {
+                Facet::License => grouped(&format!("COALESCE(d.license, '{DEFAULT_LICENSE}')"), ""),
+                Facet::Organization => {
+                    grouped("d.organization_id", " AND d.organization_id IS NOT NULL")
+                }
+                Facet::Frequency => grouped("d.frequency", ""),
+                Facet::Format => format!(
+                    "SELECT t.value AS facet_value, COUNT(*) AS facet_count FROM dataset_terms t
+                     WHERE t.kind = 'format' AND t.dataset_id IN ({ids}) GROUP BY t.value"
+                ),
+                Facet::Tag => format!(
+                    "SELECT t.tag AS facet_value, COUNT(*) AS facet_count FROM dataset_tags t
+                     WHERE t.dataset_id IN ({ids}) GROUP BY t.tag"
+                ),
+            };
+            let rows = sql
+                .query(format!(
+                    "{text} ORDER BY facet_count DESC, facet_value LIMIT {FACET_SIZE}"
+                ))
+                .fetch_all(&self.read)
+                .await?;
+            let counts = rows
+                .iter()
+                .map(|r| Ok((r.try_get("facet_value")?, r.try_get("facet_count")?)))
+                .collect::<StoreResult<_>>()?;
+            out.push((*facet, counts));
+        }
+        Ok(out)
+    }
+
+    /// The rows a list reads: every dataset (`d`), or the search's hits (`h`, with their score)
+    /// joined to their datasets.
+    fn list_source(&self, filter: &DatasetFilter, sql: &mut Sql) -> String {
+        match &filter.search {
+            None => "datasets d".to_string(),
+            Some(query) => format!(
+                "({}) h JOIN datasets d ON d.id = h.id",
+                self.dialect.search_hits(&DATASETS, query, sql)
+            ),
+        }
     }
 
     /// Ids of soft-deleted datasets deleted before `cutoff` (all of them when `None`).
@@ -240,7 +339,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        self.dialect
+            .delete_search_row(&mut tx, &DATASETS, id)
+            .await?;
         for sql in [
+            "DELETE FROM dataset_terms WHERE dataset_id = $1",
             "DELETE FROM resource_files WHERE dataset_id = $1",
             "DELETE FROM resources WHERE dataset_id = $1",
             "DELETE FROM dataset_tags WHERE dataset_id = $1",
@@ -270,67 +373,112 @@ impl Store {
     }
 }
 
-/// The WHERE clause of a dataset list.
+/// The WHERE clause of a dataset list. Each filter goes through an index: a column of `datasets`,
+/// or the primary key of `dataset_tags` / `dataset_terms` (`d.id IN (...)`).
 fn list_conditions(f: &DatasetFilter, sql: &mut Sql) -> String {
+    if f.nothing {
+        return "1 = 0".to_string();
+    }
     let mut c: Vec<String> = Vec::new();
+    // Written word for word as the predicate of the `datasets_public_*` partial indexes.
     let public = "(d.private = 0 AND d.deleted IS NULL AND d.archived IS NULL)";
     match &f.visibility {
         Visibility::Public => c.push(public.to_string()),
         Visibility::All => {}
         Visibility::NotPrivate => c.push("d.private = 0".to_string()),
         Visibility::User { user_id, org_ids } => {
-            let mut owned = vec![format!(
-                "d.owner_id = {}",
-                sql.bind(Arg::Text(user_id.clone()))
-            )];
+            let mut owned = vec![format!("d.owner_id = {}", sql.text(user_id.as_str()))];
             if !org_ids.is_empty() {
-                let list: Vec<String> = org_ids
-                    .iter()
-                    .map(|o| sql.bind(Arg::Text(o.clone())))
-                    .collect();
+                let list: Vec<String> = org_ids.iter().map(|o| sql.text(o.as_str())).collect();
                 owned.push(format!("d.organization_id IN ({})", list.join(", ")));
             }
             c.push(format!("({public} OR {})", owned.join(" OR ")));
         }
     }
-    for w in &f.words {
-        let p = sql.bind(Arg::Text(format!("%{}%", escape_like(w))));
-        c.push(format!("d.search_text LIKE {p} ESCAPE '\\'"));
-    }
     for t in &f.tags {
-        let p = sql.bind(Arg::Text(t.clone()));
+        let p = sql.text(t.as_str());
         c.push(format!(
-            "EXISTS (SELECT 1 FROM dataset_tags t WHERE t.dataset_id = d.id AND t.tag = {p})"
+            "d.id IN (SELECT t.dataset_id FROM dataset_tags t WHERE t.tag = {p})"
         ));
     }
     if let Some(l) = &f.license {
-        let p = sql.bind(Arg::Text(l.clone()));
-        if l == crate::domain::reference::DEFAULT_LICENSE {
+        let p = sql.text(l.as_str());
+        if l == DEFAULT_LICENSE {
             c.push(format!("(d.license IS NULL OR d.license = {p})"));
         } else {
             c.push(format!("d.license = {p}"));
         }
     }
-    if let Some(fmt) = &f.format {
-        let p = sql.bind(Arg::Text(fmt.clone()));
-        c.push(format!(
-            "EXISTS (SELECT 1 FROM resources r WHERE r.dataset_id = d.id AND r.format = {p})"
-        ));
+    let mut term = |kind: &str, values: &[String], sql: &mut Sql| {
+        if !values.is_empty() {
+            let list: Vec<String> = values.iter().map(|v| sql.text(v.as_str())).collect();
+            c.push(format!(
+                "d.id IN (SELECT t.dataset_id FROM dataset_terms t WHERE t.kind = '{kind}' AND t.value IN ({}))",
+                list.join(", ")
+            ));
+        }
+    };
+    term("format", &f.formats, sql);
+    term("schema", &f.schemas, sql);
+    term("schema_version", f.schema_version.as_slice(), sql);
+    term("geozone", f.geozone.as_slice(), sql);
+    term("badge", f.badge.as_slice(), sql);
+    if let Some(family) = &f.format_family {
+        let p = sql.text(family.as_str());
+        let has = format!(
+            "d.id IN (SELECT t.dataset_id FROM dataset_terms t WHERE t.kind = 'format_family' AND t.value = {p})"
+        );
+        // udata files a dataset with no resource format under "other".
+        c.push(if family == "other" {
+            format!(
+                "({has} OR NOT EXISTS (SELECT 1 FROM dataset_terms t WHERE t.dataset_id = d.id AND t.kind = 'format_family'))"
+            )
+        } else {
+            has
+        });
     }
-    if let Some(o) = &f.organization {
-        c.push(format!(
-            "d.organization_id = {}",
-            sql.bind(Arg::Text(o.clone()))
-        ));
+    if !f.granularities.is_empty() {
+        let list: Vec<String> = f
+            .granularities
+            .iter()
+            .map(|g| sql.text(g.as_str()))
+            .collect();
+        c.push(format!("d.granularity IN ({})", list.join(", ")));
     }
-    if let Some(o) = &f.owner {
-        c.push(format!("d.owner_id = {}", sql.bind(Arg::Text(o.clone()))));
+    match &f.temporal {
+        Some(TemporalFilter::StartsWithin(from, to)) => c.push(format!(
+            "d.temporal_start >= {} AND d.temporal_start <= {}",
+            sql.text(from.to_string()),
+            sql.text(to.to_string())
+        )),
+        Some(TemporalFilter::Covers(from, to)) => c.push(format!(
+            "d.temporal_start <= {} AND d.temporal_end >= {}",
+            sql.text(from.to_string()),
+            sql.text(to.to_string())
+        )),
+        None => {}
     }
-    if let Some(b) = f.featured {
-        c.push(format!("d.featured = {}", i64::from(b)));
+    for (column, value) in [
+        ("d.access_type", &f.access_type),
+        ("d.organization_id", &f.organization),
+        ("d.owner_id", &f.owner),
+    ] {
+        if let Some(v) = value {
+            c.push(format!("{column} = {}", sql.text(v.as_str())));
+        }
     }
-    if let Some(b) = f.private {
-        c.push(format!("d.private = {}", i64::from(b)));
+    match f.has_organization {
+        Some(true) => c.push("d.organization_id IS NOT NULL".to_string()),
+        Some(false) => c.push("d.organization_id IS NULL".to_string()),
+        None => {}
+    }
+    if let Some(since) = &f.last_update_since {
+        c.push(format!("d.last_update >= {}", sql.text(db_ts(since))));
+    }
+    for (column, flag) in [("d.featured", f.featured), ("d.private", f.private)] {
+        if let Some(b) = flag {
+            c.push(format!("{column} = {}", i64::from(b)));
+        }
     }
     for (flag, col) in [(f.deleted, "d.deleted"), (f.archived, "d.archived")] {
         match flag {
@@ -399,7 +547,35 @@ impl WriteTx {
         .bind(CURRENT)
         .execute(&mut *self.tx)
         .await?;
-        self.write_tags(&ds.id, &ds.tags).await
+        self.write_tags(&ds.id, &ds.tags).await?;
+        self.write_dataset_columns(ds).await?;
+        self.write_dataset_search(ds, None).await?;
+        // A new dataset's derived rows are complete: its resources add to them as they are written.
+        sqlx::query("UPDATE datasets SET search_version = $2 WHERE id = $1")
+            .bind(&ds.id)
+            .bind(SEARCH_VERSION)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Writes the columns that copy single values of the document for filters and facets.
+    pub(super) async fn write_dataset_columns(&mut self, ds: &Dataset) -> StoreResult<()> {
+        let tc = ds.temporal_coverage.as_ref();
+        sqlx::query(
+            "UPDATE datasets SET access_type = $2, frequency = $3, granularity = $4, temporal_start = $5,
+                 temporal_end = $6
+             WHERE id = $1",
+        )
+        .bind(&ds.id)
+        .bind(&ds.access_type)
+        .bind(&ds.frequency)
+        .bind(granularity_of(ds))
+        .bind(tc.map(|t| t.start.to_string()))
+        .bind(tc.and_then(|t| t.end).map(|e| e.to_string()))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 
     /// Writes back a dataset changed from `before` (locked by [`WriteTx::lock_dataset`]). A title whose
@@ -460,6 +636,14 @@ impl WriteTx {
                 .await?;
             self.write_tags(&ds.id, &ds.tags).await?;
         }
+        if ds.access_type != before.access_type
+            || ds.frequency != before.frequency
+            || ds.spatial != before.spatial
+            || ds.temporal_coverage != before.temporal_coverage
+        {
+            self.write_dataset_columns(ds).await?;
+        }
+        self.write_dataset_search(ds, Some(before)).await?;
         Ok(last_update)
     }
 

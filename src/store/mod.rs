@@ -12,15 +12,20 @@ mod documents;
 mod jobs;
 mod organizations;
 mod resources;
+mod search;
 mod tokens;
 mod uploads;
 mod users;
 
-pub use datasets::{DatasetFilter, DatasetRow, Lookup, PageQuery, SortKey, Visibility};
+pub use datasets::{
+    DatasetFilter, DatasetRow, FACET_SIZE, Facet, Lookup, PageQuery, SortKey, TemporalFilter,
+    Visibility,
+};
 pub use dialect::Dialect;
 pub use jobs::Lease;
 pub use organizations::MemberRow;
 pub use resources::{FileRecord, Position};
+pub use search::{OrganizationSort, SEARCH_VERSION};
 pub use uploads::UploadPart;
 
 use anyhow::Context;
@@ -88,6 +93,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_flat_writes.sql"),
     ),
+    (4, include_str!("../../migrations/sqlite/0004_search.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
@@ -99,6 +105,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/postgres/0003_flat_writes.sql"),
     ),
+    (4, include_str!("../../migrations/postgres/0004_search.sql")),
 ];
 /// Key of the advisory lock that serialises migrations across nodes starting together.
 const MIGRATION_LOCK: i64 = 0x7275_6461_7461;
@@ -168,6 +175,9 @@ impl Store {
             tx.commit().await?;
             tracing::info!(version, "applied migration");
         }
+        // What the search derives from rows written before it existed (or before it changed) is
+        // derived now: it needs Rust (folding), which a SQL migration cannot run.
+        self.derive_pending().await?;
         Ok(())
     }
 
@@ -198,13 +208,6 @@ pub(crate) fn json_of<T: serde::Serialize>(v: &T) -> StoreResult<String> {
 
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Other(e.into()))
-}
-
-/// `s` as a literal inside a `LIKE … ESCAPE '\'` pattern.
-pub(crate) fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// `$from, $from+1, …` for `n` values.
