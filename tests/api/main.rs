@@ -24,5 +24,6 @@ mod resources_files;
 mod resources_remote;
 mod resources_update;
 mod resources_upload;
+mod search_text;
 mod uploads;
 mod writes;
