@@ -10,7 +10,7 @@ use tower::ServiceExt;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tracing::Instrument;
 
-use crate::api::{datasets, files, me, organizations, reference, resources, uploads};
+use crate::api::{datasets, files, me, organizations, reference, resources, uploads, v2};
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -105,6 +105,11 @@ pub fn router(state: AppState) -> Router {
             post(organizations::accept_invitation),
         )
         .route("/api/1/users/{id}", get(me::get_user))
+        .route("/api/2/datasets/search", get(v2::search::search_datasets))
+        .route(
+            "/api/2/organizations/search",
+            get(v2::search::search_organizations),
+        )
         .route("/s/{*key}", get(files::serve_file))
         .route("/health", get(|| async { "ok" }))
         .route(

@@ -73,8 +73,12 @@ pub struct DatasetResponse<'a> {
     permissions: DatasetPermissions,
     private: bool,
     quality: Quality,
-    resources: Vec<ResourceResponse<'a>>,
-    schema: (),
+    /// Left out by API v2, which links to the resources instead (`api::v2::render`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resources: Option<Vec<ResourceResponse<'a>>>,
+    /// Always `null` in v1; API v2 has no such key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema: Option<()>,
     slug: &'a str,
     spatial: &'a Option<Value>,
     tags: &'a [String],
@@ -113,6 +117,26 @@ struct TemporalCoverageResponse {
 impl Render<'_> {
     /// A dataset with its resources, for the caller (`can_edit` fills `permissions`).
     pub fn dataset<'a>(
+        &self,
+        row: &'a DatasetRow,
+        resources: &'a [Resource],
+        refs: &Refs,
+        can_edit: bool,
+    ) -> DatasetResponse<'a> {
+        let mut json = self.dataset_core(row, resources, refs, can_edit);
+        json.resources = Some(
+            resources
+                .iter()
+                .map(|r| resource_json(self.base, r))
+                .collect(),
+        );
+        json.schema = Some(());
+        json
+    }
+
+    /// A dataset without its `resources` and `schema` keys, the part API v1 and v2 share
+    /// (`resources` still count in `quality`).
+    pub fn dataset_core<'a>(
         &self,
         row: &'a DatasetRow,
         resources: &'a [Resource],
@@ -162,11 +186,8 @@ impl Render<'_> {
             },
             private: d.private,
             quality: quality(d, resources, self.now),
-            resources: resources
-                .iter()
-                .map(|r| resource_json(self.base, r))
-                .collect(),
-            schema: (),
+            resources: None,
+            schema: None,
             slug: &d.slug,
             spatial: &d.spatial,
             tags: &d.tags,
@@ -357,7 +378,7 @@ pub(crate) fn sort(
 }
 
 /// v1's sort keys.
-const SORTS: [&str; 6] = [
+pub(crate) const SORTS: [&str; 6] = [
     "title",
     "created",
     "last_update",

@@ -8,6 +8,7 @@ pub mod organizations;
 pub mod reference;
 pub mod resources;
 pub mod uploads;
+pub mod v2;
 
 use std::collections::HashMap;
 

@@ -122,6 +122,21 @@ pub fn parse_date_range(s: &str) -> Option<(chrono::NaiveDate, chrono::NaiveDate
     Some((date(s.get(..10)?)?, date(s.get(11..)?)?))
 }
 
+/// The oldest `last_update` a `last_update_range` keeps, at the start of that day (UTC), as
+/// Elasticsearch's `now-30d/d`, `now-12M/d` and `now-3y/d` do in udata.
+pub fn last_update_cutoff(
+    range: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let back = match range {
+        "last_30_days" => now.checked_sub_signed(chrono::Duration::days(30)),
+        "last_12_months" => now.checked_sub_months(chrono::Months::new(12)),
+        "last_3_years" => now.checked_sub_months(chrono::Months::new(36)),
+        _ => None,
+    }?;
+    Some(back.date_naive().and_hms_opt(0, 0, 0)?.and_utc())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +186,17 @@ mod tests {
         assert!(parse_date_range("2022-02-30-2022-05-04").is_none());
         assert!(parse_date_range("2022-05-03/2022-05-04").is_none());
         assert!(parse_date_range("2022-05-03-2022-05-04x").is_none());
+    }
+
+    #[test]
+    fn last_update_ranges_start_at_midnight() {
+        let now = chrono::DateTime::parse_from_rfc3339("2024-03-31T15:04:05Z")
+            .unwrap()
+            .to_utc();
+        let at = |r| last_update_cutoff(r, now).unwrap().to_rfc3339();
+        assert_eq!(at("last_30_days"), "2024-03-01T00:00:00+00:00");
+        assert_eq!(at("last_12_months"), "2023-03-31T00:00:00+00:00");
+        assert_eq!(at("last_3_years"), "2021-03-31T00:00:00+00:00");
+        assert!(last_update_cutoff("yesterday", now).is_none());
     }
 }
