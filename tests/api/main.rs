@@ -24,6 +24,8 @@ mod resources_files;
 mod resources_remote;
 mod resources_update;
 mod resources_upload;
+mod search_filters;
 mod search_text;
+mod search_v2;
 mod uploads;
 mod writes;
