@@ -26,6 +26,7 @@ mod resources_update;
 mod resources_upload;
 mod search_filters;
 mod search_text;
+mod search_upgrade;
 mod search_v2;
 mod uploads;
 mod writes;
