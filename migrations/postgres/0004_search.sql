@@ -31,6 +31,10 @@ CREATE TABLE dataset_terms (
 );
 CREATE INDEX dataset_terms_dataset ON dataset_terms(dataset_id, kind);
 
+-- The tag index holds the dataset id too: a tag filter or the tag facet reads that index alone.
+DROP INDEX dataset_tags_tag;
+CREATE INDEX dataset_tags_tag ON dataset_tags(tag, dataset_id);
+
 -- Full-text search over folded text (`to_tsvector('simple', ...)`: the text is already folded in
 -- Rust, so no stemming, no stop words, no extension), one tsvector per field so that a match tells
 -- where it is (ranking: title, acronym, tags, description, organization name). One GIN index over
@@ -63,13 +67,27 @@ CREATE INDEX datasets_public_last_update ON datasets(last_update, id)
     WHERE private = 0 AND deleted IS NULL AND archived IS NULL;
 CREATE INDEX datasets_public_title ON datasets((title COLLATE "C"), id)
     WHERE private = 0 AND deleted IS NULL AND archived IS NULL;
--- Filters on single values.
-CREATE INDEX datasets_license ON datasets(license);
-CREATE INDEX datasets_last_update ON datasets(last_update);
-CREATE INDEX datasets_access_type ON datasets(access_type);
+-- Whether a dataset is public, answered from this index alone: a count, or a filter that starts from
+-- another index (a tag, a search), checks visibility without reading the dataset's row. UNIQUE, so
+-- that the planner prefers it to the primary key for lookups by id.
+CREATE UNIQUE INDEX datasets_public_id ON datasets(id)
+    WHERE private = 0 AND deleted IS NULL AND archived IS NULL;
+-- The purge reads deleted datasets only: indexing the others (nearly all) made SQLite's planner take
+-- this index for `deleted IS NULL`, reading every row, instead of the public indexes above.
+DROP INDEX datasets_deleted;
+CREATE INDEX datasets_deleted ON datasets(deleted) WHERE deleted IS NOT NULL;
+-- Filters on single values, and facets: counting the public datasets by license, organization or
+-- frequency reads these indexes, not the rows. (Low-cardinality columns such as `access_type` get
+-- none: an index would select a third of the rows.)
+CREATE INDEX datasets_public_license ON datasets(license)
+    WHERE private = 0 AND deleted IS NULL AND archived IS NULL;
+CREATE INDEX datasets_public_organization ON datasets(organization_id)
+    WHERE private = 0 AND deleted IS NULL AND archived IS NULL;
+CREATE INDEX datasets_public_frequency ON datasets(frequency)
+    WHERE private = 0 AND deleted IS NULL AND archived IS NULL;
 CREATE INDEX datasets_granularity ON datasets(granularity);
 CREATE INDEX datasets_temporal ON datasets(temporal_start);
-CREATE INDEX datasets_featured ON datasets(featured);
+CREATE INDEX datasets_featured ON datasets(featured) WHERE featured = 1;
 -- Datasets still to be derived at start (see the top of this file).
 CREATE INDEX datasets_search_version ON datasets(search_version);
 CREATE INDEX organizations_search_version ON organizations(search_version);

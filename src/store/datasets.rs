@@ -34,7 +34,7 @@ pub struct DatasetRow {
 }
 
 /// Who is listing: decides which hidden (private, deleted, archived) datasets appear.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Visibility {
     /// Public, not deleted, not archived.
     Public,
@@ -67,7 +67,7 @@ pub enum TemporalFilter {
 
 /// Filters of dataset lists and searches. A list of values means any of them, but for `tags` (all
 /// of them).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DatasetFilter {
     pub visibility: Visibility,
     /// Full-text search: results come ranked (see `store::search`), then in `sort` order.
@@ -99,6 +99,14 @@ pub struct DatasetFilter {
 }
 
 impl DatasetFilter {
+    /// Whether anything beyond visibility (and order) narrows the list.
+    pub fn narrows(&self) -> bool {
+        let mut bare = DatasetFilter::new(self.visibility.clone());
+        bare.sort = self.sort;
+        bare.descending = self.descending;
+        *self != bare
+    }
+
     pub fn new(visibility: Visibility) -> Self {
         DatasetFilter {
             visibility,
@@ -135,19 +143,6 @@ pub struct PageQuery {
     pub page_size: i64,
 }
 
-/// What a facet counts (see [`Store::dataset_facets`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Facet {
-    License,
-    Format,
-    Organization,
-    Tag,
-    Frequency,
-}
-
-/// Most values a facet reports (Elasticsearch's terms aggregations in udata report 50).
-pub const FACET_SIZE: i64 = 50;
-
 const DATASET_COLUMNS: &str = "doc, doc_version, last_update";
 
 pub(super) fn dataset_of(row: &AnyRow) -> StoreResult<DatasetRow> {
@@ -183,47 +178,50 @@ impl Store {
         Ok(moved.map_or(Lookup::Missing, Lookup::Moved))
     }
 
-    /// A page of datasets matching `filter`, and the total count. Without a search, the page's ids
-    /// are found on the index of the sort first (it covers them for the public list), then their
-    /// rows: a deep page skips index entries, not rows.
+    /// A page of datasets matching `filter`, and the total count. The page's ids are found first
+    /// (without a search, on the index of the sort, which covers them for the public list), then
+    /// their rows: a deep page skips index entries, not rows, and a sort never carries documents.
     pub async fn list_datasets(
         &self,
         filter: &DatasetFilter,
         page: PageQuery,
     ) -> StoreResult<(Vec<DatasetRow>, i64)> {
+        if filter.search.is_some() {
+            return self.search_datasets(filter, page).await;
+        }
         let mut sql = Sql::default();
-        let from = self.list_source(filter, &mut sql);
-        let conditions = list_conditions(filter, &mut sql);
+        let conditions = list_conditions(filter, Drive::FromFilters, &mut sql);
         let total: i64 = sql
-            .scalar(format!("SELECT COUNT(*) FROM {from} WHERE {conditions}"))
+            .scalar(format!(
+                "SELECT COUNT(*) FROM datasets d WHERE {conditions}"
+            ))
             .fetch_one(&self.read)
             .await?;
         let offset = (page.page - 1) * page.page_size;
         if offset >= total {
             return Ok((Vec::new(), total));
         }
-        let dir = if filter.descending { "DESC" } else { "ASC" };
-        let sort = match filter.sort {
-            SortKey::Created => "d.created_at",
-            SortKey::LastUpdate => "d.last_update",
-            SortKey::Title => self.dialect.title_order(),
+        // Many matches: walking the sort's index finds a page near its start after a few tests;
+        // few: starting from the filters' indexes and sorting the matches is cheaper. The planner
+        // cannot tell (a frequent tag and a rare one look the same to it), the count just did.
+        let walk = total >= WALK_MIN_MATCHES && (offset + page.page_size) * WALK_RATIO <= total;
+        let drive = if walk {
+            Drive::FromSortIndex
+        } else {
+            Drive::FromFilters
         };
+        let mut sql = Sql::default();
+        let conditions = list_conditions(filter, drive, &mut sql);
+        let order = self.order(filter);
         let limit = sql.int(page.page_size);
         let offset = sql.int(offset);
-        let text = if filter.search.is_some() {
-            format!(
-                "SELECT {DATASET_COLUMNS} FROM {from} WHERE {conditions}
-                 ORDER BY h.score DESC, {sort} {dir}, d.id {dir} LIMIT {limit} OFFSET {offset}"
-            )
-        } else {
-            format!(
-                "SELECT {DATASET_COLUMNS} FROM datasets d JOIN (
-                     SELECT d.id FROM datasets d WHERE {conditions}
-                     ORDER BY {sort} {dir}, d.id {dir} LIMIT {limit} OFFSET {offset}
-                 ) p ON p.id = d.id
-                 ORDER BY {sort} {dir}, d.id {dir}"
-            )
-        };
+        let text = format!(
+            "SELECT {DATASET_COLUMNS} FROM datasets d JOIN (
+                 SELECT d.id FROM datasets d WHERE {conditions}
+                 ORDER BY {order} LIMIT {limit} OFFSET {offset}
+             ) p ON p.id = d.id
+             ORDER BY {order}"
+        );
         let rows = sql.query(text).fetch_all(&self.read).await?;
         Ok((
             rows.iter().map(dataset_of).collect::<StoreResult<_>>()?,
@@ -231,63 +229,62 @@ impl Store {
         ))
     }
 
-    /// For each facet, how many datasets matching `filter` hold each value, most frequent first
-    /// (ties by value), at most [`FACET_SIZE`] values.
-    pub async fn dataset_facets(
+    /// A page of a search, ranked, then in the filter's order; and the total, counted in the same
+    /// statement (`COUNT(*) OVER ()`), so that the hits are computed once.
+    async fn search_datasets(
         &self,
         filter: &DatasetFilter,
-        facets: &[Facet],
-    ) -> StoreResult<Vec<(Facet, Vec<(String, i64)>)>> {
-        let mut out = Vec::with_capacity(facets.len());
-        for facet in facets {
-            let mut sql = Sql::default();
-            let from = self.list_source(filter, &mut sql);
-            let conditions = list_conditions(filter, &mut sql);
-            let ids = format!("SELECT d.id FROM {from} WHERE {conditions}");
-            let grouped = |column: &str, extra: &str| {
-                format!(
-                    "SELECT {column} AS facet_value, COUNT(*) AS facet_count FROM {from}
-                     WHERE {conditions}{extra} GROUP BY {column}"
-                )
-            };
-            let text = match facet {
-                Facet::License => grouped(&format!("COALESCE(d.license, '{DEFAULT_LICENSE}')"), ""),
-                Facet::Organization => {
-                    grouped("d.organization_id", " AND d.organization_id IS NOT NULL")
-                }
-                Facet::Frequency => grouped("d.frequency", ""),
-                Facet::Format => format!(
-                    "SELECT t.value AS facet_value, COUNT(*) AS facet_count FROM dataset_terms t
-                     WHERE t.kind = 'format' AND t.dataset_id IN ({ids}) GROUP BY t.value"
-                ),
-                Facet::Tag => format!(
-                    "SELECT t.tag AS facet_value, COUNT(*) AS facet_count FROM dataset_tags t
-                     WHERE t.dataset_id IN ({ids}) GROUP BY t.tag"
-                ),
-            };
-            let rows = sql
-                .query(format!(
-                    "{text} ORDER BY facet_count DESC, facet_value LIMIT {FACET_SIZE}"
-                ))
-                .fetch_all(&self.read)
-                .await?;
-            let counts = rows
-                .iter()
-                .map(|r| Ok((r.try_get("facet_value")?, r.try_get("facet_count")?)))
-                .collect::<StoreResult<_>>()?;
-            out.push((*facet, counts));
-        }
-        Ok(out)
+        page: PageQuery,
+    ) -> StoreResult<(Vec<DatasetRow>, i64)> {
+        let mut sql = Sql::default();
+        let (with, from) = self.list_source(filter, &mut sql);
+        let conditions = list_conditions(filter, Drive::FromFilters, &mut sql);
+        let order = self.order(filter);
+        let limit = sql.int(page.page_size);
+        let offset = sql.int((page.page - 1) * page.page_size);
+        let text = format!(
+            "{with}SELECT {DATASET_COLUMNS}, p.total FROM datasets d JOIN (
+                 SELECT d.id, h.score, COUNT(*) OVER () AS total FROM {from} WHERE {conditions}
+                 ORDER BY h.score DESC, {order} LIMIT {limit} OFFSET {offset}
+             ) p ON p.id = d.id
+             ORDER BY p.score DESC, {order}"
+        );
+        let rows = sql.query(text).fetch_all(&self.read).await?;
+        // No row: nothing matched, or the page is past the end (answered 404 whatever the total).
+        let total = match rows.first() {
+            Some(row) => row.try_get("total")?,
+            None => 0,
+        };
+        Ok((
+            rows.iter().map(dataset_of).collect::<StoreResult<_>>()?,
+            total,
+        ))
+    }
+
+    /// The ORDER BY of a list (after relevance, for a search): the sort, then ids.
+    fn order(&self, filter: &DatasetFilter) -> String {
+        let dir = if filter.descending { "DESC" } else { "ASC" };
+        let sort = match filter.sort {
+            SortKey::Created => "d.created_at",
+            SortKey::LastUpdate => "d.last_update",
+            SortKey::Title => self.dialect.title_order(),
+        };
+        format!("{sort} {dir}, d.id {dir}")
     }
 
     /// The rows a list reads: every dataset (`d`), or the search's hits (`h`, with their score)
-    /// joined to their datasets.
-    fn list_source(&self, filter: &DatasetFilter, sql: &mut Sql) -> String {
+    /// joined to their datasets; and the `WITH` clause to put before the statement. The hits are
+    /// computed once (`MATERIALIZED`): otherwise SQLite's planner may start from another table and
+    /// run the full-text query once per row of it.
+    pub(super) fn list_source(&self, filter: &DatasetFilter, sql: &mut Sql) -> (String, String) {
         match &filter.search {
-            None => "datasets d".to_string(),
-            Some(query) => format!(
-                "({}) h JOIN datasets d ON d.id = h.id",
-                self.dialect.search_hits(&DATASETS, query, sql)
+            None => (String::new(), "datasets d".to_string()),
+            Some(query) => (
+                format!(
+                    "WITH h AS MATERIALIZED ({}) ",
+                    self.dialect.search_hits(&DATASETS, query, sql)
+                ),
+                "h JOIN datasets d ON d.id = h.id".to_string(),
             ),
         }
     }
@@ -373,9 +370,23 @@ impl Store {
     }
 }
 
+/// Below this many matches, a filtered page always starts from the filters' indexes.
+const WALK_MIN_MATCHES: i64 = 5_000;
+/// A page walks the sort's index when its end lies within the first 1/20 of the matches.
+const WALK_RATIO: i64 = 20;
+
+/// How the many-valued filters (tags, terms) are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Drive {
+    /// `d.id IN (datasets holding the value)`: the database starts from that index.
+    FromFilters,
+    /// `EXISTS (the dataset holds the value)`: a test on each dataset the sort's index yields.
+    FromSortIndex,
+}
+
 /// The WHERE clause of a dataset list. Each filter goes through an index: a column of `datasets`,
-/// or the primary key of `dataset_tags` / `dataset_terms` (`d.id IN (...)`).
-fn list_conditions(f: &DatasetFilter, sql: &mut Sql) -> String {
+/// or the primary key of `dataset_tags` / `dataset_terms`.
+pub(super) fn list_conditions(f: &DatasetFilter, drive: Drive, sql: &mut Sql) -> String {
     if f.nothing {
         return "1 = 0".to_string();
     }
@@ -395,11 +406,14 @@ fn list_conditions(f: &DatasetFilter, sql: &mut Sql) -> String {
             c.push(format!("({public} OR {})", owned.join(" OR ")));
         }
     }
+    // `rows` names the rows of table `t` that hold the value; the dataset must have one.
+    let holds = |rows: String| match drive {
+        Drive::FromFilters => format!("d.id IN (SELECT t.dataset_id FROM {rows})"),
+        Drive::FromSortIndex => format!("EXISTS (SELECT 1 FROM {rows} AND t.dataset_id = d.id)"),
+    };
     for t in &f.tags {
         let p = sql.text(t.as_str());
-        c.push(format!(
-            "d.id IN (SELECT t.dataset_id FROM dataset_tags t WHERE t.tag = {p})"
-        ));
+        c.push(holds(format!("dataset_tags t WHERE t.tag = {p}")));
     }
     if let Some(l) = &f.license {
         let p = sql.text(l.as_str());
@@ -412,10 +426,10 @@ fn list_conditions(f: &DatasetFilter, sql: &mut Sql) -> String {
     let mut term = |kind: &str, values: &[String], sql: &mut Sql| {
         if !values.is_empty() {
             let list: Vec<String> = values.iter().map(|v| sql.text(v.as_str())).collect();
-            c.push(format!(
-                "d.id IN (SELECT t.dataset_id FROM dataset_terms t WHERE t.kind = '{kind}' AND t.value IN ({}))",
+            c.push(holds(format!(
+                "dataset_terms t WHERE t.kind = '{kind}' AND t.value IN ({})",
                 list.join(", ")
-            ));
+            )));
         }
     };
     term("format", &f.formats, sql);
@@ -425,9 +439,9 @@ fn list_conditions(f: &DatasetFilter, sql: &mut Sql) -> String {
     term("badge", f.badge.as_slice(), sql);
     if let Some(family) = &f.format_family {
         let p = sql.text(family.as_str());
-        let has = format!(
-            "d.id IN (SELECT t.dataset_id FROM dataset_terms t WHERE t.kind = 'format_family' AND t.value = {p})"
-        );
+        let has = holds(format!(
+            "dataset_terms t WHERE t.kind = 'format_family' AND t.value = {p}"
+        ));
         // udata files a dataset with no resource format under "other".
         c.push(if family == "other" {
             format!(

@@ -9,6 +9,7 @@
 mod datasets;
 mod dialect;
 mod documents;
+mod facets;
 mod jobs;
 mod organizations;
 mod resources;
@@ -18,10 +19,10 @@ mod uploads;
 mod users;
 
 pub use datasets::{
-    DatasetFilter, DatasetRow, FACET_SIZE, Facet, Lookup, PageQuery, SortKey, TemporalFilter,
-    Visibility,
+    DatasetFilter, DatasetRow, Lookup, PageQuery, SortKey, TemporalFilter, Visibility,
 };
 pub use dialect::Dialect;
+pub use facets::{FACET_SIZE, Facet};
 pub use jobs::Lease;
 pub use organizations::MemberRow;
 pub use resources::{FileRecord, Position};

@@ -431,16 +431,20 @@ impl Store {
         page: PageQuery,
     ) -> StoreResult<(Vec<Organization>, i64)> {
         let mut sql = Sql::default();
-        let from = match search {
-            None => "organizations o".to_string(),
-            Some(query) => format!(
-                "({}) h JOIN organizations o ON o.id = h.id",
-                self.dialect.search_hits(&ORGANIZATIONS, query, &mut sql)
+        // As for datasets (`Store::list_datasets`), the hits are computed once.
+        let (with, from) = match search {
+            None => (String::new(), "organizations o"),
+            Some(query) => (
+                format!(
+                    "WITH h AS MATERIALIZED ({}) ",
+                    self.dialect.search_hits(&ORGANIZATIONS, query, &mut sql)
+                ),
+                "h JOIN organizations o ON o.id = h.id",
             ),
         };
         let total: i64 = sql
             .scalar(format!(
-                "SELECT COUNT(*) FROM {from} WHERE o.deleted IS NULL"
+                "{with}SELECT COUNT(*) FROM {from} WHERE o.deleted IS NULL"
             ))
             .fetch_one(&self.read)
             .await?;
@@ -465,7 +469,7 @@ impl Store {
         let offset = sql.int(offset);
         let rows = sql
             .query(format!(
-                "SELECT o.doc, o.doc_version FROM {from} WHERE o.deleted IS NULL
+                "{with}SELECT o.doc, o.doc_version FROM {from} WHERE o.deleted IS NULL
                  ORDER BY {relevance}{column} {dir}, o.id {dir} LIMIT {limit} OFFSET {offset}"
             ))
             .fetch_all(&self.read)
