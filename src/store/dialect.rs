@@ -112,7 +112,7 @@ impl Dialect {
 }
 
 /// Full-text search: SQLite keeps an FTS5 table whose rowid is the `seq` of a key table; PostgreSQL
-/// keeps one tsvector per field in the key table itself. Both index text already folded in Rust
+/// keeps one tsvector per field in the key table itself, and their concatenation (`document`). Both index text already folded in Rust
 /// (`domain::search::fold`): words of ASCII letters and digits separated by spaces, which FTS5's
 /// `ascii` tokenizer and PostgreSQL's `simple` configuration cut into the same words.
 impl Dialect {
@@ -159,16 +159,19 @@ impl Dialect {
                 let vectors: Vec<String> = (0..fields.len())
                     .map(|i| format!("to_tsvector('simple', ${})", i + 2))
                     .collect();
-                let updates: Vec<String> = fields
+                let mut updates: Vec<String> = fields
                     .iter()
                     .map(|f| format!("{f} = excluded.{f}"))
                     .collect();
+                updates.push("document = excluded.document".to_string());
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "INSERT INTO {t} ({k}, {f}) VALUES ($1, {v}) ON CONFLICT ({k}) DO UPDATE SET {u}",
+                    "INSERT INTO {t} ({k}, {f}, document) VALUES ($1, {v}, {all})
+                     ON CONFLICT ({k}) DO UPDATE SET {u}",
                     t = index.table,
                     k = index.key,
                     f = fields.join(", "),
                     v = vectors.join(", "),
+                    all = vectors.join(" || "),
                     u = updates.join(", "),
                 )))
                 .bind(key);
@@ -223,7 +226,8 @@ impl Dialect {
                      WHERE d.organization_id = $2)"
             }
             Dialect::Postgres => {
-                "UPDATE dataset_search SET organization = to_tsvector('simple', $1)
+                "UPDATE dataset_search SET organization = to_tsvector('simple', $1),
+                     document = title || acronym || tags || description || to_tsvector('simple', $1)
                  WHERE dataset_id IN (SELECT id FROM datasets WHERE organization_id = $2)"
             }
         };
@@ -301,15 +305,12 @@ impl Dialect {
                     case.push_str(&format!(" ELSE {last_weight} END)"));
                     scores.push(case);
                 }
-                let vector: Vec<String> =
-                    index.fields.iter().map(|(f, _)| format!("s.{f}")).collect();
                 format!(
                     "SELECT s.{k} AS id, {score} AS score FROM {t} s
-                     WHERE ({vector}) @@ to_tsquery('simple', {all})",
+                     WHERE s.document @@ to_tsquery('simple', {all})",
                     k = index.key,
                     t = index.table,
                     score = scores.join(" + "),
-                    vector = vector.join(" || "),
                 )
             }
         }
