@@ -10,10 +10,10 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::documents::{CURRENT, decode, encode};
+use super::filters::{Drive, drive_for, list_conditions};
 use super::search::{DATASETS, SEARCH_VERSION, Sql, granularity_of};
 use super::{SlugTable, Store, StoreResult, WriteTx, db_ts, ts};
 use crate::domain::dataset::Dataset;
-use crate::domain::reference::DEFAULT_LICENSE;
 use crate::domain::search::SearchQuery;
 use crate::domain::slug::make_slug;
 
@@ -201,20 +201,22 @@ impl Store {
         if offset >= total {
             return Ok((Vec::new(), total));
         }
-        // Many matches: walking the sort's index finds a page near its start after a few tests;
-        // few: starting from the filters' indexes and sorting the matches is cheaper. The planner
-        // cannot tell (a frequent tag and a rare one look the same to it), the count just did.
-        let walk = total >= WALK_MIN_MATCHES && (offset + page.page_size) * WALK_RATIO <= total;
-        let drive = if walk {
-            Drive::FromSortIndex
-        } else {
-            Drive::FromFilters
-        };
+        let drive = drive_for(total, offset, page.page_size);
+        Ok((self.list_page(filter, page, drive).await?, total))
+    }
+
+    /// The datasets of `page` of a list (no search), its filters written as `drive` says.
+    pub(super) async fn list_page(
+        &self,
+        filter: &DatasetFilter,
+        page: PageQuery,
+        drive: Drive,
+    ) -> StoreResult<Vec<DatasetRow>> {
         let mut sql = Sql::default();
         let conditions = list_conditions(filter, drive, &mut sql);
         let order = self.order(filter);
         let limit = sql.int(page.page_size);
-        let offset = sql.int(offset);
+        let offset = sql.int((page.page - 1) * page.page_size);
         let text = format!(
             "SELECT {DATASET_COLUMNS} FROM datasets d JOIN (
                  SELECT d.id FROM datasets d WHERE {conditions}
@@ -223,10 +225,7 @@ impl Store {
              ORDER BY {order}"
         );
         let rows = sql.query(text).fetch_all(&self.read).await?;
-        Ok((
-            rows.iter().map(dataset_of).collect::<StoreResult<_>>()?,
-            total,
-        ))
+        rows.iter().map(dataset_of).collect()
     }
 
     /// A page of a search, ranked, then in the filter's order; and the total, counted in the same
@@ -367,144 +366,6 @@ impl Store {
             .execute(&self.write)
             .await?;
         Ok(())
-    }
-}
-
-/// Below this many matches, a filtered page always starts from the filters' indexes.
-const WALK_MIN_MATCHES: i64 = 5_000;
-/// A page walks the sort's index when its end lies within the first 1/20 of the matches.
-const WALK_RATIO: i64 = 20;
-
-/// How the many-valued filters (tags, terms) are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Drive {
-    /// `d.id IN (datasets holding the value)`: the database starts from that index.
-    FromFilters,
-    /// `EXISTS (the dataset holds the value)`: a test on each dataset the sort's index yields.
-    FromSortIndex,
-}
-
-/// The WHERE clause of a dataset list. Each filter goes through an index: a column of `datasets`,
-/// or the primary key of `dataset_tags` / `dataset_terms`.
-pub(super) fn list_conditions(f: &DatasetFilter, drive: Drive, sql: &mut Sql) -> String {
-    if f.nothing {
-        return "1 = 0".to_string();
-    }
-    let mut c: Vec<String> = Vec::new();
-    // Written word for word as the predicate of the `datasets_public_*` partial indexes.
-    let public = "(d.private = 0 AND d.deleted IS NULL AND d.archived IS NULL)";
-    match &f.visibility {
-        Visibility::Public => c.push(public.to_string()),
-        Visibility::All => {}
-        Visibility::NotPrivate => c.push("d.private = 0".to_string()),
-        Visibility::User { user_id, org_ids } => {
-            let mut owned = vec![format!("d.owner_id = {}", sql.text(user_id.as_str()))];
-            if !org_ids.is_empty() {
-                let list: Vec<String> = org_ids.iter().map(|o| sql.text(o.as_str())).collect();
-                owned.push(format!("d.organization_id IN ({})", list.join(", ")));
-            }
-            c.push(format!("({public} OR {})", owned.join(" OR ")));
-        }
-    }
-    // `rows` names the rows of table `t` that hold the value; the dataset must have one.
-    let holds = |rows: String| match drive {
-        Drive::FromFilters => format!("d.id IN (SELECT t.dataset_id FROM {rows})"),
-        Drive::FromSortIndex => format!("EXISTS (SELECT 1 FROM {rows} AND t.dataset_id = d.id)"),
-    };
-    for t in &f.tags {
-        let p = sql.text(t.as_str());
-        c.push(holds(format!("dataset_tags t WHERE t.tag = {p}")));
-    }
-    if let Some(l) = &f.license {
-        let p = sql.text(l.as_str());
-        if l == DEFAULT_LICENSE {
-            c.push(format!("(d.license IS NULL OR d.license = {p})"));
-        } else {
-            c.push(format!("d.license = {p}"));
-        }
-    }
-    let mut term = |kind: &str, values: &[String], sql: &mut Sql| {
-        if !values.is_empty() {
-            let list: Vec<String> = values.iter().map(|v| sql.text(v.as_str())).collect();
-            c.push(holds(format!(
-                "dataset_terms t WHERE t.kind = '{kind}' AND t.value IN ({})",
-                list.join(", ")
-            )));
-        }
-    };
-    term("format", &f.formats, sql);
-    term("schema", &f.schemas, sql);
-    term("schema_version", f.schema_version.as_slice(), sql);
-    term("geozone", f.geozone.as_slice(), sql);
-    term("badge", f.badge.as_slice(), sql);
-    if let Some(family) = &f.format_family {
-        let p = sql.text(family.as_str());
-        let has = holds(format!(
-            "dataset_terms t WHERE t.kind = 'format_family' AND t.value = {p}"
-        ));
-        // udata files a dataset with no resource format under "other".
-        c.push(if family == "other" {
-            format!(
-                "({has} OR NOT EXISTS (SELECT 1 FROM dataset_terms t WHERE t.dataset_id = d.id AND t.kind = 'format_family'))"
-            )
-        } else {
-            has
-        });
-    }
-    if !f.granularities.is_empty() {
-        let list: Vec<String> = f
-            .granularities
-            .iter()
-            .map(|g| sql.text(g.as_str()))
-            .collect();
-        c.push(format!("d.granularity IN ({})", list.join(", ")));
-    }
-    match &f.temporal {
-        Some(TemporalFilter::StartsWithin(from, to)) => c.push(format!(
-            "d.temporal_start >= {} AND d.temporal_start <= {}",
-            sql.text(from.to_string()),
-            sql.text(to.to_string())
-        )),
-        Some(TemporalFilter::Covers(from, to)) => c.push(format!(
-            "d.temporal_start <= {} AND d.temporal_end >= {}",
-            sql.text(from.to_string()),
-            sql.text(to.to_string())
-        )),
-        None => {}
-    }
-    for (column, value) in [
-        ("d.access_type", &f.access_type),
-        ("d.organization_id", &f.organization),
-        ("d.owner_id", &f.owner),
-    ] {
-        if let Some(v) = value {
-            c.push(format!("{column} = {}", sql.text(v.as_str())));
-        }
-    }
-    match f.has_organization {
-        Some(true) => c.push("d.organization_id IS NOT NULL".to_string()),
-        Some(false) => c.push("d.organization_id IS NULL".to_string()),
-        None => {}
-    }
-    if let Some(since) = &f.last_update_since {
-        c.push(format!("d.last_update >= {}", sql.text(db_ts(since))));
-    }
-    for (column, flag) in [("d.featured", f.featured), ("d.private", f.private)] {
-        if let Some(b) = flag {
-            c.push(format!("{column} = {}", i64::from(b)));
-        }
-    }
-    for (flag, col) in [(f.deleted, "d.deleted"), (f.archived, "d.archived")] {
-        match flag {
-            Some(true) => c.push(format!("{col} IS NOT NULL")),
-            Some(false) => c.push(format!("{col} IS NULL")),
-            None => {}
-        }
-    }
-    if c.is_empty() {
-        "1 = 1".to_string()
-    } else {
-        c.join(" AND ")
     }
 }
 

@@ -4,7 +4,8 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::datasets::{DatasetFilter, Drive, list_conditions};
+use super::datasets::DatasetFilter;
+use super::filters::{Drive, list_conditions};
 use super::search::Sql;
 use super::{Store, StoreResult};
 use crate::domain::reference::DEFAULT_LICENSE;

@@ -10,6 +10,7 @@ mod datasets;
 mod dialect;
 mod documents;
 mod facets;
+mod filters;
 mod jobs;
 mod organizations;
 mod resources;
