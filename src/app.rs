@@ -110,6 +110,33 @@ pub fn router(state: AppState) -> Router {
             "/api/2/organizations/search",
             get(v2::search::search_organizations),
         )
+        .route("/api/2/datasets/{id}", get(v2::datasets::get_dataset))
+        .route(
+            "/api/2/datasets/{id}/resources",
+            get(v2::datasets::list_resources),
+        )
+        .route(
+            "/api/2/datasets/resources/{rid}",
+            get(v2::datasets::get_resource),
+        )
+        .route(
+            "/api/2/datasets/{id}/extras",
+            get(v2::extras::get_dataset_extras)
+                .put(v2::extras::change_dataset)
+                .delete(v2::extras::change_dataset),
+        )
+        .route(
+            "/api/2/datasets/{id}/resources/{rid}/extras",
+            get(v2::extras::get_resource_extras)
+                .put(v2::extras::change_resource)
+                .delete(v2::extras::change_resource),
+        )
+        .route(
+            "/api/2/organizations/{org}/extras",
+            get(v2::extras::get_organization_extras)
+                .put(v2::extras::change_organization)
+                .delete(v2::extras::change_organization),
+        )
         .route("/s/{*key}", get(files::serve_file))
         .route("/health", get(|| async { "ok" }))
         .route(

@@ -1,8 +1,10 @@
 //! `/api/1/datasets/`: list, read, create, update (and restore), soft delete.
 
+use axum::body::{Body, Bytes};
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::{Stream, StreamExt, stream};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -11,7 +13,7 @@ use super::{
     BaseUrl, JsonObject, QueryPairs, Refs, lookup, org_ref, page_envelope, param_error, user_ref,
 };
 use crate::auth::{AuthUser, Caller, EditRights, can_edit_dataset, require_dataset, require_edit};
-use crate::domain::dataset::{Quality, license_or_default, quality};
+use crate::domain::dataset::{Quality, license_or_default, quality, quality_of};
 use crate::domain::ids::is_object_id;
 use crate::domain::permissions::{DatasetAction, Identity};
 use crate::domain::resource::Resource;
@@ -24,7 +26,9 @@ use crate::error::ApiError;
 use crate::ops::DatasetWritten;
 use crate::ops::datasets::DELETED_MESSAGE;
 use crate::state::AppState;
-use crate::store::{DatasetFilter, DatasetRow, SortKey, TemporalFilter, Visibility};
+use crate::store::{
+    DatasetFilter, DatasetRow, ResourceCursor, SortKey, StoreError, TemporalFilter, Visibility,
+};
 
 /// Most `tag` filters in one list request.
 const MAX_TERMS: usize = 32;
@@ -39,8 +43,21 @@ pub struct Render<'a> {
 
 /// A dataset in udata's v1 JSON (keys in udata's alphabetical order; `()` is `null`). Serialised
 /// straight from the stored values: a page of datasets is rendered without intermediate JSON trees.
+/// The fields before and after `resources` are two structs, so that a single dataset's document can
+/// stream its resources between them (see [`get_dataset`]); flattened here, they serialise as one
+/// object, byte for byte.
 #[derive(Serialize)]
 pub struct DatasetResponse<'a> {
+    #[serde(flatten)]
+    head: DatasetHead<'a>,
+    resources: Vec<ResourceResponse<'a>>,
+    #[serde(flatten)]
+    tail: DatasetTail<'a>,
+}
+
+/// The fields of a dataset that come before `resources`.
+#[derive(Serialize)]
+struct DatasetHead<'a> {
     access_audiences: &'a [Value],
     access_type: &'a str,
     access_type_reason: &'a Option<String>,
@@ -73,12 +90,12 @@ pub struct DatasetResponse<'a> {
     permissions: DatasetPermissions,
     private: bool,
     quality: Quality,
-    /// Left out by API v2, which links to the resources instead (`api::v2::render`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resources: Option<Vec<ResourceResponse<'a>>>,
-    /// Always `null` in v1; API v2 has no such key.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    schema: Option<()>,
+}
+
+/// The fields of a dataset that come after `resources`.
+#[derive(Serialize)]
+struct DatasetTail<'a> {
+    schema: (),
     slug: &'a str,
     spatial: &'a Option<Value>,
     tags: &'a [String],
@@ -123,30 +140,32 @@ impl Render<'_> {
         refs: &Refs,
         can_edit: bool,
     ) -> DatasetResponse<'a> {
-        let mut json = self.dataset_core(row, resources, refs, can_edit);
-        json.resources = Some(
-            resources
+        DatasetResponse {
+            head: self.head(
+                row,
+                quality(&row.dataset, resources, self.now),
+                refs,
+                can_edit,
+            ),
+            resources: resources
                 .iter()
                 .map(|r| resource_json(self.base, r))
                 .collect(),
-        );
-        json.schema = Some(());
-        json
+            tail: self.tail(row),
+        }
     }
 
-    /// A dataset without its `resources` and `schema` keys, the part API v1 and v2 share
-    /// (`resources` still count in `quality`).
-    pub fn dataset_core<'a>(
+    fn head<'a>(
         &self,
         row: &'a DatasetRow,
-        resources: &'a [Resource],
+        quality: Quality,
         refs: &Refs,
         can_edit: bool,
-    ) -> DatasetResponse<'a> {
+    ) -> DatasetHead<'a> {
         let d = &row.dataset;
         let org = d.organization_id.as_ref().and_then(|id| refs.orgs.get(id));
         let owner = d.owner_id.as_ref().and_then(|id| refs.users.get(id));
-        DatasetResponse {
+        DatasetHead {
             access_audiences: &d.access_audiences,
             access_type: &d.access_type,
             access_type_reason: &d.access_type_reason,
@@ -185,9 +204,14 @@ impl Render<'_> {
                 edit_resources: can_edit,
             },
             private: d.private,
-            quality: quality(d, resources, self.now),
-            resources: None,
-            schema: None,
+            quality,
+        }
+    }
+
+    fn tail<'a>(&self, row: &'a DatasetRow) -> DatasetTail<'a> {
+        let d = &row.dataset;
+        DatasetTail {
+            schema: (),
             slug: &d.slug,
             spatial: &d.spatial,
             tags: &d.tags,
@@ -249,6 +273,14 @@ pub async fn render_one(
         .into_response())
 }
 
+/// Resources read, and sent, at a time by [`get_dataset`].
+const STREAM_BATCH: i64 = 200;
+
+/// `GET /api/1/datasets/{id}/`: the whole document, its resources streamed in batches. The fields
+/// before them (their quality included, from the store's summary) and after them are rendered
+/// first; then each batch is read through the index and sent, so memory stays flat whatever the
+/// dataset's size. The bytes are those [`Render::dataset`] writes. Batches are separate reads: a
+/// resource added or reordered while a large document streams may be missed or sent twice.
 pub async fn get_dataset(
     State(state): State<AppState>,
     caller: Caller,
@@ -256,17 +288,87 @@ pub async fn get_dataset(
     OriginalUri(uri): OriginalUri,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let row = lookup::dataset_for_read(&state, caller.identity(), &key, &uri).await?;
-    let resources = state.store.list_resources(&row.dataset.id).await?;
-    render_one(
-        &state,
-        &base,
-        caller.identity(),
-        &row,
-        &resources,
-        StatusCode::OK,
+    let who = caller.identity();
+    let row = lookup::dataset_for_read(&state, who, &key, &uri).await?;
+    let summary = state.store.resource_summary(&row.dataset.id).await?;
+    let refs = Refs::load(&state, &[&row.dataset]).await?;
+    let can_edit = match who {
+        Some(w) => can_edit_dataset(&state, w, &row.dataset).await?,
+        None => false,
+    };
+    let render = Render {
+        base: &base,
+        who,
+        now: now(),
+    };
+    let quality = quality_of(&row.dataset, &summary, row.last_update, render.now);
+    // `{"access_audiences":…,"quality":{…}` + `,"resources":[`, then the batches, then
+    // `]` + `,"schema":…}`: the object's own braces are the head's first and the tail's last.
+    let mut head = json_bytes(&render.head(&row, quality, &refs, can_edit))?;
+    head.pop();
+    head.extend_from_slice(b",\"resources\":[");
+    let mut tail = json_bytes(&render.tail(&row))?;
+    tail[0] = b',';
+    tail.insert(0, b']');
+    let batches = resource_batches(state.clone(), base.clone(), row.dataset.id.clone());
+    let body = stream::once(async { Ok(Bytes::from(head)) })
+        .chain(batches)
+        .chain(stream::once(async { Ok(Bytes::from(tail)) }));
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(body),
     )
-    .await
+        .into_response())
+}
+
+/// The resources of a dataset as the comma-separated items of a JSON array, one chunk per batch.
+fn resource_batches(
+    state: AppState,
+    base: BaseUrl,
+    dataset_id: String,
+) -> impl Stream<Item = Result<Bytes, StoreError>> {
+    struct Batches {
+        state: AppState,
+        base: BaseUrl,
+        dataset_id: String,
+        cursor: Option<ResourceCursor>,
+        first: bool,
+        done: bool,
+    }
+    let start = Batches {
+        state,
+        base,
+        dataset_id,
+        cursor: None,
+        first: true,
+        done: false,
+    };
+    stream::try_unfold(start, |mut b| async move {
+        if b.done {
+            return Ok(None);
+        }
+        let (resources, next) = b
+            .state
+            .store
+            .next_resources(&b.dataset_id, b.cursor.as_ref(), STREAM_BATCH)
+            .await
+            .inspect_err(|e| tracing::error!(error = ?e, "streaming a dataset's resources"))?;
+        let mut chunk = Vec::new();
+        for r in &resources {
+            if !std::mem::take(&mut b.first) {
+                chunk.push(b',');
+            }
+            serde_json::to_writer(&mut chunk, &resource_json(&b.base, r))
+                .map_err(|e| StoreError::Other(e.into()))?;
+        }
+        b.done = next.is_none();
+        b.cursor = next;
+        Ok(Some((Bytes::from(chunk), b)))
+    })
+}
+
+fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// Who sees what in `GET /api/1/datasets/`: anonymous callers the public datasets, users theirs

@@ -184,3 +184,34 @@ pub async fn organization_for_admin(
     }
     Ok(org)
 }
+
+/// A resource by id alone (API v2), with its dataset, under the dataset's read rule. A malformed id
+/// is an unknown URL; an unknown one is a missing resource (udata's two 404 messages).
+pub async fn resource_anywhere(
+    state: &AppState,
+    who: Option<&Identity>,
+    rid: &str,
+) -> Result<(Resource, DatasetRow), ApiError> {
+    let rid = parse_resource_id(rid).ok_or_else(ApiError::not_found)?;
+    let (r, row) = state
+        .store
+        .find_resource_anywhere(&rid)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(MISSING_RESOURCE.into()))?;
+    check_visible(who, &row)?;
+    Ok((r, row))
+}
+
+/// An organization for a write whose checks come later (API v2 extras: authentication, the body,
+/// then 410 and 403): 404, or 308 for an old slug (the method and body are kept).
+pub async fn organization_for_write(
+    state: &AppState,
+    key: &str,
+    uri: &Uri,
+) -> Result<Organization, ApiError> {
+    match state.store.find_organization(key).await? {
+        Lookup::Found(o) => Ok(o),
+        Lookup::Moved(slug) => Err(moved(uri, key, &slug)),
+        Lookup::Missing => Err(ApiError::not_found()),
+    }
+}

@@ -8,9 +8,7 @@ use super::input::{
     FieldErrors, Given, InputError, apply_opt_string, bool_field, datetime_field, finish,
     object_field, push_error, required_string, string_field,
 };
-use super::reference::{
-    CLOSED_FORMATS, DEFAULT_LICENSE, frequency_delta_secs, is_license, parse_frequency,
-};
+use super::reference::{DEFAULT_LICENSE, frequency_delta_secs, is_license, parse_frequency};
 use super::resource::Resource;
 use super::slug::slugify;
 use super::url_check::check_public_url;
@@ -507,39 +505,61 @@ pub struct Quality {
 }
 
 /// udata's quality indicators and score.
+/// What a dataset's quality needs from its resources, over all of them: computed in memory from a
+/// list, or by the store from the per-resource facts it keeps in columns (see `Resource::has_open_format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResourceSummary {
+    pub count: i64,
+    pub any_open_format: bool,
+    pub any_documented: bool,
+    pub any_unavailable: bool,
+}
+
+impl ResourceSummary {
+    pub fn of(resources: &[Resource]) -> Self {
+        ResourceSummary {
+            count: resources.len() as i64,
+            any_open_format: resources.iter().any(Resource::has_open_format),
+            any_documented: resources.iter().any(Resource::is_documented),
+            any_unavailable: resources.iter().any(Resource::is_reported_unavailable),
+        }
+    }
+}
+
 pub fn quality(ds: &Dataset, resources: &[Resource], now: DateTime<Utc>) -> Quality {
+    quality_of(
+        ds,
+        &ResourceSummary::of(resources),
+        last_update(ds, resources),
+        now,
+    )
+}
+
+/// udata's quality of a dataset whose resources are summed up in `resources` and whose newest
+/// resource change is `last_update`.
+pub fn quality_of(
+    ds: &Dataset,
+    resources: &ResourceSummary,
+    last_update: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Quality {
     let has_frequency = ds.frequency != "unknown";
     // Up to one day late still counts as on time; frequencies without a cadence always are.
     let update_fulfilled_in_time = has_frequency.then(|| {
         frequency_delta_secs(&ds.frequency).is_none_or(|delta| {
-            let next = last_update(ds, resources) + chrono::Duration::seconds(delta);
+            let next = last_update + chrono::Duration::seconds(delta);
             next - now >= -chrono::Duration::days(1)
         })
     });
-    let with_resources = |f: &dyn Fn() -> bool| (!resources.is_empty()).then(f);
-    let has_open_format = with_resources(&|| {
-        resources.iter().any(|r| {
-            r.format.as_deref().is_some_and(|f| {
-                !f.is_empty() && !CLOSED_FORMATS.contains(&f.to_lowercase().as_str())
-            })
-        })
-    });
-    let all_resources_available = with_resources(&|| {
-        resources
-            .iter()
-            .filter(|r| r.filetype == super::resource::FILETYPE_REMOTE)
-            .all(|r| r.extras.get("check:available") != Some(&Value::Bool(false)))
-    });
-    let resources_documentation = with_resources(&|| {
-        resources.iter().any(|r| {
-            r.kind == "documentation" || r.description.as_deref().is_some_and(|d| !d.is_empty())
-        })
-    });
+    let with_resources = |v: bool| (resources.count > 0).then_some(v);
+    let has_open_format = with_resources(resources.any_open_format);
+    let all_resources_available = with_resources(!resources.any_unavailable);
+    let resources_documentation = with_resources(resources.any_documented);
     let mut q = Quality {
         all_resources_available,
         dataset_description_quality: ds.description.chars().count() > 100,
         has_open_format,
-        has_resources: with_resources(&|| true),
+        has_resources: with_resources(true),
         // Any license counts, even an explicit `notspecified`; none at all does not.
         license: ds.license.is_some(),
         resources_documentation,

@@ -8,7 +8,7 @@ use super::input::{
     FieldErrors, Given, InputError, apply_opt_string, finish, object_field, push_error,
     required_string, string_field,
 };
-use super::reference::is_resource_type;
+use super::reference::{CLOSED_FORMATS, is_resource_type};
 use super::url_check::check_public_url;
 
 pub const FILETYPE_FILE: &str = "file";
@@ -73,6 +73,33 @@ impl Resource {
     pub fn is_hosted(&self) -> bool {
         self.filetype == FILETYPE_FILE && (self.file_key.is_some() || !self.url.is_empty())
     }
+}
+
+/// The facts about one resource that its dataset's quality is made of. The store keeps them in
+/// columns, so that a dataset's quality is found without reading its resources' documents.
+impl Resource {
+    /// Given in a format, and not a closed one (`has_open_format`).
+    pub fn has_open_format(&self) -> bool {
+        self.format
+            .as_deref()
+            .is_some_and(|f| !f.is_empty() && !CLOSED_FORMATS.contains(&f.to_lowercase().as_str()))
+    }
+
+    /// Documentation, or described (`resources_documentation`).
+    pub fn is_documented(&self) -> bool {
+        self.kind == "documentation" || self.description.as_deref().is_some_and(|d| !d.is_empty())
+    }
+
+    /// A remote file the availability checks found unavailable (`all_resources_available`).
+    pub fn is_reported_unavailable(&self) -> bool {
+        self.filetype == FILETYPE_REMOTE
+            && self.extras.get("check:available") == Some(&Value::Bool(false))
+    }
+}
+
+/// A title as a title search compares it: in lowercase (Unicode's, not only ASCII's).
+pub fn fold_title(title: &str) -> String {
+    title.to_lowercase()
 }
 
 /// What an uploaded file contributes to its resource.

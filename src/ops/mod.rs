@@ -6,6 +6,7 @@
 //! mapped to HTTP only at the edge (`error.rs`); the CLI prints them.
 
 pub mod datasets;
+pub mod extras;
 pub mod organizations;
 pub mod purge;
 pub mod resources;

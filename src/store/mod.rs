@@ -12,7 +12,9 @@ mod documents;
 mod facets;
 mod filters;
 mod jobs;
+mod migrate;
 mod organizations;
+mod resource_pages;
 mod resources;
 mod search;
 mod tokens;
@@ -26,11 +28,11 @@ pub use dialect::Dialect;
 pub use facets::{FACET_SIZE, Facet};
 pub use jobs::Lease;
 pub use organizations::MemberRow;
+pub use resource_pages::{ResourceCursor, ResourceQuery};
 pub use resources::{FileRecord, Position};
 pub use search::{OrganizationSort, SEARCH_VERSION};
 pub use uploads::UploadPart;
 
-use anyhow::Context;
 use sqlx::{Any, AnyPool, Transaction};
 
 /// Errors the store reports; handlers turn them into HTTP answers through `From`.
@@ -88,30 +90,6 @@ pub struct Store {
     dialect: Dialect,
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../../migrations/sqlite/0002_uploads.sql")),
-    (
-        3,
-        include_str!("../../migrations/sqlite/0003_flat_writes.sql"),
-    ),
-    (4, include_str!("../../migrations/sqlite/0004_search.sql")),
-];
-const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../migrations/postgres/0001_init.sql")),
-    (
-        2,
-        include_str!("../../migrations/postgres/0002_uploads.sql"),
-    ),
-    (
-        3,
-        include_str!("../../migrations/postgres/0003_flat_writes.sql"),
-    ),
-    (4, include_str!("../../migrations/postgres/0004_search.sql")),
-];
-/// Key of the advisory lock that serialises migrations across nodes starting together.
-const MIGRATION_LOCK: i64 = 0x7275_6461_7461;
-
 impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://...`).
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
@@ -135,52 +113,6 @@ impl Store {
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
-    }
-
-    /// Applies the migrations not yet applied, each in its own transaction.
-    pub async fn migrate(&self) -> anyhow::Result<()> {
-        let migrations = match self.dialect {
-            Dialect::Sqlite => SQLITE_MIGRATIONS,
-            Dialect::Postgres => POSTGRES_MIGRATIONS,
-        };
-        for (version, sql) in migrations {
-            let mut tx = self.write.begin().await?;
-            if self.dialect == Dialect::Postgres {
-                // Held until commit: a second node waits here, then sees the migration applied.
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(MIGRATION_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
-            )
-            .execute(&mut *tx)
-            .await?;
-            let done: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(*version)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if done.is_some() {
-                continue;
-            }
-            sqlx::raw_sql(*sql)
-                .execute(&mut *tx)
-                .await
-                .with_context(|| format!("applying migration {version}"))?;
-            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
-                .bind(*version)
-                .bind(crate::domain::time::to_db(&crate::domain::time::now()))
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            tracing::info!(version, "applied migration");
-        }
-        // What the search derives from rows written before it existed (or before it changed) is
-        // derived now: it needs Rust (folding), which a SQL migration cannot run.
-        self.derive_pending().await?;
-        Ok(())
     }
 
     /// Closes the pools (waits for connections to be returned).
@@ -210,6 +142,13 @@ pub(crate) fn json_of<T: serde::Serialize>(v: &T) -> StoreResult<String> {
 
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Other(e.into()))
+}
+
+/// `s` as a literal inside a `LIKE … ESCAPE '\'` pattern.
+pub(crate) fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// `$from, $from+1, …` for `n` values.

@@ -11,7 +11,7 @@ use super::datasets::{DatasetRow, dataset_of};
 use super::documents::{CURRENT, decode, encode};
 use super::search::{resource_terms, schema_of};
 use super::{Store, StoreResult, WriteTx, db_ts, placeholders, ts};
-use crate::domain::resource::Resource;
+use crate::domain::resource::{Resource, fold_title};
 
 /// One stored file of a resource (current or past).
 #[derive(Debug, Clone)]
@@ -26,7 +26,7 @@ pub struct FileRecord {
     pub created_at: DateTime<Utc>,
 }
 
-fn resource_of(row: &AnyRow) -> StoreResult<Resource> {
+pub(super) fn resource_of(row: &AnyRow) -> StoreResult<Resource> {
     decode(
         row.try_get("doc_version")?,
         &row.try_get::<String, _>("doc")?,
@@ -217,8 +217,9 @@ impl WriteTx {
         let (schema_name, schema_version) = schema_of(r);
         sqlx::query(
             "INSERT INTO resources (id, dataset_id, position, format, schema_name, schema_version,
-                 last_modified, doc, doc_version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 last_modified, doc, doc_version, kind, title, title_folded, open_format, documented,
+                 unavailable)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(&r.id)
         .bind(dataset_id)
@@ -229,6 +230,12 @@ impl WriteTx {
         .bind(db_ts(&r.last_modified))
         .bind(encode(r)?)
         .bind(CURRENT)
+        .bind(&r.kind)
+        .bind(&r.title)
+        .bind(fold_title(&r.title))
+        .bind(i64::from(r.has_open_format()))
+        .bind(i64::from(r.is_documented()))
+        .bind(i64::from(r.is_reported_unavailable()))
         .execute(&mut *self.tx)
         .await?;
         let terms = resource_terms(
@@ -245,7 +252,8 @@ impl WriteTx {
         let (schema_name, schema_version) = schema_of(r);
         sqlx::query(
             "UPDATE resources SET format = $3, schema_name = $4, schema_version = $5, last_modified = $6,
-                 doc = $7, doc_version = $8
+                 doc = $7, doc_version = $8, kind = $9, title = $10, title_folded = $11,
+                 open_format = $12, documented = $13, unavailable = $14
              WHERE id = $1 AND dataset_id = $2",
         )
         .bind(&r.id)
@@ -256,6 +264,12 @@ impl WriteTx {
         .bind(db_ts(&r.last_modified))
         .bind(encode(r)?)
         .bind(CURRENT)
+        .bind(&r.kind)
+        .bind(&r.title)
+        .bind(fold_title(&r.title))
+        .bind(i64::from(r.has_open_format()))
+        .bind(i64::from(r.is_documented()))
+        .bind(i64::from(r.is_reported_unavailable()))
         .execute(&mut *self.tx)
         .await?;
         if let Some(old) = old {
