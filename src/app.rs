@@ -125,6 +125,11 @@ pub fn router(state: AppState) -> Router {
             post(organizations::accept_invitation),
         )
         .route("/api/1/users/{id}", get(me::get_user))
+        .route("/api/2/datasets/search", get(v2::search::search_datasets))
+        .route(
+            "/api/2/organizations/search",
+            get(v2::search::search_organizations),
+        )
         .route("/api/2/datasets/{id}", get(v2::datasets::get_dataset))
         .route(
             "/api/2/datasets/{id}/resources",

@@ -42,7 +42,7 @@ fn mask_email(email: &str) -> String {
     }
 }
 
-async fn org_json(
+pub(crate) async fn org_json(
     state: &AppState,
     base: &BaseUrl,
     who: Option<&Identity>,
@@ -178,6 +178,7 @@ pub async fn delete_organization(
 }
 
 /// `GET /organizations/{org}/datasets/`: members see private ones; deleted ones are not filtered out (udata).
+/// Sorted by `sort` (v1's keys), newest first by default.
 pub async fn list_organization_datasets(
     State(state): State<AppState>,
     caller: Caller,
@@ -194,6 +195,11 @@ pub async fn list_organization_datasets(
         Visibility::NotPrivate
     });
     filter.organization = Some(org.id.clone());
+    // udata applies only `sort` (and the page) here, whatever other list parameter is given.
+    if let Some((key, descending)) = super::datasets::sort(&query, &super::datasets::SORTS, "")? {
+        filter.sort = key;
+        filter.descending = descending;
+    }
     let page = query.page(20)?;
     let path = format!("/api/1/organizations/{}/datasets/", org.slug);
     render_page(

@@ -9,6 +9,7 @@ pub mod organization;
 pub mod permissions;
 pub mod reference;
 pub mod resource;
+pub mod search;
 pub mod slug;
 pub mod time;
 pub mod url_check;

@@ -5,13 +5,16 @@
 //! changes is written alone: a resource change touches its resource's row (see `resources.rs`) and
 //! the dataset row, never the dataset's other resources.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::documents::{CURRENT, decode, encode};
-use super::{SlugTable, Store, StoreResult, WriteTx, db_ts, escape_like, ts};
+use super::filters::{Drive, drive_for, list_conditions};
+use super::search::{DATASETS, SEARCH_VERSION, Sql, granularity_of};
+use super::{SlugTable, Store, StoreResult, WriteTx, db_ts, ts};
 use crate::domain::dataset::Dataset;
+use crate::domain::search::SearchQuery;
 use crate::domain::slug::make_slug;
 
 /// What a lookup by id or slug found.
@@ -31,7 +34,7 @@ pub struct DatasetRow {
 }
 
 /// Who is listing: decides which hidden (private, deleted, archived) datasets appear.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Visibility {
     /// Public, not deleted, not archived.
     Public,
@@ -53,38 +56,81 @@ pub enum SortKey {
     Title,
 }
 
-/// Filters of `GET /api/1/datasets/`.
-#[derive(Debug, Clone)]
+/// How a `temporal_coverage` filter compares its range with the datasets' coverage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemporalFilter {
+    /// The coverage starts within the range (udata's v1 list).
+    StartsWithin(NaiveDate, NaiveDate),
+    /// The coverage holds the whole range (udata's v2 search).
+    Covers(NaiveDate, NaiveDate),
+}
+
+/// Filters of dataset lists and searches. A list of values means any of them, but for `tags` (all
+/// of them).
+#[derive(Debug, Clone, PartialEq)]
 pub struct DatasetFilter {
     pub visibility: Visibility,
-    pub words: Vec<String>,
+    /// Full-text search: results come ranked (see `store::search`), then in `sort` order.
+    pub search: Option<SearchQuery>,
     pub tags: Vec<String>,
     pub license: Option<String>,
-    pub format: Option<String>,
+    pub formats: Vec<String>,
+    pub format_family: Option<String>,
+    pub schemas: Vec<String>,
+    pub schema_version: Option<String>,
+    pub geozone: Option<String>,
+    pub granularities: Vec<String>,
+    pub temporal: Option<TemporalFilter>,
+    pub access_type: Option<String>,
+    pub badge: Option<String>,
     pub organization: Option<String>,
     pub owner: Option<String>,
+    /// `Some(false)`: published by a user; `Some(true)`: by an organization.
+    pub has_organization: Option<bool>,
+    pub last_update_since: Option<DateTime<Utc>>,
     pub featured: Option<bool>,
     pub private: Option<bool>,
     pub deleted: Option<bool>,
     pub archived: Option<bool>,
+    /// A filter on something no dataset has (say, an organization badge: rudata records none).
+    pub nothing: bool,
     pub sort: SortKey,
     pub descending: bool,
 }
 
 impl DatasetFilter {
+    /// Whether anything beyond visibility (and order) narrows the list.
+    pub fn narrows(&self) -> bool {
+        let mut bare = DatasetFilter::new(self.visibility.clone());
+        bare.sort = self.sort;
+        bare.descending = self.descending;
+        *self != bare
+    }
+
     pub fn new(visibility: Visibility) -> Self {
         DatasetFilter {
             visibility,
-            words: Vec::new(),
+            search: None,
             tags: Vec::new(),
             license: None,
-            format: None,
+            formats: Vec::new(),
+            format_family: None,
+            schemas: Vec::new(),
+            schema_version: None,
+            geozone: None,
+            granularities: Vec::new(),
+            temporal: None,
+            access_type: None,
+            badge: None,
             organization: None,
             owner: None,
+            has_organization: None,
+            last_update_since: None,
             featured: None,
             private: None,
             deleted: None,
             archived: None,
+            nothing: false,
             sort: SortKey::Created,
             descending: true,
         }
@@ -107,24 +153,6 @@ pub(super) fn dataset_of(row: &AnyRow) -> StoreResult<DatasetRow> {
         )?,
         last_update: ts(&row.try_get::<String, _>("last_update")?)?,
     })
-}
-
-/// A bound value of a dynamically built query.
-enum Arg {
-    Text(String),
-    Int(i64),
-}
-
-/// A query text with its arguments, numbered as they are pushed.
-struct Sql {
-    args: Vec<Arg>,
-}
-
-impl Sql {
-    fn bind(&mut self, a: Arg) -> String {
-        self.args.push(a);
-        format!("${}", self.args.len())
-    }
 }
 
 impl Store {
@@ -150,47 +178,114 @@ impl Store {
         Ok(moved.map_or(Lookup::Missing, Lookup::Moved))
     }
 
-    /// A page of datasets matching `filter`, and the total count.
+    /// A page of datasets matching `filter`, and the total count. The page's ids are found first
+    /// (without a search, on the index of the sort, which covers them for the public list), then
+    /// their rows: a deep page skips index entries, not rows, and a sort never carries documents.
     pub async fn list_datasets(
         &self,
         filter: &DatasetFilter,
         page: PageQuery,
     ) -> StoreResult<(Vec<DatasetRow>, i64)> {
-        let mut sql = Sql { args: Vec::new() };
-        let conditions = list_conditions(filter, &mut sql);
-        let count_sql = format!("SELECT COUNT(*) FROM datasets d WHERE {conditions}");
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
-        for a in &sql.args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::Int(i) => q.bind(*i),
-            };
+        if filter.search.is_some() {
+            return self.search_datasets(filter, page).await;
         }
-        let total = q.fetch_one(&self.read).await?;
-        let column = match filter.sort {
-            SortKey::Created => "d.created_at",
-            SortKey::LastUpdate => "d.last_update",
-            SortKey::Title => "d.title",
-        };
-        let dir = if filter.descending { "DESC" } else { "ASC" };
-        let limit = sql.bind(Arg::Int(page.page_size));
-        let offset = sql.bind(Arg::Int((page.page - 1) * page.page_size));
-        let page_sql = format!(
-            "SELECT d.doc, d.doc_version, d.last_update FROM datasets d WHERE {conditions}
-             ORDER BY {column} {dir}, d.id {dir} LIMIT {limit} OFFSET {offset}"
+        let mut sql = Sql::default();
+        let conditions = list_conditions(filter, Drive::FromFilters, &mut sql);
+        let total: i64 = sql
+            .scalar(format!(
+                "SELECT COUNT(*) FROM datasets d WHERE {conditions}"
+            ))
+            .fetch_one(&self.read)
+            .await?;
+        let offset = (page.page - 1) * page.page_size;
+        if offset >= total {
+            return Ok((Vec::new(), total));
+        }
+        let drive = drive_for(total, offset, page.page_size);
+        Ok((self.list_page(filter, page, drive).await?, total))
+    }
+
+    /// The datasets of `page` of a list (no search), its filters written as `drive` says.
+    pub(super) async fn list_page(
+        &self,
+        filter: &DatasetFilter,
+        page: PageQuery,
+        drive: Drive,
+    ) -> StoreResult<Vec<DatasetRow>> {
+        let mut sql = Sql::default();
+        let conditions = list_conditions(filter, drive, &mut sql);
+        let order = self.order(filter);
+        let limit = sql.int(page.page_size);
+        let offset = sql.int((page.page - 1) * page.page_size);
+        let text = format!(
+            "SELECT {DATASET_COLUMNS} FROM datasets d JOIN (
+                 SELECT d.id FROM datasets d WHERE {conditions}
+                 ORDER BY {order} LIMIT {limit} OFFSET {offset}
+             ) p ON p.id = d.id
+             ORDER BY {order}"
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(page_sql));
-        for a in &sql.args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        let rows = q.fetch_all(&self.read).await?;
+        let rows = sql.query(text).fetch_all(&self.read).await?;
+        rows.iter().map(dataset_of).collect()
+    }
+
+    /// A page of a search, ranked, then in the filter's order; and the total, counted in the same
+    /// statement (`COUNT(*) OVER ()`), so that the hits are computed once.
+    async fn search_datasets(
+        &self,
+        filter: &DatasetFilter,
+        page: PageQuery,
+    ) -> StoreResult<(Vec<DatasetRow>, i64)> {
+        let mut sql = Sql::default();
+        let (with, from) = self.list_source(filter, &mut sql);
+        let conditions = list_conditions(filter, Drive::FromFilters, &mut sql);
+        let order = self.order(filter);
+        let limit = sql.int(page.page_size);
+        let offset = sql.int((page.page - 1) * page.page_size);
+        let text = format!(
+            "{with}SELECT {DATASET_COLUMNS}, p.total FROM datasets d JOIN (
+                 SELECT d.id, h.score, COUNT(*) OVER () AS total FROM {from} WHERE {conditions}
+                 ORDER BY h.score DESC, {order} LIMIT {limit} OFFSET {offset}
+             ) p ON p.id = d.id
+             ORDER BY p.score DESC, {order}"
+        );
+        let rows = sql.query(text).fetch_all(&self.read).await?;
+        // No row: nothing matched, or the page is past the end (answered 404 whatever the total).
+        let total = match rows.first() {
+            Some(row) => row.try_get("total")?,
+            None => 0,
+        };
         Ok((
             rows.iter().map(dataset_of).collect::<StoreResult<_>>()?,
             total,
         ))
+    }
+
+    /// The ORDER BY of a list (after relevance, for a search): the sort, then ids.
+    fn order(&self, filter: &DatasetFilter) -> String {
+        let dir = if filter.descending { "DESC" } else { "ASC" };
+        let sort = match filter.sort {
+            SortKey::Created => "d.created_at",
+            SortKey::LastUpdate => "d.last_update",
+            SortKey::Title => self.dialect.title_order(),
+        };
+        format!("{sort} {dir}, d.id {dir}")
+    }
+
+    /// The rows a list reads: every dataset (`d`), or the search's hits (`h`, with their score)
+    /// joined to their datasets; and the `WITH` clause to put before the statement. The hits are
+    /// computed once (`MATERIALIZED`): otherwise SQLite's planner may start from another table and
+    /// run the full-text query once per row of it.
+    pub(super) fn list_source(&self, filter: &DatasetFilter, sql: &mut Sql) -> (String, String) {
+        match &filter.search {
+            None => (String::new(), "datasets d".to_string()),
+            Some(query) => (
+                format!(
+                    "WITH h AS MATERIALIZED ({}) ",
+                    self.dialect.search_hits(&DATASETS, query, sql)
+                ),
+                "h JOIN datasets d ON d.id = h.id".to_string(),
+            ),
+        }
     }
 
     /// Ids of soft-deleted datasets deleted before `cutoff` (all of them when `None`).
@@ -240,7 +335,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        self.dialect
+            .delete_search_row(&mut tx, &DATASETS, id)
+            .await?;
         for sql in [
+            "DELETE FROM dataset_terms WHERE dataset_id = $1",
             "DELETE FROM resource_files WHERE dataset_id = $1",
             "DELETE FROM resources WHERE dataset_id = $1",
             "DELETE FROM dataset_tags WHERE dataset_id = $1",
@@ -267,82 +366,6 @@ impl Store {
             .execute(&self.write)
             .await?;
         Ok(())
-    }
-}
-
-/// The WHERE clause of a dataset list.
-fn list_conditions(f: &DatasetFilter, sql: &mut Sql) -> String {
-    let mut c: Vec<String> = Vec::new();
-    let public = "(d.private = 0 AND d.deleted IS NULL AND d.archived IS NULL)";
-    match &f.visibility {
-        Visibility::Public => c.push(public.to_string()),
-        Visibility::All => {}
-        Visibility::NotPrivate => c.push("d.private = 0".to_string()),
-        Visibility::User { user_id, org_ids } => {
-            let mut owned = vec![format!(
-                "d.owner_id = {}",
-                sql.bind(Arg::Text(user_id.clone()))
-            )];
-            if !org_ids.is_empty() {
-                let list: Vec<String> = org_ids
-                    .iter()
-                    .map(|o| sql.bind(Arg::Text(o.clone())))
-                    .collect();
-                owned.push(format!("d.organization_id IN ({})", list.join(", ")));
-            }
-            c.push(format!("({public} OR {})", owned.join(" OR ")));
-        }
-    }
-    for w in &f.words {
-        let p = sql.bind(Arg::Text(format!("%{}%", escape_like(w))));
-        c.push(format!("d.search_text LIKE {p} ESCAPE '\\'"));
-    }
-    for t in &f.tags {
-        let p = sql.bind(Arg::Text(t.clone()));
-        c.push(format!(
-            "EXISTS (SELECT 1 FROM dataset_tags t WHERE t.dataset_id = d.id AND t.tag = {p})"
-        ));
-    }
-    if let Some(l) = &f.license {
-        let p = sql.bind(Arg::Text(l.clone()));
-        if l == crate::domain::reference::DEFAULT_LICENSE {
-            c.push(format!("(d.license IS NULL OR d.license = {p})"));
-        } else {
-            c.push(format!("d.license = {p}"));
-        }
-    }
-    if let Some(fmt) = &f.format {
-        let p = sql.bind(Arg::Text(fmt.clone()));
-        c.push(format!(
-            "EXISTS (SELECT 1 FROM resources r WHERE r.dataset_id = d.id AND r.format = {p})"
-        ));
-    }
-    if let Some(o) = &f.organization {
-        c.push(format!(
-            "d.organization_id = {}",
-            sql.bind(Arg::Text(o.clone()))
-        ));
-    }
-    if let Some(o) = &f.owner {
-        c.push(format!("d.owner_id = {}", sql.bind(Arg::Text(o.clone()))));
-    }
-    if let Some(b) = f.featured {
-        c.push(format!("d.featured = {}", i64::from(b)));
-    }
-    if let Some(b) = f.private {
-        c.push(format!("d.private = {}", i64::from(b)));
-    }
-    for (flag, col) in [(f.deleted, "d.deleted"), (f.archived, "d.archived")] {
-        match flag {
-            Some(true) => c.push(format!("{col} IS NOT NULL")),
-            Some(false) => c.push(format!("{col} IS NULL")),
-            None => {}
-        }
-    }
-    if c.is_empty() {
-        "1 = 1".to_string()
-    } else {
-        c.join(" AND ")
     }
 }
 
@@ -399,7 +422,35 @@ impl WriteTx {
         .bind(CURRENT)
         .execute(&mut *self.tx)
         .await?;
-        self.write_tags(&ds.id, &ds.tags).await
+        self.write_tags(&ds.id, &ds.tags).await?;
+        self.write_dataset_columns(ds).await?;
+        self.write_dataset_search(ds, None).await?;
+        // A new dataset's derived rows are complete: its resources add to them as they are written.
+        sqlx::query("UPDATE datasets SET search_version = $2 WHERE id = $1")
+            .bind(&ds.id)
+            .bind(SEARCH_VERSION)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Writes the columns that copy single values of the document for filters and facets.
+    pub(super) async fn write_dataset_columns(&mut self, ds: &Dataset) -> StoreResult<()> {
+        let tc = ds.temporal_coverage.as_ref();
+        sqlx::query(
+            "UPDATE datasets SET access_type = $2, frequency = $3, granularity = $4, temporal_start = $5,
+                 temporal_end = $6
+             WHERE id = $1",
+        )
+        .bind(&ds.id)
+        .bind(&ds.access_type)
+        .bind(&ds.frequency)
+        .bind(granularity_of(ds))
+        .bind(tc.map(|t| t.start.to_string()))
+        .bind(tc.and_then(|t| t.end).map(|e| e.to_string()))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 
     /// Writes back a dataset changed from `before` (locked by [`WriteTx::lock_dataset`]). A title whose
@@ -460,6 +511,14 @@ impl WriteTx {
                 .await?;
             self.write_tags(&ds.id, &ds.tags).await?;
         }
+        if ds.access_type != before.access_type
+            || ds.frequency != before.frequency
+            || ds.spatial != before.spatial
+            || ds.temporal_coverage != before.temporal_coverage
+        {
+            self.write_dataset_columns(ds).await?;
+        }
+        self.write_dataset_search(ds, Some(before)).await?;
         Ok(last_update)
     }
 

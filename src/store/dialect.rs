@@ -12,7 +12,9 @@ use sha1::{Digest, Sha1};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
-use super::StoreResult;
+use super::search::{SearchIndex, Sql};
+use super::{StoreResult, placeholders};
+use crate::domain::search::SearchQuery;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -106,5 +108,220 @@ impl Dialect {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Full-text search: SQLite keeps an FTS5 table whose rowid is the `seq` of a key table; PostgreSQL
+/// keeps one tsvector per field in the key table itself, and their concatenation (`document`). Both index text already folded in Rust
+/// (`domain::search::fold`): words of ASCII letters and digits separated by spaces, which FTS5's
+/// `ascii` tokenizer and PostgreSQL's `simple` configuration cut into the same words.
+impl Dialect {
+    /// Writes (or replaces) the row of `key` in `index`, from its folded fields in index order.
+    pub async fn write_search_row(
+        self,
+        tx: &mut Transaction<'static, Any>,
+        index: &SearchIndex,
+        key: &str,
+        values: &[String],
+    ) -> StoreResult<()> {
+        let fields: Vec<&str> = index.fields.iter().map(|(f, _)| *f).collect();
+        match self {
+            Dialect::Sqlite => {
+                let seq: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO {t} ({k}) VALUES ($1) ON CONFLICT ({k}) DO UPDATE SET {k} = excluded.{k}
+                     RETURNING seq",
+                    t = index.table,
+                    k = index.key,
+                )))
+                .bind(key)
+                .fetch_one(&mut **tx)
+                .await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM {} WHERE rowid = $1",
+                    index.fts
+                )))
+                .bind(seq)
+                .execute(&mut **tx)
+                .await?;
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO {} (rowid, {}) VALUES ($1, {})",
+                    index.fts,
+                    fields.join(", "),
+                    placeholders(2, fields.len())
+                )))
+                .bind(seq);
+                for v in values {
+                    q = q.bind(v.as_str());
+                }
+                q.execute(&mut **tx).await?;
+            }
+            Dialect::Postgres => {
+                let vectors: Vec<String> = (0..fields.len())
+                    .map(|i| format!("to_tsvector('simple', ${})", i + 2))
+                    .collect();
+                let mut updates: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{f} = excluded.{f}"))
+                    .collect();
+                updates.push("document = excluded.document".to_string());
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO {t} ({k}, {f}, document) VALUES ($1, {v}, {all})
+                     ON CONFLICT ({k}) DO UPDATE SET {u}",
+                    t = index.table,
+                    k = index.key,
+                    f = fields.join(", "),
+                    v = vectors.join(", "),
+                    all = vectors.join(" || "),
+                    u = updates.join(", "),
+                )))
+                .bind(key);
+                for v in values {
+                    q = q.bind(v.as_str());
+                }
+                q.execute(&mut **tx).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the row of `key` from `index`.
+    pub async fn delete_search_row(
+        self,
+        tx: &mut Transaction<'static, Any>,
+        index: &SearchIndex,
+        key: &str,
+    ) -> StoreResult<()> {
+        if self == Dialect::Sqlite {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {fts} WHERE rowid = (SELECT seq FROM {t} WHERE {k} = $1)",
+                fts = index.fts,
+                t = index.table,
+                k = index.key,
+            )))
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {} WHERE {} = $1",
+            index.table, index.key
+        )))
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Writes an organization's new (folded) name into the search rows of all its datasets.
+    pub async fn rename_organization_in_search(
+        self,
+        tx: &mut Transaction<'static, Any>,
+        org_id: &str,
+        folded_name: &str,
+    ) -> StoreResult<()> {
+        let sql = match self {
+            Dialect::Sqlite => {
+                "UPDATE dataset_fts SET organization = $1 WHERE rowid IN (
+                     SELECT s.seq FROM dataset_search s JOIN datasets d ON d.id = s.dataset_id
+                     WHERE d.organization_id = $2)"
+            }
+            Dialect::Postgres => {
+                "UPDATE dataset_search SET organization = to_tsvector('simple', $1),
+                     document = title || acronym || tags || description || to_tsvector('simple', $1)
+                 WHERE dataset_id IN (SELECT id FROM datasets WHERE organization_id = $2)"
+            }
+        };
+        sqlx::query(sql)
+            .bind(folded_name)
+            .bind(org_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// A subquery of the objects of `index` holding every word of `query` (the last one as a prefix),
+    /// with their `id` and `score` (see `store::search` for the rule, the same on both databases).
+    pub(super) fn search_hits(
+        self,
+        index: &SearchIndex,
+        query: &SearchQuery,
+        sql: &mut Sql,
+    ) -> String {
+        let (last_weight, scored) = match index.fields.split_last() {
+            Some(((_, w), rest)) => (*w, rest),
+            None => (1, &[][..]),
+        };
+        let mut scores: Vec<String> = Vec::new();
+        match self {
+            Dialect::Sqlite => {
+                let phrase = |w: &str, prefix: bool| {
+                    if prefix {
+                        format!("\"{w}\"*")
+                    } else {
+                        format!("\"{w}\"")
+                    }
+                };
+                let all: Vec<String> = query.terms().map(|(w, p)| phrase(w, p)).collect();
+                let all = sql.text(all.join(" "));
+                for (word, prefix) in query.terms() {
+                    let mut case = String::from("(CASE");
+                    for (field, weight) in scored {
+                        let p = sql.text(format!("{field} : {}", phrase(word, prefix)));
+                        case.push_str(&format!(
+                            " WHEN {fts}.rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {p}) THEN {weight}",
+                            fts = index.fts
+                        ));
+                    }
+                    case.push_str(&format!(" ELSE {last_weight} END)"));
+                    scores.push(case);
+                }
+                format!(
+                    "SELECT s.{k} AS id, {score} AS score FROM {fts} JOIN {t} s ON s.seq = {fts}.rowid
+                     WHERE {fts} MATCH {all}",
+                    k = index.key,
+                    t = index.table,
+                    fts = index.fts,
+                    score = scores.join(" + "),
+                )
+            }
+            Dialect::Postgres => {
+                let term = |w: &str, prefix: bool| {
+                    if prefix {
+                        format!("{w}:*")
+                    } else {
+                        w.to_string()
+                    }
+                };
+                let all: Vec<String> = query.terms().map(|(w, p)| term(w, p)).collect();
+                let all = sql.text(all.join(" & "));
+                for (word, prefix) in query.terms() {
+                    let p = sql.text(term(word, prefix));
+                    let mut case = String::from("(CASE");
+                    for (field, weight) in scored {
+                        case.push_str(&format!(
+                            " WHEN s.{field} @@ to_tsquery('simple', {p}) THEN {weight}"
+                        ));
+                    }
+                    case.push_str(&format!(" ELSE {last_weight} END)"));
+                    scores.push(case);
+                }
+                format!(
+                    "SELECT s.{k} AS id, {score} AS score FROM {t} s
+                     WHERE s.document @@ to_tsquery('simple', {all})",
+                    k = index.key,
+                    t = index.table,
+                    score = scores.join(" + "),
+                )
+            }
+        }
+    }
+
+    /// The expression lists sort titles by: bytewise on both (as MongoDB does), whatever the
+    /// PostgreSQL database's locale; the public title index is built on the same expression.
+    pub fn title_order(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "d.title",
+            Dialect::Postgres => "d.title COLLATE \"C\"",
+        }
     }
 }

@@ -35,6 +35,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0003_flat_writes.sql"),
     ),
     (
+        4,
+        "search",
+        include_str!("../../migrations/sqlite/0004_search.sql"),
+    ),
+    (
         5,
         "suggest",
         include_str!("../../migrations/sqlite/0005_suggest.sql"),
@@ -60,6 +65,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "flat writes",
         include_str!("../../migrations/postgres/0003_flat_writes.sql"),
+    ),
+    (
+        4,
+        "search",
+        include_str!("../../migrations/postgres/0004_search.sql"),
     ),
     (
         5,
@@ -158,7 +168,16 @@ impl Store {
             conn.close_on_drop();
         }
         result?;
-        Ok(unlocked?)
+        unlocked?;
+        drop(conn);
+        // The search rows and filter values of what was written before them (or before they
+        // changed): Rust folds the text, which SQL cannot do alike on both databases. Outside the
+        // migration lock and on the pools (SQLite's writer is the connection just released); the
+        // batches are idempotent, so nodes starting together may share them.
+        self.derive_pending()
+            .await
+            .context("deriving the search rows")?;
+        Ok(())
     }
 }
 

@@ -10,25 +10,32 @@ mod datasets;
 mod dialect;
 mod documents;
 mod exports;
+mod facets;
+mod filters;
 mod jobs;
 mod migrate;
 mod organizations;
 mod resource_pages;
 mod resources;
+mod search;
 mod suggest;
 mod tokens;
 mod uploads;
 mod users;
 
-pub use datasets::{DatasetFilter, DatasetRow, Lookup, PageQuery, SortKey, Visibility};
+pub use datasets::{
+    DatasetFilter, DatasetRow, Lookup, PageQuery, SortKey, TemporalFilter, Visibility,
+};
 pub use dialect::Dialect;
 pub use exports::{
     DatasetColumns, DatasetExport, ExportedResource, OrganizationExport, ResourceKey,
 };
+pub use facets::{FACET_SIZE, Facet};
 pub use jobs::Lease;
 pub use organizations::MemberRow;
 pub use resource_pages::{ResourceCursor, ResourceQuery};
 pub use resources::{FileRecord, Position};
+pub use search::{OrganizationSort, SEARCH_VERSION};
 pub use suggest::{SuggestKind, TERM_LENGTH};
 pub use uploads::UploadPart;
 

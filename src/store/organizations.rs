@@ -19,7 +19,7 @@ pub struct MemberRow {
     pub user: User,
 }
 
-fn org_of(row: &AnyRow) -> StoreResult<Organization> {
+pub(super) fn org_of(row: &AnyRow) -> StoreResult<Organization> {
     decode(
         row.try_get("doc_version")?,
         &row.try_get::<String, _>("doc")?,
@@ -167,6 +167,12 @@ impl WriteTx {
             .bind(db_ts(&org.created_at))
             .execute(&mut *self.tx)
             .await?;
+        self.write_organization_search(org, None).await?;
+        sqlx::query("UPDATE organizations SET search_version = $2 WHERE id = $1")
+            .bind(&org.id)
+            .bind(super::search::SEARCH_VERSION)
+            .execute(&mut *self.tx)
+            .await?;
         self.upsert_member(admin).await
     }
 
@@ -216,7 +222,8 @@ impl WriteTx {
             self.insert_slug_redirect("organization", &before.slug, &org.id)
                 .await?;
         }
-        Ok(())
+        // A new name reaches the search rows of the organization's datasets in this transaction.
+        self.write_organization_search(org, Some(before)).await
     }
 
     /// A member of `org_id` named by user id or slug, with their user (the first to join, should

@@ -9,6 +9,7 @@ use sqlx::any::AnyRow;
 
 use super::datasets::{DatasetRow, dataset_of};
 use super::documents::{CURRENT, decode, encode};
+use super::search::{resource_terms, schema_of};
 use super::{Store, StoreResult, WriteTx, db_ts, placeholders, ts};
 use crate::domain::resource::{Resource, fold_title};
 
@@ -213,15 +214,19 @@ impl WriteTx {
                 min.map_or(0, |m| m - 1)
             }
         };
+        let (schema_name, schema_version) = schema_of(r);
         sqlx::query(
-            "INSERT INTO resources (id, dataset_id, position, format, last_modified, doc, doc_version,
-                 kind, title, title_folded, open_format, documented, unavailable)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            "INSERT INTO resources (id, dataset_id, position, format, schema_name, schema_version,
+                 last_modified, doc, doc_version, kind, title, title_folded, open_format, documented,
+                 unavailable)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(&r.id)
         .bind(dataset_id)
         .bind(position)
         .bind(&r.format)
+        .bind(&schema_name)
+        .bind(&schema_version)
         .bind(db_ts(&r.last_modified))
         .bind(encode(r)?)
         .bind(CURRENT)
@@ -233,19 +238,29 @@ impl WriteTx {
         .bind(i64::from(r.is_reported_unavailable()))
         .execute(&mut *self.tx)
         .await?;
-        Ok(())
+        let terms = resource_terms(
+            r.format.as_deref(),
+            schema_name.as_deref(),
+            schema_version.as_deref(),
+        );
+        self.count_terms(dataset_id, &terms, 1).await
     }
 
     /// Writes back one resource (its place in the order is kept).
     pub async fn update_resource(&mut self, dataset_id: &str, r: &Resource) -> StoreResult<()> {
+        let old = self.resource_terms_of(dataset_id, &r.id).await?;
+        let (schema_name, schema_version) = schema_of(r);
         sqlx::query(
-            "UPDATE resources SET format = $3, last_modified = $4, doc = $5, doc_version = $6, kind = $7,
-                 title = $8, title_folded = $9, open_format = $10, documented = $11, unavailable = $12
+            "UPDATE resources SET format = $3, schema_name = $4, schema_version = $5, last_modified = $6,
+                 doc = $7, doc_version = $8, kind = $9, title = $10, title_folded = $11,
+                 open_format = $12, documented = $13, unavailable = $14
              WHERE id = $1 AND dataset_id = $2",
         )
         .bind(&r.id)
         .bind(dataset_id)
         .bind(&r.format)
+        .bind(&schema_name)
+        .bind(&schema_version)
         .bind(db_ts(&r.last_modified))
         .bind(encode(r)?)
         .bind(CURRENT)
@@ -257,17 +272,75 @@ impl WriteTx {
         .bind(i64::from(r.is_reported_unavailable()))
         .execute(&mut *self.tx)
         .await?;
+        if let Some(old) = old {
+            let new = resource_terms(
+                r.format.as_deref(),
+                schema_name.as_deref(),
+                schema_version.as_deref(),
+            );
+            self.move_terms(dataset_id, &old, &new).await?;
+        }
         Ok(())
     }
 
     /// Removes resource `rid` from its dataset (its files stay recorded); false if it was not there.
     pub async fn delete_resource(&mut self, dataset_id: &str, rid: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM resources WHERE id = $1 AND dataset_id = $2")
-            .bind(rid)
-            .bind(dataset_id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        let gone = sqlx::query(
+            "DELETE FROM resources WHERE id = $1 AND dataset_id = $2
+             RETURNING format, schema_name, schema_version",
+        )
+        .bind(rid)
+        .bind(dataset_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(row) = gone else {
+            return Ok(false);
+        };
+        let terms = resource_terms(
+            row.try_get::<Option<String>, _>("format")?.as_deref(),
+            row.try_get::<Option<String>, _>("schema_name")?.as_deref(),
+            row.try_get::<Option<String>, _>("schema_version")?
+                .as_deref(),
+        );
+        self.count_terms(dataset_id, &terms, -1).await?;
+        Ok(true)
+    }
+
+    /// The terms resource `rid` adds to its dataset, read from its row (`None`: no such resource).
+    async fn resource_terms_of(
+        &mut self,
+        dataset_id: &str,
+        rid: &str,
+    ) -> StoreResult<Option<Vec<(&'static str, String)>>> {
+        let row = sqlx::query(
+            "SELECT format, schema_name, schema_version FROM resources WHERE id = $1 AND dataset_id = $2",
+        )
+        .bind(rid)
+        .bind(dataset_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|row| {
+            Ok(resource_terms(
+                row.try_get::<Option<String>, _>("format")?.as_deref(),
+                row.try_get::<Option<String>, _>("schema_name")?.as_deref(),
+                row.try_get::<Option<String>, _>("schema_version")?
+                    .as_deref(),
+            ))
+        })
+        .transpose()
+    }
+
+    /// A resource's terms changed from `old` to `new`: the counts follow.
+    async fn move_terms(
+        &mut self,
+        dataset_id: &str,
+        old: &[(&'static str, String)],
+        new: &[(&'static str, String)],
+    ) -> StoreResult<()> {
+        let gone: Vec<_> = old.iter().filter(|t| !new.contains(t)).cloned().collect();
+        let came: Vec<_> = new.iter().filter(|t| !old.contains(t)).cloned().collect();
+        self.count_terms(dataset_id, &gone, -1).await?;
+        self.count_terms(dataset_id, &came, 1).await
     }
 
     /// Writes a dataset's whole resource list (a dataset `PUT` with `resources`, a reorder): rows of
@@ -298,28 +371,20 @@ impl WriteTx {
             let doc = encode(r)?;
             match stored.get(&r.id) {
                 Some((p, d)) if *p == position && *d == doc => {}
-                Some(_) => {
-                    sqlx::query(
-                        "UPDATE resources SET position = $3, format = $4, last_modified = $5, doc = $6,
-                             doc_version = $7, kind = $8, title = $9, title_folded = $10,
-                             open_format = $11, documented = $12, unavailable = $13
-                         WHERE id = $1 AND dataset_id = $2",
-                    )
-                    .bind(&r.id)
-                    .bind(dataset_id)
-                    .bind(position)
-                    .bind(&r.format)
-                    .bind(db_ts(&r.last_modified))
-                    .bind(&doc)
-                    .bind(CURRENT)
-                    .bind(&r.kind)
-                    .bind(&r.title)
-                    .bind(fold_title(&r.title))
-                    .bind(i64::from(r.has_open_format()))
-                    .bind(i64::from(r.is_documented()))
-                    .bind(i64::from(r.is_reported_unavailable()))
-                    .execute(&mut *self.tx)
-                    .await?;
+                Some((p, d)) => {
+                    if *p != position {
+                        sqlx::query(
+                            "UPDATE resources SET position = $3 WHERE id = $1 AND dataset_id = $2",
+                        )
+                        .bind(&r.id)
+                        .bind(dataset_id)
+                        .bind(position)
+                        .execute(&mut *self.tx)
+                        .await?;
+                    }
+                    if *d != doc {
+                        self.update_resource(dataset_id, r).await?;
+                    }
                 }
                 None => {
                     self.insert_resource(dataset_id, r, Position::At(position))

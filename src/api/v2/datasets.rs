@@ -8,113 +8,16 @@
 use axum::extract::{OriginalUri, Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
-use crate::api::resources::{Internal, ResourceResponse, resource_json};
+use super::render::{RESOURCES_PAGE_SIZE, dataset_v2};
+use crate::api::resources::{ResourceResponse, resource_json};
 use crate::api::{BaseUrl, QueryPairs, Refs, lookup, org_ref, param_error, user_ref};
 use crate::auth::{Caller, can_edit_dataset};
-use crate::domain::dataset::{Quality, license_or_default, quality_of};
-use crate::domain::time::{ApiTime, now};
+use crate::domain::dataset::quality_of;
+use crate::domain::time::now;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{DatasetRow, ResourceQuery};
-
-/// udata's page size for a dataset's resources in API v2 (and in the link of the dataset).
-const RESOURCES_PAGE_SIZE: u128 = 50;
-
-/// `{rel, href, type, total}`: where a list too long to embed is read, and its length.
-#[derive(Serialize)]
-struct Link {
-    rel: &'static str,
-    href: String,
-    #[serde(rename = "type")]
-    method: &'static str,
-    total: i64,
-}
-
-impl Link {
-    fn new(href: String, total: i64) -> Link {
-        Link {
-            rel: "subsection",
-            href,
-            method: "GET",
-            total,
-        }
-    }
-}
-
-/// Metrics rudata does not compute yet, at 0 (API v2's order).
-#[derive(Serialize, Default)]
-struct Metrics {
-    discussions: u64,
-    discussions_open: u64,
-    reuses: u64,
-    reuses_by_months: u64,
-    dataservices: u64,
-    followers: u64,
-    followers_by_months: u64,
-    views: u64,
-    resources_downloads: u64,
-}
-
-#[derive(Serialize)]
-struct Permissions {
-    delete: bool,
-    edit: bool,
-    edit_resources: bool,
-}
-
-#[derive(Serialize)]
-struct TemporalCoverage {
-    end: Option<String>,
-    start: String,
-}
-
-/// A dataset in udata's API v2 JSON: v1's fields (but `schema`), in v2's order, with `resources`
-/// and `community_resources` as links.
-#[derive(Serialize)]
-struct DatasetV2<'a> {
-    id: &'a str,
-    title: &'a str,
-    acronym: &'a Option<String>,
-    slug: &'a str,
-    description: &'a str,
-    description_short: &'a Option<String>,
-    created_at: ApiTime,
-    last_modified: ApiTime,
-    deleted: Option<ApiTime>,
-    private: bool,
-    tags: &'a [String],
-    badges: [(); 0],
-    resources: Link,
-    community_resources: Link,
-    frequency: &'a str,
-    frequency_date: Option<ApiTime>,
-    extras: &'a Map<String, Value>,
-    metrics: Metrics,
-    organization: Option<Value>,
-    owner: Option<Value>,
-    temporal_coverage: Option<TemporalCoverage>,
-    spatial: &'a Option<Value>,
-    license: &'a str,
-    access_type: &'a str,
-    access_audiences: &'a [Value],
-    access_type_reason_category: &'a Option<String>,
-    access_type_reason: &'a Option<String>,
-    authorization_request_url: &'a Option<String>,
-    uri: String,
-    page: (),
-    last_update: ApiTime,
-    archived: Option<ApiTime>,
-    doi: (),
-    quality: Quality,
-    harvest: (),
-    geopf: (),
-    internal: Internal,
-    contact_points: [(); 0],
-    featured: bool,
-    permissions: Permissions,
-}
+use crate::store::ResourceQuery;
 
 /// `GET /api/2/datasets/{id}/`: the dataset under the read rule, its resources counted, not read.
 pub async fn get_dataset(
@@ -148,83 +51,6 @@ pub async fn get_dataset(
         can_edit,
     );
     Ok(axum::Json(json).into_response())
-}
-
-fn dataset_v2<'a>(
-    base: &BaseUrl,
-    row: &'a DatasetRow,
-    total: i64,
-    quality: Quality,
-    organization: Option<Value>,
-    owner: Option<Value>,
-    can_edit: bool,
-) -> DatasetV2<'a> {
-    let d = &row.dataset;
-    DatasetV2 {
-        id: &d.id,
-        title: &d.title,
-        acronym: &d.acronym,
-        slug: &d.slug,
-        description: &d.description,
-        description_short: &d.description_short,
-        created_at: ApiTime(d.created_at),
-        last_modified: ApiTime(d.last_modified),
-        deleted: d.deleted.map(ApiTime),
-        private: d.private,
-        tags: &d.tags,
-        badges: [],
-        resources: Link::new(
-            format!(
-                "{}/api/2/datasets/{}/resources/?page=1&page_size={RESOURCES_PAGE_SIZE}",
-                base.api, d.id
-            ),
-            total,
-        ),
-        // rudata has no community resources yet: the link is udata's, the list empty.
-        community_resources: Link::new(
-            format!(
-                "{}/api/1/datasets/community_resources/?dataset={}&page=1&page_size={RESOURCES_PAGE_SIZE}",
-                base.api, d.id
-            ),
-            0,
-        ),
-        frequency: &d.frequency,
-        frequency_date: d.frequency_date.map(ApiTime),
-        extras: &d.extras,
-        metrics: Metrics::default(),
-        organization,
-        owner,
-        temporal_coverage: d.temporal_coverage.as_ref().map(|tc| TemporalCoverage {
-            end: tc.end.map(|e| e.to_string()),
-            start: tc.start.to_string(),
-        }),
-        spatial: &d.spatial,
-        license: license_or_default(d),
-        access_type: &d.access_type,
-        access_audiences: &d.access_audiences,
-        access_type_reason_category: &d.access_type_reason_category,
-        access_type_reason: &d.access_type_reason,
-        authorization_request_url: &d.authorization_request_url,
-        uri: format!("{}/api/1/datasets/{}/", base.api, d.slug),
-        page: (),
-        last_update: ApiTime(row.last_update),
-        archived: d.archived.map(ApiTime),
-        doi: (),
-        quality,
-        harvest: (),
-        geopf: (),
-        internal: Internal {
-            created_at_internal: ApiTime(d.created_at),
-            last_modified_internal: ApiTime(d.last_modified),
-        },
-        contact_points: [],
-        featured: d.featured,
-        permissions: Permissions {
-            delete: can_edit,
-            edit: can_edit,
-            edit_resources: can_edit,
-        },
-    }
 }
 
 /// API v2's envelope of a page of resources (udata's order). Past the last page the page is empty:
