@@ -158,6 +158,48 @@ impl Store {
     }
 }
 
+/// What a resource row holds beside its id, dataset and position, computed once for a write.
+struct ResourceColumns {
+    doc: String,
+    last_modified: String,
+    title_folded: String,
+}
+
+impl ResourceColumns {
+    fn of(r: &Resource) -> StoreResult<ResourceColumns> {
+        Ok(ResourceColumns {
+            doc: encode(r)?,
+            last_modified: db_ts(&r.last_modified),
+            title_folded: fold_title(&r.title),
+        })
+    }
+
+    /// Binds, in this order: format, schema name and version, last_modified, doc, doc_version, kind,
+    /// title, folded title, and the three quality facts (the insert and the update list their
+    /// columns in that order).
+    fn bind<'q>(
+        &'q self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+        r: &'q Resource,
+        schema_name: &'q Option<String>,
+        schema_version: &'q Option<String>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        query
+            .bind(&r.format)
+            .bind(schema_name)
+            .bind(schema_version)
+            .bind(&self.last_modified)
+            .bind(&self.doc)
+            .bind(CURRENT)
+            .bind(&r.kind)
+            .bind(&r.title)
+            .bind(&self.title_folded)
+            .bind(i64::from(r.has_open_format()))
+            .bind(i64::from(r.is_documented()))
+            .bind(i64::from(r.is_reported_unavailable()))
+    }
+}
+
 /// Where a new resource goes in its dataset's order.
 #[derive(Debug, Clone, Copy)]
 pub enum Position {
@@ -215,29 +257,19 @@ impl WriteTx {
             }
         };
         let (schema_name, schema_version) = schema_of(r);
-        sqlx::query(
+        let columns = ResourceColumns::of(r)?;
+        let insert = sqlx::query(
             "INSERT INTO resources (id, dataset_id, position, format, schema_name, schema_version,
                  last_modified, doc, doc_version, kind, title, title_folded, open_format, documented,
                  unavailable)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(&r.id)
-        .bind(dataset_id)
-        .bind(position)
-        .bind(&r.format)
-        .bind(&schema_name)
-        .bind(&schema_version)
-        .bind(db_ts(&r.last_modified))
-        .bind(encode(r)?)
-        .bind(CURRENT)
-        .bind(&r.kind)
-        .bind(&r.title)
-        .bind(fold_title(&r.title))
-        .bind(i64::from(r.has_open_format()))
-        .bind(i64::from(r.is_documented()))
-        .bind(i64::from(r.is_reported_unavailable()))
-        .execute(&mut *self.tx)
-        .await?;
+        .bind(dataset_id);
+        columns
+            .bind(insert.bind(position), r, &schema_name, &schema_version)
+            .execute(&mut *self.tx)
+            .await?;
         let terms = resource_terms(
             r.format.as_deref(),
             schema_name.as_deref(),
@@ -250,28 +282,19 @@ impl WriteTx {
     pub async fn update_resource(&mut self, dataset_id: &str, r: &Resource) -> StoreResult<()> {
         let old = self.resource_terms_of(dataset_id, &r.id).await?;
         let (schema_name, schema_version) = schema_of(r);
-        sqlx::query(
+        let columns = ResourceColumns::of(r)?;
+        let update = sqlx::query(
             "UPDATE resources SET format = $3, schema_name = $4, schema_version = $5, last_modified = $6,
                  doc = $7, doc_version = $8, kind = $9, title = $10, title_folded = $11,
                  open_format = $12, documented = $13, unavailable = $14
              WHERE id = $1 AND dataset_id = $2",
         )
         .bind(&r.id)
-        .bind(dataset_id)
-        .bind(&r.format)
-        .bind(&schema_name)
-        .bind(&schema_version)
-        .bind(db_ts(&r.last_modified))
-        .bind(encode(r)?)
-        .bind(CURRENT)
-        .bind(&r.kind)
-        .bind(&r.title)
-        .bind(fold_title(&r.title))
-        .bind(i64::from(r.has_open_format()))
-        .bind(i64::from(r.is_documented()))
-        .bind(i64::from(r.is_reported_unavailable()))
-        .execute(&mut *self.tx)
-        .await?;
+        .bind(dataset_id);
+        columns
+            .bind(update, r, &schema_name, &schema_version)
+            .execute(&mut *self.tx)
+            .await?;
         if let Some(old) = old {
             let new = resource_terms(
                 r.format.as_deref(),
