@@ -155,15 +155,17 @@ pub async fn generate(
         progress(done);
     }
     if spec.big_dataset > 0 {
-        let mut ds = dataset(&mut rng, &orgs, now());
+        // The oldest dataset of the catalog, so that it sits on the last page of the default
+        // lists: page 1 then measures an ordinary page, not one embedding 10,000 resources.
+        let mut ds = dataset(&mut rng, &orgs, start);
         ds.title = "Jeu volumineux".into();
         let mut tx = state.store.begin().await?;
-        tx.insert_dataset(&mut ds, now()).await?;
+        tx.insert_dataset(&mut ds, start).await?;
         tx.commit().await?;
         for chunk in (0..spec.big_dataset).collect::<Vec<_>>().chunks(BATCH) {
             let mut tx = state.store.begin().await?;
             for &i in chunk {
-                let r = resource(&mut rng, i, now());
+                let r = resource(&mut rng, i, start);
                 tx.insert_resource(&ds.id, &r, Position::At(i as i64))
                     .await?;
             }
