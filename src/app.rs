@@ -195,13 +195,9 @@ async fn drop_unusable_request_id(mut req: Request, next: Next) -> Response {
         let b = v.as_bytes();
         !b.is_empty() && b.len() <= MAX_REQUEST_ID && b.iter().all(u8::is_ascii_graphic)
     };
-    if req
-        .headers()
-        .get_all(X_REQUEST_ID)
-        .iter()
-        .any(|v| !usable(v))
-        || req.headers().get_all(X_REQUEST_ID).iter().count() > 1
-    {
+    // Exactly one usable value is kept; none, several, or a bad one: a fresh id.
+    let values: Vec<&HeaderValue> = req.headers().get_all(X_REQUEST_ID).iter().collect();
+    if !matches!(values.as_slice(), [] | [_]) || !values.iter().all(|v| usable(v)) {
         req.headers_mut().remove(X_REQUEST_ID);
     }
     next.run(req).await

@@ -14,7 +14,6 @@ pub mod tokens;
 pub mod uploads;
 pub mod users;
 
-use crate::domain::dataset::Dataset;
 use crate::domain::resource::Resource;
 use crate::store::DatasetRow;
 
@@ -22,10 +21,4 @@ use crate::store::DatasetRow;
 pub struct DatasetWritten {
     pub row: DatasetRow,
     pub resources: Vec<Resource>,
-}
-
-impl DatasetWritten {
-    pub fn dataset(&self) -> &Dataset {
-        &self.row.dataset
-    }
 }
