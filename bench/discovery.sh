@@ -8,6 +8,8 @@
 #   BACKENDS="sqlite postgres" DATASETS=100000 RESOURCES=1000000 BIG=10000 CONN=32 DUR=10s
 #   PG_URL=postgres://postgres@127.0.0.1:5432/test (its server gets a database rudata_bench_discovery))
 # Small run: DATASETS=5000 RESOURCES=50000 BIG=2000 DUR=3s bench/discovery.sh
+# KEEP=dir keeps each generated catalog (dir/<backend>, and the PostgreSQL database) and reuses it on
+# the next run with the same KEEP, so that runs after a change skip the generation.
 # Needs: cargo, wrk, curl, python3, and psql for PostgreSQL. Installs nothing. Every request goes to
 # the server started here on 127.0.0.1; wrk runs for DUR per request.
 set -euo pipefail
@@ -27,9 +29,13 @@ BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/rudata
 WORK=$(mktemp -d)
 SERVER_PID=
 DB=rudata_bench_discovery
+KEEP=${KEEP:-}
+[ -n "$KEEP" ] && mkdir -p "$KEEP"
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
-  psql -q "$PG_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null || true
+  if [ -z "$KEEP" ]; then
+    psql -q "$PG_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null || true
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -46,14 +52,19 @@ measure() { # $1 = label, $2 = url
 }
 
 run() { # $1 = backend name, $2 = database url or ""
-  local dir=$WORK/$1 args
+  local dir=${KEEP:-$WORK}/$1 args
   mkdir -p "$dir"
   args=(--data-dir "$dir")
   [ -n "$2" ] && args+=(--database-url "$2")
   local started=$SECONDS
   local made
-  made=$(RUST_LOG=warn "$BIN" "${args[@]}" generate --datasets "$DATASETS" --resources "$RESOURCES" \
-    --big-dataset "$BIG" --organizations 500 2>/dev/null)
+  if [ -n "$KEEP" ] && [ -s "$dir/made" ]; then
+    made=$(cat "$dir/made")
+  else
+    made=$(RUST_LOG=warn "$BIN" "${args[@]}" generate --datasets "$DATASETS" --resources "$RESOURCES" \
+      --big-dataset "$BIG" --organizations 500 2>/dev/null)
+    echo "$made" >"$dir/made"
+  fi
   echo "$1: generated: $made ($((SECONDS - started)) s)" >&2
   local big=${made##* }
   RUST_LOG=warn "$BIN" "${args[@]}" serve --bind 127.0.0.1:0 >"$dir/out" 2>"$dir/err" &
@@ -96,7 +107,9 @@ for b in $BACKENDS; do
   case $b in
     sqlite) run SQLite "" ;;
     postgres)
-      psql -q "$PG_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+      if [ -z "$KEEP" ] || [ ! -s "$KEEP/PostgreSQL/made" ]; then
+        psql -q "$PG_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+      fi
       run PostgreSQL "${PG_URL%/*}/$DB"
       ;;
   esac

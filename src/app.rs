@@ -11,7 +11,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tracing::Instrument;
 
 use crate::api::{
-    datasets, exports, files, mask, me, organizations, reference, resources, suggest, uploads, v2,
+    cache, datasets, exports, files, mask, me, organizations, reference, resources, suggest,
+    uploads, v2,
 };
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -176,6 +177,8 @@ pub fn router(state: AppState) -> Router {
         // Innermost: `X-Fields` reshapes what the handler answered (nothing to do without it).
         .layer(middleware::from_fn(mask::reshape))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        // Outside `authenticate`: an anonymous answer kept is served without a lookup.
+        .layer(middleware::from_fn_with_state(state.clone(), cache::cached))
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .layer(middleware::from_fn(access_log))
         // Outermost: every request has an id before anything logs, and every answer carries it.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
+use crate::api::cache::ResponseCache;
 use crate::config::{Config, PurgeConfig, load_or_create_secret, parse_duration};
 use crate::domain::api_token::TokenKey;
 use crate::domain::organization::Role;
@@ -200,6 +201,9 @@ pub struct ServeArgs {
     /// How long chunked-upload parts and unfinished uploads are kept (e.g. 24h).
     #[arg(long, env = "RUDATA_UPLOAD_RETENTION", default_value = "24h")]
     pub upload_retention: String,
+    /// Bytes of answers kept for anonymous reads (suffixes K, M, G); 0 turns the cache off.
+    #[arg(long, env = "RUDATA_CACHE_SIZE", default_value = "64M")]
+    pub cache_size: String,
 }
 
 /// Parses a size such as `1048576`, `500M` or `2G` (powers of 1024).
@@ -319,11 +323,7 @@ pub async fn open(global: &Global) -> anyhow::Result<AppState> {
         .files_public_url
         .clone()
         .filter(|u| !u.is_empty());
-    Ok(AppState {
-        store,
-        files,
-        config: Arc::new(config),
-    })
+    Ok(AppState::new(store, files, config))
 }
 
 async fn user_by_email(state: &AppState, email: &str) -> anyhow::Result<User> {
@@ -470,7 +470,9 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
             .transpose()?;
         config.upload_retention =
             parse_duration(&args.upload_retention).map_err(anyhow::Error::msg)?;
+        config.cache_size = parse_size(&args.cache_size)?;
     }
+    state.cache = Arc::new(ResponseCache::new(state.config.cache_size));
     // A crash may have left half-written files in the local directory; nothing refers to them.
     let swept = state.files.sweep_local_staging().await?;
     if swept > 0 {
@@ -502,6 +504,7 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("rudata listening on http://{addr}");
     tracing::info!(%addr, "listening");
+    let watcher = state.store.watch_changes();
     let scheduler = tokio::spawn(crate::jobs::purge::run_scheduler(
         state.clone(),
         purge_config,
@@ -514,6 +517,7 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
     crate::app::serve(listener, state, shutdown_signal()).await?;
     scheduler.abort();
     cleaner.abort();
+    watcher.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -24,6 +24,8 @@ pub struct Config {
     pub upload_retention: Duration,
     /// HMAC key of API tokens.
     pub token_key: TokenKey,
+    /// Bytes of answers the response cache keeps (`0`: none).
+    pub cache_size: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +54,7 @@ impl std::fmt::Debug for Config {
             .field("purge", &self.purge)
             .field("max_upload_size", &self.max_upload_size)
             .field("upload_retention", &self.upload_retention)
+            .field("cache_size", &self.cache_size)
             .field("token_key", &"<redacted>")
             .finish()
     }
@@ -68,9 +71,13 @@ impl Config {
             max_upload_size: None,
             upload_retention: Duration::from_secs(24 * 3600),
             token_key,
+            cache_size: DEFAULT_CACHE_SIZE,
         }
     }
 }
+
+/// The response cache's default size: 64 MiB.
+pub const DEFAULT_CACHE_SIZE: u64 = 64 << 20;
 
 /// Parses a duration such as `90s`, `15m`, `2h`, `1d` or a number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {

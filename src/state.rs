@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::api::cache::ResponseCache;
 use crate::config::Config;
 use crate::files::Files;
 use crate::store::Store;
@@ -13,4 +14,18 @@ pub struct AppState {
     pub store: Store,
     pub files: Files,
     pub config: Arc<Config>,
+    /// Answers kept for anonymous reads (`api::cache`), sized by `config.cache_size`.
+    pub cache: Arc<ResponseCache>,
+}
+
+impl AppState {
+    pub fn new(store: Store, files: Files, config: Config) -> Self {
+        let cache = Arc::new(ResponseCache::new(config.cache_size));
+        AppState {
+            store,
+            files,
+            config: Arc::new(config),
+            cache,
+        }
+    }
 }

@@ -386,14 +386,24 @@ fn operators_delete_restore_and_archive_datasets_from_the_cli() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // The server keeps anonymous answers; what the CLI writes beside it is seen within a second.
     assert_eq!(listed(), 1);
+    let (_, kept) = curl(&["-D", "-", &format!("{api}/datasets/")]);
+    assert!(kept.contains("x-rudata-cache: hit"), "{kept}");
     cli(data, &["dataset", "archive", "budget"]);
-    assert_eq!(listed(), 0, "an archived dataset leaves the public list");
+    let second = Duration::from_secs(1);
+    assert!(
+        common::within(second, || listed() == 0),
+        "an archived dataset leaves the public list"
+    );
     let (code, out) = curl(&[&dataset]);
     assert_eq!(code, 200);
     assert!(json(&out)["archived"].is_string());
     cli(data, &["dataset", "archive", "--undo", "budget"]);
-    assert_eq!(listed(), 1);
+    assert!(common::within(second, || listed() == 1));
+    assert!(common::within(second, || {
+        json(&curl(&[&dataset]).1)["archived"].is_null()
+    }));
 }
 
 /// `rudata generate` loads a synthetic catalog that the API then serves like any other.

@@ -7,6 +7,7 @@ mod common;
 use std::collections::HashSet;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::time::Duration;
 
 use common::{Server, curl, json};
 use sha1::{Digest, Sha1};
@@ -98,6 +99,43 @@ fn two_nodes_share_one_database_and_one_bucket() {
     let (code, out) = curl(&[&format!("{}/datasets/{id}/", b.api)]);
     assert_eq!(code, 200, "{out}");
     assert_eq!(json(&out)["title"], "Shared");
+
+    // Each node keeps anonymous answers; a write on the other node reaches them within a second
+    // (PostgreSQL's NOTIFY), without waiting for anything else to write on this node.
+    let list = format!("{}/datasets/?q=shared", b.api);
+    let total = || json(&curl(&[&list]).1)["total"].as_i64().unwrap();
+    assert_eq!(total(), 1);
+    let (_, kept) = curl(&["-D", "-", &list]);
+    assert!(kept.contains("x-rudata-cache: hit"), "{kept}");
+    let (code, _) = curl(&[
+        "-X",
+        "PUT",
+        &format!("{}/datasets/{id}/", a.api),
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        &hkey,
+        "-d",
+        r#"{"title": "Shared and renamed"}"#,
+    ]);
+    assert_eq!(code, 200);
+    let doc = format!("{}/datasets/{id}/", b.api);
+    assert!(common::within(Duration::from_secs(1), || {
+        json(&curl(&[&doc]).1)["title"] == "Shared and renamed"
+    }));
+    let (code, _) = curl(&[
+        "-X",
+        "POST",
+        &format!("{}/datasets/", a.api),
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        &hkey,
+        "-d",
+        r#"{"title": "Shared too", "description": "d"}"#,
+    ]);
+    assert_eq!(code, 201);
+    assert!(common::within(Duration::from_secs(1), || total() == 2));
 
     // 40 simultaneous uploads to one dataset, split over the two nodes: none is lost.
     let files = tempfile::tempdir().unwrap();

@@ -310,6 +310,17 @@ pub async fn get_dataset(
     let mut tail = json_bytes(&render.tail(&row))?;
     tail[0] = b',';
     tail.insert(0, b']');
+    // A document of one batch is sent whole, with its length (and can then be kept by the cache).
+    if summary.count <= STREAM_BATCH {
+        let (resources, _) = state
+            .store
+            .next_resources(&row.dataset.id, None, STREAM_BATCH)
+            .await?;
+        write_resources(&mut head, &base, &resources, true)
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        head.extend_from_slice(&tail);
+        return Ok(([(header::CONTENT_TYPE, "application/json")], head).into_response());
+    }
     let batches = resource_batches(state.clone(), base.clone(), row.dataset.id.clone());
     let body = stream::once(async { Ok(Bytes::from(head)) })
         .chain(batches)
@@ -354,17 +365,33 @@ fn resource_batches(
             .await
             .inspect_err(|e| tracing::error!(error = ?e, "streaming a dataset's resources"))?;
         let mut chunk = Vec::new();
-        for r in &resources {
-            if !std::mem::take(&mut b.first) {
-                chunk.push(b',');
-            }
-            serde_json::to_writer(&mut chunk, &resource_json(&b.base, r))
-                .map_err(|e| StoreError::Other(e.into()))?;
-        }
+        write_resources(
+            &mut chunk,
+            &b.base,
+            &resources,
+            std::mem::take(&mut b.first),
+        )
+        .map_err(|e| StoreError::Other(e.into()))?;
         b.done = next.is_none();
         b.cursor = next;
         Ok(Some((Bytes::from(chunk), b)))
     })
+}
+
+/// Appends `resources` to `out` as items of a JSON array (after a comma unless they are the `first`).
+fn write_resources(
+    out: &mut Vec<u8>,
+    base: &BaseUrl,
+    resources: &[Resource],
+    first: bool,
+) -> Result<(), serde_json::Error> {
+    for (i, r) in resources.iter().enumerate() {
+        if i > 0 || !first {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut *out, &resource_json(base, r))?;
+    }
+    Ok(())
 }
 
 fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {

@@ -350,6 +350,7 @@ impl Store {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }
         tx.commit().await?;
+        self.changed().await?;
         Ok(Some(keys))
     }
 

@@ -6,6 +6,7 @@
 //! On SQLite, writes go through a single-connection pool so that read-modify-write transactions
 //! never race; reads use a separate pool (WAL lets them run beside the writer).
 
+mod changes;
 mod datasets;
 mod dialect;
 mod documents;
@@ -23,6 +24,7 @@ mod tokens;
 mod uploads;
 mod users;
 
+pub use changes::Changes;
 pub use datasets::{
     DatasetFilter, DatasetRow, Lookup, PageQuery, SortKey, TemporalFilter, Visibility,
 };
@@ -38,6 +40,8 @@ pub use resources::{FileRecord, Position};
 pub use search::{OrganizationSort, SEARCH_VERSION};
 pub use suggest::{SuggestKind, TERM_LENGTH};
 pub use uploads::UploadPart;
+
+use std::sync::Arc;
 
 use sqlx::{Any, AnyPool, Transaction};
 
@@ -94,6 +98,9 @@ pub struct Store {
     read: AnyPool,
     write: AnyPool,
     dialect: Dialect,
+    /// Where the database is, for the connection that watches other processes' changes.
+    url: Arc<str>,
+    changes: Arc<Changes>,
 }
 
 impl Store {
@@ -106,6 +113,8 @@ impl Store {
             read,
             write,
             dialect,
+            url: url.into(),
+            changes: Arc::default(),
         })
     }
 
@@ -114,7 +123,20 @@ impl Store {
         Ok(WriteTx {
             tx: self.write.begin().await?,
             dialect: self.dialect,
+            changes: Arc::clone(&self.changes),
         })
+    }
+
+    /// Tells this node and the others that a write outside a [`WriteTx`] was committed.
+    pub(super) async fn changed(&self) -> StoreResult<()> {
+        self.changes.bump();
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(changes::CHANNEL)
+                .execute(&self.write)
+                .await?;
+        }
+        Ok(())
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -170,11 +192,21 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     dialect: Dialect,
+    changes: Arc<Changes>,
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> StoreResult<()> {
+    /// Commits, and tells every node: this one at once, the others through PostgreSQL's `NOTIFY`
+    /// (sent with the commit) or SQLite's data version (see [`Changes`]).
+    pub async fn commit(mut self) -> StoreResult<()> {
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(changes::CHANNEL)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await?;
+        self.changes.bump();
         Ok(())
     }
 

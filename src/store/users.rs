@@ -43,7 +43,7 @@ impl Store {
             .bind(i64::from(active))
             .execute(&self.write)
             .await?;
-        Ok(())
+        self.changed().await
     }
 
     /// A user by id or slug.

@@ -1,7 +1,5 @@
 //! `TestApp`: a rudata instance in process, plus request helpers per verb and per actor.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -97,11 +95,9 @@ impl TestApp {
         let config = Config::new(TokenKey::new(
             b"test-secret-test-secret-test-secret".to_vec(),
         ));
-        let state = AppState {
-            store,
-            files,
-            config: Arc::new(config),
-        };
+        let state = AppState::new(store, files, config);
+        // As `rudata serve` does: what another process writes is seen, and answers may be kept.
+        state.store.watch_changes();
         let new = NewUser::new("admin@example.org", "Ad", "Min", true).unwrap();
         let admin = rudata::ops::users::create_user(&state, new).await.unwrap();
         let (_, key) = rudata::ops::tokens::issue_api_token(&state, &admin.id, None, None)

@@ -9,6 +9,7 @@ mod resource_helpers;
 mod v2_helpers;
 
 mod auth;
+mod cache;
 mod datasets_create;
 mod datasets_delete;
 mod datasets_filters;

@@ -3,7 +3,6 @@
 //! after which searches, filters and facets see the old catalog, and writes keep it right.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -62,11 +61,11 @@ async fn upgraded() -> Upgraded {
         &std::fs::read_to_string(fixture_dir(backend).join("fixture.json")).unwrap(),
     )
     .unwrap();
-    let state = AppState {
+    let state = AppState::new(
         store,
-        files: Files::local(&dir.path().join("files")).unwrap(),
-        config: Arc::new(config),
-    };
+        Files::local(&dir.path().join("files")).unwrap(),
+        config,
+    );
     Upgraded {
         state,
         fixture,

@@ -156,3 +156,18 @@ pub fn curl(args: &[&str]) -> (u16, String) {
 pub fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
+
+/// Whether `check` holds within `limit`, polled every 20 ms: for what another process changes,
+/// which a node sees within a bound rather than at once (its cache, see `api::cache`).
+pub fn within(limit: std::time::Duration, mut check: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        if check() {
+            return true;
+        }
+        if start.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

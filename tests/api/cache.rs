@@ -1,0 +1,168 @@
+//! The response cache: anonymous reads answered again from memory, never once a write made them
+//! stale, and never for what depends on the caller or on the time.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+const CACHE: &str = "x-rudata-cache";
+
+/// A test app whose change watcher runs (the cache stays off until it does).
+async fn watched() -> TestApp {
+    let app = TestApp::new().await;
+    for _ in 0..200 {
+        if app.state.store.changes().current().is_some() {
+            return app;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the change watcher did not start");
+}
+
+#[tokio::test]
+async fn a_second_anonymous_read_is_served_from_the_cache_with_the_same_bytes() {
+    let app = watched().await;
+    let ds = app.dataset(&app.admin_key, "Budget de Lyon").await;
+    let id = ds["id"].as_str().unwrap();
+    for path in [
+        "/api/1/datasets/?q=budget".to_string(),
+        format!("/api/1/datasets/{id}/"),
+        "/api/2/datasets/search/?q=budget&facets=license,tag".to_string(),
+    ] {
+        let first = app.get(&path, None).await;
+        assert_eq!(first.status, StatusCode::OK, "{path}");
+        assert_eq!(first.header(CACHE).as_deref(), Some("miss"), "{path}");
+        let second = app.get(&path, None).await;
+        assert_eq!(second.header(CACHE).as_deref(), Some("hit"), "{path}");
+        assert_eq!(second.body, first.body, "{path}");
+        assert_eq!(
+            second.header("content-type"),
+            first.header("content-type"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_kind_of_write_is_read_at_once_by_its_author_and_by_everyone() {
+    let app = watched().await;
+    let ds = app.dataset(&app.admin_key, "Budget").await;
+    let id = ds["id"].as_str().unwrap().to_string();
+    let doc = format!("/api/1/datasets/{id}/");
+    let list = "/api/1/datasets/";
+    // Warm both, then write through the API: the next reads, anonymous ones included, see it.
+    app.get(&doc, None).await;
+    app.get(list, None).await;
+    assert_eq!(
+        app.get(&doc, None).await.header(CACHE).as_deref(),
+        Some("hit")
+    );
+    let r = app
+        .put(&doc, &app.admin_key, json!({"title": "Budget révisé"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(app.get(&doc, None).await.json()["title"], "Budget révisé");
+
+    let r = app
+        .post(
+            &format!("{doc}resources/"),
+            &app.admin_key,
+            json!({"title": "r", "url": "https://example.org/r.csv", "filetype": "remote"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(
+        app.get(&doc, None).await.json()["resources"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    assert_eq!(total(&app, list).await, 1);
+    assert_eq!(
+        app.delete(&doc, &app.admin_key).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(total(&app, list).await, 0);
+    assert_eq!(app.get(&doc, None).await.status, StatusCode::GONE);
+
+    // A write outside the API, through an operation (as the CLI and the jobs do).
+    rudata::ops::datasets::restore_dataset(&app.state, &id)
+        .await
+        .unwrap();
+    assert_eq!(total(&app, list).await, 1);
+    assert_eq!(app.get(&doc, None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn what_depends_on_the_caller_or_the_time_is_never_kept() {
+    let app = watched().await;
+    app.dataset(&app.admin_key, "Budget").await;
+    for _ in 0..2 {
+        let r = app.get("/api/1/datasets/", Some(&app.admin_key)).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.header(CACHE), None, "an authenticated read is not kept");
+        let r = app
+            .get(
+                "/api/2/datasets/search/?last_update_range=last_30_days",
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.header(CACHE), None, "a relative time range is not kept");
+    }
+    // An answer of a private dataset to its owner is never served to an anonymous caller.
+    let private = app
+        .post(
+            "/api/1/datasets/",
+            &app.admin_key,
+            json!({"title": "Secret", "description": "d", "private": true}),
+        )
+        .await
+        .json();
+    let path = format!("/api/1/datasets/{}/", private["id"].as_str().unwrap());
+    assert_eq!(
+        app.get(&path, Some(&app.admin_key)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(app.get(&path, None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&path, None).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_key_holds_the_field_mask_and_the_host() {
+    let app = watched().await;
+    app.dataset(&app.admin_key, "Budget").await;
+    let get = |fields: Option<&'static str>, host: &'static str| {
+        let app = &app;
+        async move {
+            let mut req = Request::builder()
+                .method(Method::GET)
+                .uri("/api/1/datasets/")
+                .header("host", host);
+            if let Some(f) = fields {
+                req = req.header("x-fields", f);
+            }
+            app.send(req.body(Body::empty()).unwrap()).await
+        }
+    };
+    let full = get(None, "a.test").await;
+    let masked = get(Some("data{title}"), "a.test").await;
+    assert_eq!(masked.json()["data"][0], json!({"title": "Budget"}));
+    assert!(full.json()["data"][0]["id"].is_string());
+    let again = get(Some("data{title}"), "a.test").await;
+    assert_eq!(again.header(CACHE).as_deref(), Some("hit"));
+    assert_eq!(again.json()["data"][0], json!({"title": "Budget"}));
+    // Absolute URLs are built from the Host when no public URL is set.
+    let other = get(None, "b.test").await;
+    assert_eq!(other.header(CACHE).as_deref(), Some("miss"));
+    let uri = other.json()["data"][0]["uri"].as_str().unwrap().to_string();
+    assert!(uri.starts_with("http://b.test/"), "{uri}");
+}
+
+async fn total(app: &TestApp, list: &str) -> i64 {
+    app.get(list, None).await.json()["total"].as_i64().unwrap()
+}
