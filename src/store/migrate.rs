@@ -49,6 +49,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "resource pages",
         include_str!("../../migrations/sqlite/0006_resource_pages.sql"),
     ),
+    (
+        7,
+        "tag suggest lookup",
+        include_str!("../../migrations/sqlite/0007_tag_suggest_lookup.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -80,6 +85,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "resource pages",
         include_str!("../../migrations/postgres/0006_resource_pages.sql"),
+    ),
+    (
+        7,
+        "tag suggest lookup",
+        include_str!("../../migrations/postgres/0007_tag_suggest_lookup.sql"),
     ),
 ];
 
