@@ -84,6 +84,8 @@ pub struct DatasetFilter {
     pub access_type: Option<String>,
     pub badge: Option<String>,
     pub organization: Option<String>,
+    /// The exact name of the publishing organization (API v2's `organization_name`).
+    pub organization_name: Option<String>,
     pub owner: Option<String>,
     /// `Some(false)`: published by a user; `Some(true)`: by an organization.
     pub has_organization: Option<bool>,
@@ -123,6 +125,7 @@ impl DatasetFilter {
             access_type: None,
             badge: None,
             organization: None,
+            organization_name: None,
             owner: None,
             has_organization: None,
             last_update_since: None,

@@ -116,6 +116,12 @@ pub(super) fn list_conditions(f: &DatasetFilter, drive: Drive, sql: &mut Sql) ->
             c.push(format!("{column} = {}", sql.text(v.as_str())));
         }
     }
+    if let Some(name) = &f.organization_name {
+        c.push(format!(
+            "d.organization_id IN (SELECT o.id FROM organizations o WHERE o.name = {})",
+            sql.text(name.as_str())
+        ));
+    }
     match f.has_organization {
         Some(true) => c.push("d.organization_id IS NOT NULL".to_string()),
         Some(false) => c.push("d.organization_id IS NULL".to_string()),

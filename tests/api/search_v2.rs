@@ -142,6 +142,11 @@ async fn parameters_are_checked_as_udata_does() {
         r.json()["errors"]["temporal_coverage"],
         "A date range expressed as start-end where both dates are in iso format (ie. YYYY-MM-DD-YYYY-MM-DD) \"2020\" does not match YYYY-MM-DD-YYYY-MM-DD"
     );
+    let r = app
+        .get(&format!("{SEARCH}?include_geozone_ancestors=perhaps"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(r.json()["errors"]["include_geozone_ancestors"].is_string());
     for (query, label) in [
         ("organization=x", "Organization"),
         ("owner=x", "Owner"),
@@ -247,6 +252,16 @@ async fn filters_of_the_v2_document() {
     assert!(found(&app, "producer_type=public-service").await.is_empty());
     assert_eq!(
         found(&app, &format!("organization={org}")).await,
+        vec![pdf.clone()]
+    );
+    // By the organization's exact name; zones have no ancestors in rudata.
+    assert_eq!(
+        found(&app, "organization_name=Org").await,
+        vec![pdf.clone()]
+    );
+    assert!(found(&app, "organization_name=Or").await.is_empty());
+    assert_eq!(
+        found(&app, "organization_name=Org&include_geozone_ancestors=true").await,
         vec![pdf.clone()]
     );
     assert_eq!(

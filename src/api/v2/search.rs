@@ -135,6 +135,9 @@ fn search_filter(q: &QueryPairs) -> Result<DatasetFilter, ApiError> {
     f.schemas = every(q, "schema").map(str::to_string).collect();
     f.granularities = every(q, "granularity").map(str::to_string).collect();
     f.organization = object_id(q, "organization", "Organization")?;
+    f.organization_name = given(q, "organization_name").map(str::to_string);
+    // rudata knows no hierarchy of zones: with or without their ancestors, a zone is itself.
+    q.bool("include_geozone_ancestors")?;
     f.owner = object_id(q, "owner", "Owner")?;
     // Topics do not exist in rudata: udata ignores an unknown one.
     object_id(q, "topic", "Topic")?;
