@@ -174,10 +174,12 @@ impl Files {
         }
     }
 
-    /// Deletes `key`; a missing object is not an error.
+    /// Deletes `key`; a missing object is not an error, nor is a key the backend cannot hold (a
+    /// name too long for the filesystem names no file: older versions could mark one pending).
     pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
         match self.store.delete(&ObjectPath::from(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) if names_no_file(&e) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
@@ -341,6 +343,20 @@ fn sweep_dir(dir: &Path) -> anyhow::Result<usize> {
         }
     }
     Ok(removed)
+}
+
+/// Whether `e` comes from a path the filesystem refuses as a name (too long): no file can be there.
+fn names_no_file(e: &object_store::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::InvalidFilename
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// `data.csv#3`: a staging file of the local backend.

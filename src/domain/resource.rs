@@ -298,6 +298,29 @@ pub fn normalize_filename(name: &str) -> String {
     }
 }
 
+/// The longest file name a storage key holds, in bytes. Filesystems refuse a path component over 255
+/// bytes (the local backend also writes `name#N` while uploading), and S3 keys stop at 1024.
+pub const MAX_STORED_NAME: usize = 200;
+
+/// The name part of a storage key for `filename`: the name itself when short enough, otherwise cut
+/// on a character boundary, keeping its extension (`format_of`'s, so `.csv.gz` stays whole). The
+/// resource's title keeps the whole name.
+pub fn stored_name(filename: &str) -> String {
+    if filename.len() <= MAX_STORED_NAME {
+        return filename.to_string();
+    }
+    let suffix = super::reference::format_of(filename)
+        .map(|f| format!(".{f}"))
+        .filter(|s| filename.ends_with(s.as_str()) && s.len() <= MAX_STORED_NAME / 4)
+        .unwrap_or_default();
+    let stem = &filename[..filename.len() - suffix.len()];
+    let mut cut = MAX_STORED_NAME - suffix.len();
+    while !stem.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{suffix}", &stem[..cut])
+}
+
 /// The MIME type guessed from a file name, `application/octet-stream` when unknown.
 pub fn guess_mime(filename: &str) -> String {
     mime_guess::from_path(filename)
@@ -341,6 +364,24 @@ mod tests {
             panic!()
         };
         assert_eq!(f["schema"]["url"][0], "Invalid URL \"test\"");
+    }
+
+    #[test]
+    fn stored_names_are_short_and_keep_their_extension() {
+        assert_eq!(stored_name("data.csv"), "data.csv");
+        let long = format!("{}.csv.gz", "a".repeat(400));
+        let name = stored_name(&long);
+        assert_eq!(name.len(), MAX_STORED_NAME);
+        assert!(name.ends_with("a.csv.gz"));
+        // Cut on a character boundary, whatever the name is made of.
+        let wide = format!("{}.csv", "é".repeat(300));
+        let name = stored_name(&wide);
+        assert!(
+            name.len() <= MAX_STORED_NAME && name.ends_with("é.csv"),
+            "{name}"
+        );
+        let no_ext = "b".repeat(300);
+        assert_eq!(stored_name(&no_ext).len(), MAX_STORED_NAME);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use rand::RngCore;
 
 use super::resources::{add_uploaded_resource, replace_resource_file};
 use crate::domain::reference::format_of;
-use crate::domain::resource::{Resource, StoredFile, guess_mime};
+use crate::domain::resource::{Resource, StoredFile, guess_mime, stored_name};
 use crate::domain::time::now;
 use crate::error::ApiError;
 use crate::files::{FileWriter, WrittenFile};
@@ -70,9 +70,11 @@ fn salt() -> String {
 }
 
 /// A fresh key for a file of `dataset_id`: never reused, so an older file is never overwritten.
+/// Its name part is cut to what every backend stores (`stored_name`); the title keeps the whole name.
 fn new_file_key(dataset_id: &str, filename: &str) -> String {
     let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-    format!("resources/{dataset_id}/{stamp}-{}/{filename}", salt())
+    let name = stored_name(filename);
+    format!("resources/{dataset_id}/{stamp}-{}/{name}", salt())
 }
 
 /// A fresh key for a copy of a part (a re-sent part never overwrites one being assembled).
@@ -112,7 +114,14 @@ impl Uploader<'_> {
     /// Starts an object at `key`, marked pending first.
     async fn writer(&self, key: &str, sha256: bool) -> Result<FileWriter, ApiError> {
         self.state.store.insert_pending_file(key, &now()).await?;
-        let writer = self.state.files.writer(key).await?;
+        let writer = match self.state.files.writer(key).await {
+            Ok(w) => w,
+            Err(e) => {
+                // Nothing was written: the mark would only burden the cleanup.
+                self.state.store.delete_pending_file(key).await?;
+                return Err(e.into());
+            }
+        };
         Ok(if sha256 { writer.with_sha256() } else { writer })
     }
 
@@ -389,7 +398,12 @@ pub async fn cleanup(state: &AppState, retention: Duration) -> anyhow::Result<Cl
             report.uploads += 1;
         }
         for key in store.list_stale_pending_files(&before).await? {
-            files.delete(&key).await?;
+            // One object that cannot be removed (a backend error, a key it refuses) must not keep
+            // the others forever: it is logged and tried again at the next run.
+            if let Err(e) = files.delete(&key).await {
+                tracing::warn!(key, error = ?e, "cannot remove an abandoned upload; skipped");
+                continue;
+            }
             store.delete_pending_file(&key).await?;
             report.objects += 1;
         }

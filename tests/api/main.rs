@@ -20,6 +20,7 @@ mod datasets_update;
 mod datasets_update_resources;
 mod exports;
 mod hardening;
+mod hardening_files;
 mod masks;
 mod organizations;
 mod reference_lists;

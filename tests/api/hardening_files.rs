@@ -1,0 +1,117 @@
+//! Hostile file names, URLs and file types: long names store and clean up, control characters never
+//! reach a header, and uploaded active content is never run from the API's origin.
+
+use crate::helpers::{Part, TestApp, id_of};
+use axum::http::StatusCode;
+
+/// A realistic file name: 92 Chinese characters, which normalise to far more than 255 bytes.
+const CHINESE_NAME: &str = "二零二三年全国各省市自治区直辖市城镇居民人均可支配收入与消费支出统计数据汇总表按季度划分含同比增长率及环比变化分析以及各地区人口结构就业情况住房条件教育医疗卫生资源配置情况最终修订版本.csv";
+
+fn stale_marks(app: &TestApp) -> impl std::future::Future<Output = Vec<String>> + '_ {
+    async move {
+        app.state
+            .store
+            .list_stale_pending_files(&(chrono::Utc::now() + chrono::Duration::days(1)))
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_very_long_file_name_uploads_replaces_and_assembles() {
+    let normalised = rudata::domain::resource::normalize_filename(CHINESE_NAME);
+    assert!(normalised.len() >= 254, "{}", normalised.len());
+    let app = TestApp::new().await;
+    let user = app.user("p@example.org").await;
+    let ds = id_of(&app.dataset(&user.key, "Long names").await);
+
+    // Single upload: the title keeps the whole name, the stored key stays short, the extension stays.
+    let r = app
+        .upload(&ds, &user.key, CHINESE_NAME, b"a,b\n1,2\n")
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let created = r.json();
+    assert_eq!(created["title"], normalised.as_str());
+    assert_eq!(created["format"], "csv");
+    assert_eq!(created["mime"], "text/csv");
+    let url = created["url"].as_str().unwrap().to_string();
+    let last = url.rsplit('/').next().unwrap();
+    assert!(last.len() < 255 && last.ends_with(".csv"), "{url}");
+    let got = app.get(&TestApp::path_of(&url), None).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(&got.body[..], b"a,b\n1,2\n");
+
+    // Replace.
+    let rid = id_of(&created);
+    let r = app
+        .replace_file(&ds, &rid, &user.key, CHINESE_NAME, b"a,b\n3,4\n")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["title"], normalised.as_str());
+    let got = app
+        .get(&TestApp::path_of(r.json()["url"].as_str().unwrap()), None)
+        .await;
+    assert_eq!(&got.body[..], b"a,b\n3,4\n");
+
+    // Chunked: two parts, then the final request naming the file.
+    let path = format!("/api/1/datasets/{ds}/upload/");
+    app.send_part(&path, &user.key, "long", 0, 2, b"ab").await;
+    app.send_part(&path, &user.key, "long", 1, 2, b"cd").await;
+    let field = |name, value: &str| Part::Field {
+        name,
+        value: value.to_string(),
+    };
+    let r = app
+        .multipart(
+            &path,
+            Some(&user.key),
+            &[
+                field("uuid", "long"),
+                field("filename", CHINESE_NAME),
+                field("totalparts", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["title"], normalised.as_str());
+    assert_eq!(r.json()["filesize"], 4);
+
+    // Nothing is left marked pending.
+    assert!(stale_marks(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_upload_cleanup_goes_past_a_mark_it_cannot_remove() {
+    let app = TestApp::new().await;
+    let store = &app.state.store;
+    let long = format!("resources/x/20240101-000000-abcdef/{}.csv", "a".repeat(300));
+    store
+        .insert_pending_file(&long, &chrono::Utc::now())
+        .await
+        .unwrap();
+    // A mark the local backend cannot delete (the key names a directory): skipped, not fatal.
+    let dir = "resources/x/20240101-000000-abcdef";
+    store
+        .insert_pending_file(dir, &chrono::Utc::now())
+        .await
+        .unwrap();
+    // An upload abandoned mid-way (a crash): its object exists, and so does its mark.
+    let good = "resources/x/20240101-000000-abcdef/left.csv";
+    store
+        .insert_pending_file(good, &chrono::Utc::now())
+        .await
+        .unwrap();
+    let mut w = app.state.files.writer(good).await.unwrap();
+    w.write(bytes::Bytes::from_static(b"x")).await.unwrap();
+    w.finish().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let report = rudata::ops::uploads::cleanup(&app.state, std::time::Duration::from_millis(10))
+        .await
+        .unwrap();
+    assert!(report.objects >= 1, "{report:?}");
+    assert!(!app.state.files.exists(good).await.unwrap());
+    let left = stale_marks(&app).await;
+    assert!(!left.contains(&good.to_string()), "{left:?}");
+    // A name no filesystem can hold names no file: its mark goes too.
+    assert!(!left.contains(&long), "{left:?}");
+}
