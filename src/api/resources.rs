@@ -2,7 +2,7 @@
 //! the `latest` permalink and the list of a resource's files.
 
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -239,10 +239,21 @@ pub async fn redirect_latest(
     Path(rid): Path<String>,
 ) -> Result<Response, ApiError> {
     let r = lookup::permalink(&state, caller.identity(), &rid).await?;
-    Ok((
-        StatusCode::FOUND,
-        [(header::LOCATION, resource_url(&base, &r))],
-        (),
-    )
-        .into_response())
+    let location = location_of(&resource_url(&base, &r));
+    Ok((StatusCode::FOUND, [(header::LOCATION, location)], ()).into_response())
+}
+
+/// A URL as a `Location` value. URLs are refused with control characters, but a database written
+/// before that may hold one: every byte that is not visible ASCII is percent-encoded, so the header
+/// is always valid (never a 500) and can never be split.
+fn location_of(url: &str) -> HeaderValue {
+    let mut out = String::with_capacity(url.len());
+    for b in url.bytes() {
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    HeaderValue::from_str(&out).unwrap_or_else(|_| HeaderValue::from_static("/"))
 }

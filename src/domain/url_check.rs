@@ -26,6 +26,11 @@ pub fn check_public_url(raw: &str) -> Result<String, InvalidUrl> {
         url: trimmed.to_string(),
         reason,
     };
+    // The URL parser would quietly drop tabs and newlines, but the URL is stored as given and later
+    // sent in a `Location` header: no control character may get that far (header injection).
+    if trimmed.chars().any(|c| c.is_ascii_control()) {
+        return Err(invalid(Some("contains a control character")));
+    }
     let parsed = url::Url::parse(trimmed).map_err(|_| invalid(None))?;
     if !matches!(parsed.scheme(), "http" | "https" | "ftp" | "ftps") {
         return Err(invalid(None));
@@ -110,6 +115,19 @@ mod tests {
             "http://intranet/",
         ] {
             assert!(check_public_url(u).is_err(), "{u}");
+        }
+        for u in [
+            "https://example.com/a\r\nSet-Cookie: x=1",
+            "https://example.com/a\0",
+            "https://example.com/\u{1b}[0m",
+            "https://exa\tmple.com/",
+            "https://example.com/\u{7f}",
+        ] {
+            assert_eq!(
+                check_public_url(u).unwrap_err().reason,
+                Some("contains a control character"),
+                "{u:?}"
+            );
         }
         assert_eq!(
             check_public_url("test").unwrap_err().to_string(),

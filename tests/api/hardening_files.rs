@@ -1,8 +1,10 @@
 //! Hostile file names, URLs and file types: long names store and clean up, control characters never
 //! reach a header, and uploaded active content is never run from the API's origin.
 
-use crate::helpers::{Part, TestApp, id_of};
 use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{Part, TestApp, id_of};
 
 /// A realistic file name: 92 Chinese characters, which normalise to far more than 255 bytes.
 const CHINESE_NAME: &str = "二零二三年全国各省市自治区直辖市城镇居民人均可支配收入与消费支出统计数据汇总表按季度划分含同比增长率及环比变化分析以及各地区人口结构就业情况住房条件教育医疗卫生资源配置情况最终修订版本.csv";
@@ -114,4 +116,66 @@ async fn the_upload_cleanup_goes_past_a_mark_it_cannot_remove() {
     assert!(!left.contains(&good.to_string()), "{left:?}");
     // A name no filesystem can hold names no file: its mark goes too.
     assert!(!left.contains(&long), "{left:?}");
+}
+
+#[tokio::test]
+async fn urls_with_control_characters_are_refused() {
+    let app = TestApp::new().await;
+    let user = app.user("p@example.org").await;
+    let ds = id_of(&app.dataset(&user.key, "Urls").await);
+    let rid = id_of(&app.remote(&ds, &user.key, "Remote").await);
+    for bad in [
+        "https://example.com/a\r\nSet-Cookie: x=1",
+        "https://example.com/a\nb",
+        "https://example.com/a\0b",
+        "https://example.com/a\u{1b}[31mb",
+        "https://example.com/a\u{7f}b",
+        "https://example.com/a\tb",
+    ] {
+        let r = app
+            .post(
+                &format!("/api/1/datasets/{ds}/resources/"),
+                &user.key,
+                json!({"title": "t", "filetype": "remote", "url": bad}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad:?}: {}", r.text());
+        assert!(r.json()["errors"]["url"][0].is_string(), "{}", r.text());
+        let r = app
+            .put(
+                &format!("/api/1/datasets/{ds}/resources/{rid}/"),
+                &user.key,
+                json!({"url": bad}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad:?}: {}", r.text());
+        assert!(r.json()["errors"]["url"][0].is_string(), "{}", r.text());
+    }
+    let r = app.get(&format!("/api/1/datasets/r/{rid}"), None).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert_eq!(
+        r.header("location").as_deref(),
+        Some("https://example.com/data.csv")
+    );
+}
+
+#[tokio::test]
+async fn the_permalink_of_a_stored_bad_url_redirects_without_the_control_characters() {
+    let app = TestApp::new().await;
+    let user = app.user("p@example.org").await;
+    let ds = id_of(&app.dataset(&user.key, "Old urls").await);
+    let rid = id_of(&app.remote(&ds, &user.key, "Remote").await);
+    // A database written before URLs were checked for control characters may hold one.
+    let mut tx = app.state.store.begin().await.unwrap();
+    let mut r = tx.find_resource(&ds, &rid).await.unwrap().unwrap();
+    r.url = "https://example.com/a\r\nSet-Cookie: x=1".to_string();
+    tx.update_resource(&ds, &r).await.unwrap();
+    tx.commit().await.unwrap();
+    let r = app.get(&format!("/api/1/datasets/r/{rid}"), None).await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
+    assert_eq!(
+        r.header("location").as_deref(),
+        Some("https://example.com/a%0D%0ASet-Cookie:%20x=1")
+    );
+    assert!(r.header("set-cookie").is_none());
 }
