@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::lookup;
 use crate::auth::Caller;
+use crate::domain::resource::is_active_content;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -58,6 +59,23 @@ fn parse_range(headers: &HeaderMap, size: u64) -> Result<Option<std::ops::Range<
     Ok(Some(range))
 }
 
+/// The policy of every served file: no script, style, frame or fetch; a unique origin.
+const FILE_POLICY: &str = "default-src 'none'; sandbox";
+
+/// `attachment`, with the stored name when it needs no quoting (keys are made of slugs).
+fn attachment(key: &str) -> String {
+    let name = key.rsplit('/').next().unwrap_or("");
+    let plain = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if plain {
+        format!("attachment; filename=\"{name}\"")
+    } else {
+        "attachment".to_string()
+    }
+}
+
 pub async fn serve_file(
     State(state): State<AppState>,
     caller: Caller,
@@ -81,7 +99,12 @@ pub async fn serve_file(
     put(&mut common, header::ETAG, &etag);
     put(&mut common, header::LAST_MODIFIED, &last_modified);
     put(&mut common, header::ACCEPT_RANGES, "bytes");
-    put(&mut common, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    // Files are the publishers' bytes, served from the API's own origin: nothing in them may run
+    // there. The sandbox holds even if a browser renders one; active types are not rendered at all.
+    put(&mut common, header::CONTENT_SECURITY_POLICY, FILE_POLICY);
+    if is_active_content(&file.mime) {
+        put(&mut common, header::CONTENT_DISPOSITION, &attachment(&key));
+    }
     if ds.private || ds.deleted.is_some() {
         // Only some callers may read it: no shared cache may keep it.
         put(&mut common, header::CACHE_CONTROL, "private, no-store");

@@ -329,6 +329,16 @@ pub fn guess_mime(filename: &str) -> String {
         .to_string()
 }
 
+/// Whether a browser shown a file of this type inline could run script in it: HTML, XML and every
+/// `+xml` type (SVG, XHTML, RDF, KML...; browsers run XHTML-namespaced script in any XML document),
+/// XSLT and JavaScript. Such files are served as attachments.
+pub fn is_active_content(mime: &str) -> bool {
+    let mime = mime.to_ascii_lowercase();
+    ["html", "xml", "svg", "xsl", "javascript", "ecmascript"]
+        .iter()
+        .any(|kind| mime.contains(kind))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,6 +392,22 @@ mod tests {
         );
         let no_ext = "b".repeat(300);
         assert_eq!(stored_name(&no_ext).len(), MAX_STORED_NAME);
+    }
+
+    #[test]
+    fn active_content_is_recognised() {
+        for name in [
+            "a.svg", "a.xml", "a.xsd", "a.html", "a.xhtml", "a.js", "a.rdf", "a.kml",
+        ] {
+            assert!(
+                is_active_content(&guess_mime(name)),
+                "{name}: {}",
+                guess_mime(name)
+            );
+        }
+        for name in ["a.csv", "a.json", "a.pdf", "a.png", "a.zip", "a.txt"] {
+            assert!(!is_active_content(&guess_mime(name)), "{name}");
+        }
     }
 
     #[test]

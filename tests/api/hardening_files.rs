@@ -179,3 +179,62 @@ async fn the_permalink_of_a_stored_bad_url_redirects_without_the_control_charact
     );
     assert!(r.header("set-cookie").is_none());
 }
+
+#[tokio::test]
+async fn uploaded_active_content_is_served_as_an_attachment_in_a_sandbox() {
+    let app = TestApp::new().await;
+    let user = app.user("p@example.org").await;
+    let ds = id_of(&app.dataset(&user.key, "Active").await);
+    let svg =
+        br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>"#;
+    let xml = br#"<x:script xmlns:x="http://www.w3.org/1999/xhtml">alert(1)</x:script>"#;
+    for (name, bytes) in [
+        ("evil.svg", &svg[..]),
+        ("evil.xml", &xml[..]),
+        ("evil.xsd", &xml[..]),
+    ] {
+        let r = app.upload(&ds, &user.key, name, bytes).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{name}: {}", r.text());
+        let path = TestApp::path_of(r.json()["url"].as_str().unwrap());
+        let got = app.get(&path, None).await;
+        assert_eq!(got.status, StatusCode::OK);
+        let disposition = got.header("content-disposition").unwrap_or_default();
+        assert!(
+            disposition.starts_with("attachment"),
+            "{name}: {disposition}"
+        );
+        let csp = got.header("content-security-policy").unwrap_or_default();
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("sandbox"),
+            "{csp}"
+        );
+        assert_eq!(
+            got.header("x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
+    }
+    // A plain data file is still shown inline, but sandboxed all the same.
+    let r = app.upload(&ds, &user.key, "data.csv", b"a,b\n").await;
+    let got = app
+        .get(&TestApp::path_of(r.json()["url"].as_str().unwrap()), None)
+        .await;
+    assert!(got.header("content-disposition").is_none());
+    assert!(
+        got.header("content-security-policy")
+            .unwrap()
+            .contains("sandbox")
+    );
+}
+
+#[tokio::test]
+async fn every_answer_says_nosniff() {
+    let app = TestApp::new().await;
+    for path in ["/api/1/datasets/", "/api/1/nothing-here/", "/health"] {
+        let r = app.get(path, None).await;
+        assert_eq!(
+            r.header("x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{path}"
+        );
+    }
+}
