@@ -9,14 +9,12 @@ use crate::helpers::{Part, TestApp, id_of};
 /// A realistic file name: 92 Chinese characters, which normalise to far more than 255 bytes.
 const CHINESE_NAME: &str = "二零二三年全国各省市自治区直辖市城镇居民人均可支配收入与消费支出统计数据汇总表按季度划分含同比增长率及环比变化分析以及各地区人口结构就业情况住房条件教育医疗卫生资源配置情况最终修订版本.csv";
 
-fn stale_marks(app: &TestApp) -> impl std::future::Future<Output = Vec<String>> + '_ {
-    async move {
-        app.state
-            .store
-            .list_stale_pending_files(&(chrono::Utc::now() + chrono::Duration::days(1)))
-            .await
-            .unwrap()
-    }
+async fn stale_marks(app: &TestApp) -> Vec<String> {
+    app.state
+        .store
+        .list_stale_pending_files(&(chrono::Utc::now() + chrono::Duration::days(1)))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
