@@ -177,11 +177,14 @@ pub fn router(state: AppState) -> Router {
         })
         // Innermost: `X-Fields` reshapes what the handler answered (nothing to do without it).
         .layer(middleware::from_fn(mask::reshape))
+        .layer(middleware::from_fn(refuse_undecodable_path))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         // Outside `authenticate`: an anonymous answer kept is served without a lookup.
         .layer(middleware::from_fn_with_state(state.clone(), cache::cached))
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .layer(middleware::from_fn(access_log))
+        .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn(refuse_oversized_head))
         // Outermost: every request has an id before anything logs, and every answer carries it.
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -213,6 +216,82 @@ async fn drop_unusable_request_id(mut req: Request, next: Next) -> Response {
 }
 
 const X_REQUEST_ID: &str = "x-request-id";
+
+/// A path whose percent-encoded bytes are not UTF-8 names nothing we hold (udata decodes it with
+/// replacement characters and finds nothing): 404, before an extractor answers in plain text.
+async fn refuse_undecodable_path(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .is_err()
+    {
+        return ApiError::not_found().into_response();
+    }
+    next.run(req).await
+}
+
+/// The longest request target we read, in bytes. hyper refuses longer than 65,534 bytes itself,
+/// with an empty 414; below that, the JSON answer comes from us.
+const MAX_URI: usize = 16 * 1024;
+/// The most header bytes (names and values) we read. hyper refuses a head over about 400 KiB, or
+/// more than 100 headers, itself with an empty 431; below that, the JSON answer comes from us.
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// 414 / 431 in udata's shape for request heads larger than anything a client of the API sends.
+async fn refuse_oversized_head(req: Request, next: Next) -> Response {
+    let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if uri_len > MAX_URI {
+        let body = serde_json::json!({ "message": "The request URI is too long." });
+        return (StatusCode::URI_TOO_LONG, axum::Json(body)).into_response();
+    }
+    let header_bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        let body = serde_json::json!({ "message": "The request headers are too large." });
+        return (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            axum::Json(body),
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
+/// The most of a non-JSON error body turned into a message.
+const MAX_ERROR_TEXT: usize = 4 * 1024;
+
+/// Every error answer is JSON `{"message"}`: what an extractor or layer answered in plain text (or
+/// with no body) is reshaped, keeping its status and its other headers.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_ERROR_TEXT)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_string());
+    let body = serde_json::to_vec(&serde_json::json!({ "message": text })).unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
 
 /// Removes one trailing slash (but not from `/`), so both spellings reach the same route directly.
 fn strip_trailing_slash(mut req: Request) -> Request {

@@ -449,3 +449,23 @@ fn the_generator_loads_a_catalog_the_api_serves() {
     assert_eq!(code, 200, "{big}: {body}");
     assert_eq!(json(&body)["resources"].as_array().unwrap().len(), 12);
 }
+
+/// Over real HTTP (hyper in front), oversized heads and undecodable paths reach our layers and are
+/// answered in udata's JSON shape. (Beyond hyper's own limits, a URI over 65,534 bytes, a head over
+/// about 400 KiB or more than 100 headers, hyper answers first with an empty body: see README.)
+#[test]
+fn oversized_heads_and_undecodable_paths_answer_json_over_real_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("data"), &[], &[]);
+    let long_uri = format!("{}/datasets/?q={}", server.api, "a".repeat(20_000));
+    let (code, body) = curl(&[&long_uri]);
+    assert_eq!(code, 414, "{body}");
+    assert!(json(&body)["message"].is_string());
+    let pad = format!("X-Pad: {}", "a".repeat(70_000));
+    let (code, body) = curl(&["-H", &pad, &format!("{}/datasets/", server.api)]);
+    assert_eq!(code, 431, "{body}");
+    assert!(json(&body)["message"].is_string());
+    let (code, body) = curl(&[&format!("{}/datasets/%ff/", server.api)]);
+    assert_eq!(code, 404, "{body}");
+    assert!(json(&body)["message"].is_string());
+}

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use axum::extract::multipart::Field;
-use axum::extract::{Multipart, OriginalUri, Path, State};
+use axum::extract::{FromRequest, Multipart, OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
@@ -58,6 +58,21 @@ fn total_parts(fields: &HashMap<String, String>) -> Result<u64, ApiError> {
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     upload_error(&format!("Invalid multipart request: {e}"))
+}
+
+/// The multipart body of an upload; a request that is not one (no boundary, another content type)
+/// is refused in the upload status shape, as every other malformed upload.
+pub struct UploadForm(Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for UploadForm {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        Multipart::from_request(req, state)
+            .await
+            .map(UploadForm)
+            .map_err(|e| upload_error(&format!("Invalid multipart request: {}", e.body_text())))
+    }
 }
 
 /// Checks a (normalized) file name: allowed extension, not HTML.
@@ -274,7 +289,7 @@ pub async fn upload_new_resource(
     base: BaseUrl,
     headers: HeaderMap,
     Path(key): Path<String>,
-    multipart: Multipart,
+    UploadForm(multipart): UploadForm,
 ) -> Result<Response, ApiError> {
     check_length(&state, &headers)?;
     let row = lookup::dataset_for_write(&state, &key, &uri).await?;
@@ -297,7 +312,7 @@ pub async fn replace_resource_file(
     base: BaseUrl,
     headers: HeaderMap,
     Path((key, rid)): Path<(String, String)>,
-    multipart: Multipart,
+    UploadForm(multipart): UploadForm,
 ) -> Result<Response, ApiError> {
     check_length(&state, &headers)?;
     let (row, r) = lookup::resource_for_write(&state, &key, &rid, &uri).await?;

@@ -18,6 +18,7 @@ mod datasets_read;
 mod datasets_stream;
 mod datasets_update;
 mod datasets_update_resources;
+mod error_shapes;
 mod exports;
 mod hardening;
 mod hardening_files;
