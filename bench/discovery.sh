@@ -2,10 +2,14 @@
 # Discovery at catalog scale (issue "Discovery at catalog scale"), on SQLite and on PostgreSQL, same
 # machine, same run: `rudata generate` loads DATASETS datasets with RESOURCES resources spread over
 # them and one dataset of BIG resources; then wrk with CONN connections measures each page request,
-# and curl times the full resources.csv. Reports requests/s, p50, p99, and the server's peak memory.
+# and curl times the full resources.csv. Reports the time of one request alone (median of 5 with curl),
+# requests/s, p50 and p99 under load, and the server's peak memory.
 #
 # Usage: bench/discovery.sh   (env, with their defaults:
 #   BACKENDS="sqlite postgres" DATASETS=100000 RESOURCES=1000000 BIG=10000 CONN=32 DUR=10s
+#   CACHE="on off": a pass with the response cache (wrk repeats one URL: after the first request,
+#   every answer comes from the cache), and one without it (RUDATA_CACHE_SIZE=0: every request
+#   computes its answer).
 #   PG_URL=postgres://postgres@127.0.0.1:5432/test (its server gets a database rudata_bench_discovery))
 # Small run: DATASETS=5000 RESOURCES=50000 BIG=2000 DUR=3s bench/discovery.sh
 # KEEP=dir keeps each generated catalog (dir/<backend>, and the PostgreSQL database) and reuses it on
@@ -20,6 +24,7 @@ RESOURCES=${RESOURCES:-1000000}
 BIG=${BIG:-10000}
 CONN=${CONN:-32}
 DUR=${DUR:-10s}
+CACHE=${CACHE:-on off}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 for tool in cargo wrk curl python3; do
   command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 1; }
@@ -41,14 +46,17 @@ cleanup() {
 trap cleanup EXIT
 
 measure() { # $1 = label, $2 = url
-  local out rps p50 p99
+  local out rps p50 p99 alone
+  # One request at a time first (the median of 5): what a request costs the server by itself.
+  alone=$(for _ in 1 2 3 4 5; do curl -s -o /dev/null -w '%{time_total}\n' "$2"; done |
+    sort -n | sed -n 3p | awk '{printf "%.1fms", $1 * 1000}')
   out=$(wrk -t2 -c"$CONN" -d"$DUR" --latency "$2")
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
   local errors
   errors=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
-  printf "| %s | %s | %s | %s | %s |\n" "$1" "$rps" "$p50" "$p99" "${errors:-0}"
+  printf "| %s | %s | %s | %s | %s | %s |\n" "$1" "$alone" "$rps" "$p50" "$p99" "${errors:-0}"
 }
 
 run() { # $1 = backend name, $2 = database url or ""
@@ -66,8 +74,17 @@ run() { # $1 = backend name, $2 = database url or ""
     echo "$made" >"$dir/made"
   fi
   echo "$1: generated: $made ($((SECONDS - started)) s)" >&2
-  local big=${made##* }
-  RUST_LOG=warn "$BIN" "${args[@]}" serve --bind 127.0.0.1:0 >"$dir/out" 2>"$dir/err" &
+  local big=${made##* } cache
+  for cache in $CACHE; do
+    serve_and_measure "$1" "$dir" "$made" "$big" "$cache" "${args[@]}"
+  done
+}
+
+serve_and_measure() { # $1 = backend name, $2 = dir, $3 = what was made, $4 = big dataset, $5 = on|off, then args
+  local name=$1 dir=$2 made=$3 big=$4 cache=$5 size=64M
+  shift 5
+  [ "$cache" = off ] && size=0
+  RUST_LOG=warn RUDATA_CACHE_SIZE=$size "$BIN" "$@" serve --bind 127.0.0.1:0 >"$dir/out" 2>"$dir/err" &
   SERVER_PID=$!
   for _ in $(seq 1 100); do grep -q "listening on" "$dir/out" 2>/dev/null && break; sleep 0.1; done
   local base api org
@@ -75,10 +92,10 @@ run() { # $1 = backend name, $2 = database url or ""
   api=$base/api/1
   org=$(curl -sf "$api/organizations/?page_size=1" | python3 -c 'import sys, json; print(json.load(sys.stdin)["data"][0]["id"])')
   echo
-  echo "**$1**: $made"
+  echo "**$name, response cache $cache** ($made)"
   echo
-  echo "| request | requests/s | p50 | p99 | non-2xx |"
-  echo "|---|---|---|---|---|"
+  echo "| request | one request alone | requests/s | p50 | p99 | non-2xx |"
+  echo "|---|---|---|---|---|---|"
   measure "search, two words (q=budget lyon)" "$api/datasets/?q=budget%20lyon"
   measure "search, accented (q=écoles)" "$api/datasets/?q=%C3%A9coles"
   measure "search, accent-folded (q=ecoles)" "$api/datasets/?q=ecoles"
