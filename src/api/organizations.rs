@@ -177,7 +177,8 @@ pub async fn delete_organization(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `GET /organizations/{org}/datasets/`: members see private ones; deleted ones are not filtered out (udata).
+/// `GET /organizations/{org}/datasets/`: members (and sysadmins) see private and deleted ones;
+/// others see neither (udata shows deleted ones to anyone: see DESIGN §3.3).
 /// Sorted by `sort` (v1's keys), newest first by default.
 pub async fn list_organization_datasets(
     State(state): State<AppState>,
@@ -192,7 +193,7 @@ pub async fn list_organization_datasets(
     let mut filter = DatasetFilter::new(if member {
         Visibility::All
     } else {
-        Visibility::NotPrivate
+        Visibility::NotHidden
     });
     filter.organization = Some(org.id.clone());
     // udata applies only `sort` (and the page) here, whatever other list parameter is given.

@@ -45,8 +45,10 @@ pub enum Visibility {
     },
     /// Every dataset (sysadmins; an organization's members on its own list).
     All,
-    /// Not private, deleted ones included (udata's organization dataset list for outsiders).
-    NotPrivate,
+    /// Neither private nor deleted, archived ones included: an organization's dataset list for
+    /// outsiders (udata lists deleted ones there too; rudata keeps the guide's promise that a
+    /// deleted dataset is seen only by its owner, its organization's members and sysadmins).
+    NotHidden,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

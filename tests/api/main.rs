@@ -22,6 +22,7 @@ mod exports;
 mod hardening;
 mod masks;
 mod organizations;
+mod organizations_datasets;
 mod reference_lists;
 mod request_ids;
 mod resources_delete;
