@@ -61,14 +61,17 @@ impl Store {
         if let Some(row) = row {
             return Ok(super::Lookup::Found(org_of(&row)?));
         }
-        let moved: Option<String> = sqlx::query_scalar(
-            "SELECT o.slug FROM slug_redirects r JOIN organizations o ON o.id = r.target_id
+        let moved = sqlx::query(
+            "SELECT o.doc, o.doc_version FROM slug_redirects r JOIN organizations o ON o.id = r.target_id
              WHERE r.kind = 'organization' AND r.old_slug = $1",
         )
         .bind(key)
         .fetch_optional(&self.read)
         .await?;
-        Ok(moved.map_or(super::Lookup::Missing, super::Lookup::Moved))
+        Ok(match moved {
+            Some(row) => super::Lookup::Moved(org_of(&row)?),
+            None => super::Lookup::Missing,
+        })
     }
 
     /// Organizations by id, in no particular order (deleted ones included).
@@ -219,6 +222,7 @@ impl WriteTx {
         .execute(&mut *self.tx)
         .await?;
         if before.slug != org.slug {
+            self.drop_slug_redirect("organization", &org.slug).await?;
             self.insert_slug_redirect("organization", &before.slug, &org.id)
                 .await?;
         }

@@ -15,6 +15,7 @@ mod datasets_delete;
 mod datasets_filters;
 mod datasets_list;
 mod datasets_read;
+mod datasets_slugs;
 mod datasets_stream;
 mod datasets_update;
 mod datasets_update_resources;
