@@ -24,6 +24,7 @@ mod hardening;
 mod masks;
 mod organizations;
 mod organizations_datasets;
+mod organizations_invitations;
 mod reference_lists;
 mod request_ids;
 mod resources_delete;
