@@ -1,6 +1,6 @@
 //! Organization operations: create (with its first admin), update, soft delete; and membership:
 //! invite, accept, refuse or cancel an invitation, add a member directly (the CLI), change a role,
-//! remove a member.
+//! remove a member. An organization always keeps an administrator.
 //!
 //! Every membership write first locks the organization's row, so that what it checked ("already a
 //! member", "is a member") still holds when it commits, on PostgreSQL as on SQLite.
@@ -289,6 +289,9 @@ pub async fn change_member_role(
         .find_member(org_id, user_key)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    if role != Role::Admin {
+        keep_an_admin(&mut tx, &m.member).await?;
+    }
     m.member.role = role;
     tx.upsert_member(&m.member).await?;
     tx.commit().await?;
@@ -303,11 +306,26 @@ pub async fn remove_member(state: &AppState, org_id: &str, user_key: &str) -> Re
         .find_member(org_id, user_key)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    keep_an_admin(&mut tx, &m.member).await?;
     tx.delete_member(org_id, &m.user.id).await?;
     // An invitation made before the removal must not let the user back in.
     tx.cancel_pending_invitations(org_id, Some(&m.user.id), None)
         .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// What removing or demoting an organization's only administrator answers (400).
+pub const LAST_ADMIN_MESSAGE: &str =
+    "An organization must keep at least one administrator: appoint another one first";
+
+/// Refuses (400) to take away `m`'s administrator role when they are their organization's only
+/// administrator: nobody could manage it any more. Runs under the organization's lock, so two
+/// admins cannot demote each other at once.
+async fn keep_an_admin(tx: &mut WriteTx, m: &Member) -> Result<(), ApiError> {
+    if m.role == Role::Admin && tx.count_admins(&m.org_id).await? <= 1 {
+        return Err(ApiError::BadRequest(LAST_ADMIN_MESSAGE.into()));
+    }
     Ok(())
 }
 

@@ -402,6 +402,16 @@ impl WriteTx {
         Ok(())
     }
 
+    /// How many administrators organization `org_id` has.
+    pub async fn count_admins(&mut self, org_id: &str) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE org_id = $1 AND role = 'admin'")
+                .bind(org_id)
+                .fetch_one(&mut *self.tx)
+                .await?,
+        )
+    }
+
     /// Records what became of invitation `id` (`accepted`, `refused`, `canceled`).
     pub async fn set_invitation_status(&mut self, id: &str, status: &str) -> StoreResult<()> {
         sqlx::query("UPDATE invitations SET status = $2 WHERE id = $1")

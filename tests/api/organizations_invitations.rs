@@ -1,6 +1,7 @@
 //! Invitations into organizations: listing (the admins', the invitee's), cancelling, what ends an
-//! invitation (acceptance, a newer one, the member's removal, the organization's deletion), and
-//! invitations by e-mail that do not tell whether an account has the address.
+//! invitation (acceptance, a newer one, the member's removal, the organization's deletion), an
+//! organization that always keeps an administrator, and invitations by e-mail that do not tell
+//! whether an account has the address.
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -292,6 +293,46 @@ async fn invitation_into_a_deleted_organization_cannot_be_accepted() {
         .await
         .json();
     assert_eq!(members["metrics"]["members"], 1);
+}
+
+#[tokio::test]
+async fn the_only_admin_can_neither_leave_nor_be_demoted() {
+    let app = TestApp::new().await;
+    let (admin, org) = org_with_admin(&app).await;
+    let member_path = format!("/api/1/organizations/{org}/member/{}/", admin.id);
+    let last = "An organization must keep at least one administrator: appoint another one first";
+    for role in ["editor", "partial_editor"] {
+        let r = app
+            .put(&member_path, &admin.key, json!({"role": role}))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert_eq!(r.json(), json!({"message": last}));
+    }
+    let r = app.delete(&member_path, &admin.key).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json(), json!({"message": last}));
+    // Sysadmins are held to it too.
+    let r = app.delete(&member_path, &app.admin_key).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(role_of(&app, &org, &admin).await.as_deref(), Some("admin"));
+    // With a second admin, the first may step down, and then leave.
+    let second = app.user("second@example.org").await;
+    app.add_member(&org, &second, "admin").await;
+    let r = app
+        .put(&member_path, &admin.key, json!({"role": "editor"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Now the second is the only admin.
+    let second_path = format!("/api/1/organizations/{org}/member/{}/", second.id);
+    let r = app.delete(&second_path, &second.key).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = app.delete(&member_path, &second.key).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    // Keeping the admin role is no demotion.
+    let r = app
+        .put(&second_path, &second.key, json!({"role": "admin"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
 }
 
 #[tokio::test]
