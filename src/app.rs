@@ -12,8 +12,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
 use crate::api::{
-    cache, datasets, exports, files, mask, me, organizations, reference, resources, suggest,
-    uploads, v2,
+    cache, datasets, exports, files, invitations, mask, me, organizations, reference, resources,
+    suggest, uploads, v2,
 };
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -107,7 +107,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/api/1/organizations/{org}/member",
-            post(organizations::invite_member),
+            post(invitations::invite_member),
+        )
+        .route(
+            "/api/1/organizations/{org}/membership",
+            get(invitations::list_org_invitations),
+        )
+        .route(
+            "/api/1/organizations/{org}/membership/{id}/cancel",
+            post(invitations::cancel_invitation),
         )
         .route(
             "/api/1/organizations/{org}/member/{user}",
@@ -123,8 +131,16 @@ pub fn router(state: AppState) -> Router {
             axum::routing::delete(me::revoke_api_token),
         )
         .route(
+            "/api/1/me/org_invitations",
+            get(invitations::list_my_invitations),
+        )
+        .route(
             "/api/1/me/org_invitations/{id}/accept",
-            post(organizations::accept_invitation),
+            post(invitations::accept_invitation),
+        )
+        .route(
+            "/api/1/me/org_invitations/{id}/refuse",
+            post(invitations::refuse_invitation),
         )
         .route("/api/1/users/{id}", get(me::get_user))
         .route("/api/2/datasets/search", get(v2::search::search_datasets))

@@ -650,7 +650,7 @@ pub async fn update_dataset(
     Path(key): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, Some(&who), &key, &uri).await?;
     let restoring = body.get("deleted") == Some(&Value::Null);
     if row.dataset.deleted.is_some() && !restoring {
         return Err(ApiError::Gone(DELETED_MESSAGE.into()));
@@ -667,7 +667,7 @@ pub async fn delete_dataset(
     OriginalUri(uri): OriginalUri,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, Some(&who), &key, &uri).await?;
     if row.dataset.deleted.is_some() {
         return Err(ApiError::Gone(DELETED_MESSAGE.into()));
     }

@@ -35,11 +35,21 @@ fn moved(uri: &Uri, old: &str, new: &str) -> ApiError {
     ApiError::Moved(super::moved_location(uri.path(), uri.query(), old, new))
 }
 
-async fn find_dataset(state: &AppState, key: &str, uri: &Uri) -> Result<DatasetRow, ApiError> {
+/// A dataset by id or slug. An old slug answers 308 to the current one only to a caller who may
+/// see the dataset: to anyone else a hidden (private or deleted) dataset's old slug is unknown
+/// (404), so that it tells neither that the dataset exists nor where it went.
+async fn find_dataset(
+    state: &AppState,
+    who: Option<&Identity>,
+    key: &str,
+    uri: &Uri,
+) -> Result<DatasetRow, ApiError> {
     match state.store.find_dataset(key).await? {
         Lookup::Found(row) => Ok(row),
-        Lookup::Moved(slug) => Err(moved(uri, key, &slug)),
-        Lookup::Missing => Err(ApiError::not_found()),
+        Lookup::Moved(row) if check_visible(who, &row).is_ok() => {
+            Err(moved(uri, key, &row.dataset.slug))
+        }
+        Lookup::Moved(_) | Lookup::Missing => Err(ApiError::not_found()),
     }
 }
 
@@ -50,19 +60,21 @@ pub async fn dataset_for_read(
     key: &str,
     uri: &Uri,
 ) -> Result<DatasetRow, ApiError> {
-    let row = find_dataset(state, key, uri).await?;
+    let row = find_dataset(state, who, key, uri).await?;
     check_visible(who, &row)?;
     Ok(row)
 }
 
 /// A dataset for a write: no read rule (writers are checked for permission instead). An old slug
-/// answers 308 to the same request on the new one (the method and body are kept).
+/// answers 308 to the same request on the new one (the method and body are kept), to those who
+/// may see the dataset; 404 to others.
 pub async fn dataset_for_write(
     state: &AppState,
+    who: Option<&Identity>,
     key: &str,
     uri: &Uri,
 ) -> Result<DatasetRow, ApiError> {
-    find_dataset(state, key, uri).await
+    find_dataset(state, who, key, uri).await
 }
 
 /// The canonical resource id of a path segment; a malformed one is simply not found.
@@ -99,11 +111,12 @@ pub async fn resource_for_read(
 /// A resource of a dataset, for a write.
 pub async fn resource_for_write(
     state: &AppState,
+    who: Option<&Identity>,
     key: &str,
     rid: &str,
     uri: &Uri,
 ) -> Result<(DatasetRow, Resource), ApiError> {
-    let row = dataset_for_write(state, key, uri).await?;
+    let row = dataset_for_write(state, who, key, uri).await?;
     let r = find_resource(state, &row, rid).await?;
     Ok((row, r))
 }
@@ -154,7 +167,7 @@ pub async fn organization_for_read(
 ) -> Result<Organization, ApiError> {
     let org = match state.store.find_organization(key).await? {
         Lookup::Found(o) => o,
-        Lookup::Moved(slug) => return Err(moved(uri, key, &slug)),
+        Lookup::Moved(o) => return Err(moved(uri, key, &o.slug)),
         Lookup::Missing => return Err(ApiError::not_found()),
     };
     let (_, member) = org_rights(who, &org.id);
@@ -211,7 +224,7 @@ pub async fn organization_for_write(
 ) -> Result<Organization, ApiError> {
     match state.store.find_organization(key).await? {
         Lookup::Found(o) => Ok(o),
-        Lookup::Moved(slug) => Err(moved(uri, key, &slug)),
+        Lookup::Moved(o) => Err(moved(uri, key, &o.slug)),
         Lookup::Missing => Err(ApiError::not_found()),
     }
 }

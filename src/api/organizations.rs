@@ -1,18 +1,17 @@
-//! `/api/1/organizations/`: create, list, read, update, soft delete, members and invitations,
-//! and the organization's datasets.
+//! `/api/1/organizations/`: create, list, read, update, soft delete, members, and the
+//! organization's datasets. Invitations are in `api/invitations.rs`.
 
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::datasets::render_page;
 use super::{BaseUrl, JsonObject, QueryPairs, lookup, org_permissions, page_envelope, user_ref};
 use crate::auth::{AuthUser, Caller};
-use crate::domain::organization::{Invitation, Organization, Role};
+use crate::domain::organization::{Organization, Role};
 use crate::domain::permissions::{Identity, OrgAction, may_on_org};
 use crate::domain::time::to_api;
-use crate::domain::user::{User, parse_email};
 use crate::error::ApiError;
 use crate::ops::organizations::{NewOrganization, member_field_error};
 use crate::state::AppState;
@@ -35,7 +34,7 @@ fn member_json(base: &BaseUrl, m: &MemberRow, full_email: bool) -> Value {
     })
 }
 
-fn mask_email(email: &str) -> String {
+pub(crate) fn mask_email(email: &str) -> String {
     match email.split_once('@') {
         Some((_, domain)) => format!("***@{domain}"),
         None => "***".to_string(),
@@ -177,7 +176,8 @@ pub async fn delete_organization(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `GET /organizations/{org}/datasets/`: members see private ones; deleted ones are not filtered out (udata).
+/// `GET /organizations/{org}/datasets/`: members (and sysadmins) see private and deleted ones;
+/// others see neither (udata shows deleted ones to anyone: see DESIGN §3.3).
 /// Sorted by `sort` (v1's keys), newest first by default.
 pub async fn list_organization_datasets(
     State(state): State<AppState>,
@@ -192,7 +192,7 @@ pub async fn list_organization_datasets(
     let mut filter = DatasetFilter::new(if member {
         Visibility::All
     } else {
-        Visibility::NotPrivate
+        Visibility::NotHidden
     });
     filter.organization = Some(org.id.clone());
     // udata applies only `sort` (and the page) here, whatever other list parameter is given.
@@ -212,81 +212,6 @@ pub async fn list_organization_datasets(
         page,
     )
     .await
-}
-
-/// `POST /organizations/{org}/member/`: invites a user (by id or e-mail) with a role.
-pub async fn invite_member(
-    State(state): State<AppState>,
-    AuthUser(who): AuthUser,
-    base: BaseUrl,
-    Path(key): Path<String>,
-    JsonObject(body): JsonObject,
-) -> Result<Response, ApiError> {
-    let org = lookup::organization_for_admin(&state, &who, &key, OrgAction::ManageMembers).await?;
-    let user = find_invitee(&state, &body).await?;
-    let role = match body.get("role").and_then(Value::as_str) {
-        None => Role::Editor,
-        Some(r) => Role::parse(r)
-            .ok_or_else(|| member_field_error("role", &format!("Invalid role '{r}'")))?,
-    };
-    let comment = body
-        .get("comment")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let inv =
-        crate::ops::organizations::invite_member(&state, &org.id, &user.id, role, comment).await?;
-    let json = invitation_json(&base, &inv, &user);
-    Ok((StatusCode::CREATED, axum::Json(json)).into_response())
-}
-
-/// The user an invitation names, by `user` (id or slug, or `{"id": …}`) or by `email`; exactly one
-/// of them. rudata sends no mail: only existing accounts can be invited.
-async fn find_invitee(state: &AppState, body: &Map<String, Value>) -> Result<User, ApiError> {
-    let user_key = body
-        .get("user")
-        .and_then(|v| v.as_str().or_else(|| v.get("id").and_then(Value::as_str)));
-    let email = body.get("email").and_then(Value::as_str);
-    match (user_key, email) {
-        (Some(_), Some(_)) => Err(member_field_error(
-            "user",
-            "Cannot provide both user and email",
-        )),
-        (None, None) => Err(member_field_error(
-            "user",
-            "Either user or email is required",
-        )),
-        (Some(id), None) => state
-            .store
-            .find_user(id)
-            .await?
-            .ok_or_else(|| member_field_error("user", &format!("Unknown user '{id}'"))),
-        (None, Some(e)) => {
-            let e = parse_email(e)
-                .ok_or_else(|| member_field_error("email", "Invalid email address"))?;
-            state
-                .store
-                .find_user_by_email(&e)
-                .await?
-                .ok_or_else(|| member_field_error("email", "No account with this email address"))
-        }
-    }
-}
-
-/// An invitation as udata renders it, the invitee's e-mail masked.
-fn invitation_json(base: &BaseUrl, inv: &Invitation, user: &User) -> Value {
-    let mut user_json = user_ref(base, user);
-    user_json["email"] = Value::String(mask_email(&user.email));
-    json!({
-        "id": inv.id,
-        "kind": "invitation",
-        "status": inv.status,
-        "role": inv.role.as_str(),
-        "comment": inv.comment,
-        "created": to_api(&inv.created_at),
-        "email": null,
-        "assignments": [],
-        "user": user_json,
-    })
 }
 
 /// `PUT /organizations/{org}/member/{user}/`: changes a member's role.
@@ -316,14 +241,4 @@ pub async fn delete_member(
     let org = lookup::organization_for_admin(&state, &who, &key, OrgAction::ManageMembers).await?;
     crate::ops::organizations::remove_member(&state, &org.id, &user_key).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-/// `POST /me/org_invitations/{id}/accept/`: only the invitee may accept.
-pub async fn accept_invitation(
-    State(state): State<AppState>,
-    AuthUser(who): AuthUser,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    crate::ops::organizations::accept_invitation(&state, &who.user.id, &id).await?;
-    Ok(axum::Json(json!({"message": "Invitation accepted"})).into_response())
 }

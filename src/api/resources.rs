@@ -116,7 +116,7 @@ pub async fn create_resource(
     Path(key): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, Some(&who), &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     let r = crate::ops::resources::add_remote_resource(&state, &row.dataset.id, &body).await?;
     Ok((StatusCode::CREATED, axum::Json(resource_json(&base, &r))).into_response())
@@ -130,7 +130,7 @@ pub async fn update_resource(
     Path((key, rid)): Path<(String, String)>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, Some(&who), &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     let rid = lookup::resource_key(&rid)?;
     let r = crate::ops::resources::update_resource(&state, &row.dataset.id, &rid, &body).await?;
@@ -143,7 +143,7 @@ pub async fn delete_resource(
     OriginalUri(uri): OriginalUri,
     Path((key, rid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, Some(&who), &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     let rid = lookup::resource_key(&rid)?;
     crate::ops::resources::delete_resource(&state, &row.dataset.id, &rid).await?;
@@ -160,7 +160,7 @@ pub async fn reorder_resources(
     Path(key): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, Some(&who), &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     let order = order_entries(body)?;
     let resources =

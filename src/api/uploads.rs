@@ -292,7 +292,7 @@ pub async fn upload_new_resource(
     UploadForm(multipart): UploadForm,
 ) -> Result<Response, ApiError> {
     check_length(&state, &headers)?;
-    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, Some(&who), &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     let target = Target::NewResource;
     let resource =
@@ -315,7 +315,7 @@ pub async fn replace_resource_file(
     UploadForm(multipart): UploadForm,
 ) -> Result<Response, ApiError> {
     check_length(&state, &headers)?;
-    let (row, r) = lookup::resource_for_write(&state, &key, &rid, &uri).await?;
+    let (row, r) = lookup::resource_for_write(&state, Some(&who), &key, &rid, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     let target = Target::Replace(&r.id);
     let resource =
@@ -334,7 +334,7 @@ pub async fn get_upload(
     OriginalUri(uri): OriginalUri,
     Path((key, uuid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, Some(&who), &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     check_uuid(&uuid).map_err(|_| ApiError::not_found())?;
     let up = Uploader {

@@ -67,14 +67,26 @@ pub struct Member {
     pub since: DateTime<Utc>,
 }
 
-/// An invitation to join an organization, waiting for the invitee.
+/// An invitation to join an organization. Only the newest pending invitation of a user (or an
+/// address) can be accepted: a newer one, acceptance, cancellation and the member's removal all end
+/// the older ones (see `ops::organizations`).
 #[derive(Debug, Clone)]
 pub struct Invitation {
     pub id: String,
     pub org_id: String,
-    pub user_id: String,
+    /// The invitee; `None` for an invitation by e-mail to an address with no account (yet).
+    pub user_id: Option<String>,
+    /// The address an invitation by e-mail was made for (lowercased); `None` when made for a user.
+    pub email: Option<String>,
     pub role: Role,
     pub comment: Option<String>,
+    /// `pending`, `accepted`, `refused` or `canceled` (udata's statuses).
     pub status: String,
     pub created_at: DateTime<Utc>,
 }
+
+/// Invitation statuses, as udata names them.
+pub const PENDING: &str = "pending";
+pub const ACCEPTED: &str = "accepted";
+pub const REFUSED: &str = "refused";
+pub const CANCELED: &str = "canceled";

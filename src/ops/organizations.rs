@@ -1,5 +1,6 @@
 //! Organization operations: create (with its first admin), update, soft delete; and membership:
-//! invite, accept an invitation, add a member directly (the CLI), change a role, remove a member.
+//! invite, accept, refuse or cancel an invitation, add a member directly (the CLI), change a role,
+//! remove a member. An organization always keeps an administrator.
 //!
 //! Every membership write first locks the organization's row, so that what it checked ("already a
 //! member", "is a member") still holds when it commits, on PostgreSQL as on SQLite.
@@ -10,7 +11,9 @@ use crate::domain::ids::new_object_id;
 use crate::domain::input::{
     FieldErrors, REQUIRED, apply_opt_string, finish, object_field, push_error, required_string,
 };
-use crate::domain::organization::{Invitation, Member, Organization, Role};
+use crate::domain::organization::{
+    ACCEPTED, CANCELED, Invitation, Member, Organization, PENDING, REFUSED, Role,
+};
 use crate::domain::time::now;
 use crate::domain::url_check::check_public_url;
 use crate::error::ApiError;
@@ -122,27 +125,52 @@ pub async fn delete_organization(state: &AppState, id: &str) -> Result<(), ApiEr
     Ok(())
 }
 
-/// Invites user `user_id` into organization `org_id` with `role`. rudata sends no mail: the invitee
-/// sees the invitation through the API and accepts it there.
+/// Who an invitation is for: a user named by id, or an e-mail address with the account that has
+/// it, if any.
+#[derive(Debug, Clone)]
+pub enum Invitee {
+    User(String),
+    Email {
+        email: String,
+        account: Option<String>,
+    },
+}
+
+/// Invites an invitee into organization `org_id` with `role`. rudata sends no mail: the invitee
+/// sees the invitation through the API (`GET /me/org_invitations/`) and accepts it there. Any
+/// pending invitation for the same user or address is canceled: only the newest can be accepted.
+///
+/// A user named by id who is a member already is refused (members are public). By e-mail nothing
+/// is refused, whether or not an account (or a member) has the address, so that the answer tells
+/// the caller nothing about it; accepting then fails for a member, as it would for anyone.
 pub async fn invite_member(
     state: &AppState,
     org_id: &str,
-    user_id: &str,
+    invitee: Invitee,
     role: Role,
     comment: Option<String>,
 ) -> Result<Invitation, ApiError> {
     let mut tx = state.store.begin().await?;
     lock_live(&mut tx, org_id).await?;
-    if tx.is_member(org_id, user_id).await? {
-        return Err(member_field_error("user", "User is already a member"));
-    }
+    let (user_id, email) = match invitee {
+        Invitee::User(id) => {
+            if tx.is_member(org_id, &id).await? {
+                return Err(member_field_error("user", "User is already a member"));
+            }
+            (Some(id), None)
+        }
+        Invitee::Email { email, account } => (account, Some(email.to_lowercase())),
+    };
+    tx.cancel_pending_invitations(org_id, user_id.as_deref(), email.as_deref())
+        .await?;
     let inv = Invitation {
         id: uuid::Uuid::new_v4().to_string(),
         org_id: org_id.to_string(),
-        user_id: user_id.to_string(),
+        user_id,
+        email,
         role,
         comment,
-        status: "pending".into(),
+        status: PENDING.into(),
         created_at: now(),
     };
     tx.insert_invitation(&inv).await?;
@@ -150,36 +178,79 @@ pub async fn invite_member(
     Ok(inv)
 }
 
+/// Invitation `id` of user `user_id`, locked, and still pending: someone else's invitation is not
+/// found, as an unknown one is (udata's answers).
+async fn lock_own_pending(
+    tx: &mut WriteTx,
+    user_id: &str,
+    id: &str,
+) -> Result<Invitation, ApiError> {
+    let inv = tx
+        .lock_invitation(id)
+        .await?
+        .filter(|i| i.user_id.as_deref() == Some(user_id))
+        .ok_or_else(|| ApiError::NotFound("Invitation not found".into()))?;
+    if inv.status != PENDING {
+        return Err(ApiError::BadRequest("Invitation is not pending".into()));
+    }
+    Ok(inv)
+}
+
 /// Accepts invitation `id` for user `user_id`, who becomes a member with the invitation's role.
-/// Someone else's invitation is not found, as an unknown one is.
+/// Only a pending invitation can be accepted (a newer one, a cancellation or the member's removal
+/// ended the older ones), into an organization that is not deleted (410), by someone who is not a
+/// member already (409: an invitation never changes a member's role).
 pub async fn accept_invitation(
     state: &AppState,
     user_id: &str,
     id: &str,
 ) -> Result<Invitation, ApiError> {
     let mut tx = state.store.begin().await?;
-    let mut inv = tx
-        .lock_invitation(id)
-        .await?
-        .filter(|i| i.user_id == user_id)
-        .ok_or_else(|| ApiError::NotFound("Invitation not found".into()))?;
-    if inv.status != "pending" {
-        return Err(ApiError::BadRequest("Invitation is not pending".into()));
+    let mut inv = lock_own_pending(&mut tx, user_id, id).await?;
+    lock_live(&mut tx, &inv.org_id).await?;
+    if tx.is_member(&inv.org_id, user_id).await? {
+        return Err(ApiError::Conflict("User is already a member".into()));
     }
-    // Locked as every membership write locks it (see the module's note). A deleted organization's
-    // invitation may still be accepted, as before deletion.
-    tx.lock_organization(&inv.org_id).await?;
-    inv.status = "accepted".into();
+    inv.status = ACCEPTED.into();
     tx.set_invitation_status(&inv.id, &inv.status).await?;
     tx.upsert_member(&Member {
         org_id: inv.org_id.clone(),
-        user_id: inv.user_id.clone(),
+        user_id: user_id.to_string(),
         role: inv.role,
         since: now(),
     })
     .await?;
     tx.commit().await?;
     Ok(inv)
+}
+
+/// Refuses invitation `id` for user `user_id`.
+pub async fn refuse_invitation(state: &AppState, user_id: &str, id: &str) -> Result<(), ApiError> {
+    let mut tx = state.store.begin().await?;
+    let inv = lock_own_pending(&mut tx, user_id, id).await?;
+    tx.set_invitation_status(&inv.id, REFUSED).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Cancels invitation `id` of organization `org_id` (its admins' act): 404 for an unknown id or
+/// another organization's, 400 when it is no longer pending (udata's answers).
+pub async fn cancel_invitation(state: &AppState, org_id: &str, id: &str) -> Result<(), ApiError> {
+    let mut tx = state.store.begin().await?;
+    lock_live(&mut tx, org_id).await?;
+    let inv = tx
+        .lock_invitation(id)
+        .await?
+        .filter(|i| i.org_id == org_id)
+        .ok_or_else(|| ApiError::NotFound("Unknown membership request id".into()))?;
+    if inv.status != PENDING {
+        return Err(ApiError::BadRequest(
+            "Only pending invitations can be canceled".into(),
+        ));
+    }
+    tx.set_invitation_status(&inv.id, CANCELED).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Makes user `user_id` a member of organization `org_id` with `role` at once, or changes their role
@@ -218,6 +289,9 @@ pub async fn change_member_role(
         .find_member(org_id, user_key)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    if role != Role::Admin {
+        keep_an_admin(&mut tx, &m.member).await?;
+    }
     m.member.role = role;
     tx.upsert_member(&m.member).await?;
     tx.commit().await?;
@@ -232,8 +306,26 @@ pub async fn remove_member(state: &AppState, org_id: &str, user_key: &str) -> Re
         .find_member(org_id, user_key)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    keep_an_admin(&mut tx, &m.member).await?;
     tx.delete_member(org_id, &m.user.id).await?;
+    // An invitation made before the removal must not let the user back in.
+    tx.cancel_pending_invitations(org_id, Some(&m.user.id), None)
+        .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// What removing or demoting an organization's only administrator answers (400).
+pub const LAST_ADMIN_MESSAGE: &str =
+    "An organization must keep at least one administrator: appoint another one first";
+
+/// Refuses (400) to take away `m`'s administrator role when they are their organization's only
+/// administrator: nobody could manage it any more. Runs under the organization's lock, so two
+/// admins cannot demote each other at once.
+async fn keep_an_admin(tx: &mut WriteTx, m: &Member) -> Result<(), ApiError> {
+    if m.role == Role::Admin && tx.count_admins(&m.org_id).await? <= 1 {
+        return Err(ApiError::BadRequest(LAST_ADMIN_MESSAGE.into()));
+    }
     Ok(())
 }
 

@@ -75,6 +75,9 @@ pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, ApiErro
         )));
     }
     tx.insert_user(&mut user, &slug_base).await?;
+    // Invitations made by e-mail before the account existed are now this account's: only the
+    // operator creates accounts, with the address given, so this is the address's owner.
+    tx.claim_email_invitations(&user.id, &user.email).await?;
     tx.commit().await?;
     Ok(user)
 }

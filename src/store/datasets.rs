@@ -21,8 +21,9 @@ use crate::domain::slug::make_slug;
 #[derive(Debug)]
 pub enum Lookup<T> {
     Found(T),
-    /// The key is an old slug; the value is the current one.
-    Moved(String),
+    /// The key is an old slug of this object (whose `slug` is the current one). The lookup seam
+    /// decides whether the caller may be told where it went.
+    Moved(T),
     Missing,
 }
 
@@ -45,8 +46,10 @@ pub enum Visibility {
     },
     /// Every dataset (sysadmins; an organization's members on its own list).
     All,
-    /// Not private, deleted ones included (udata's organization dataset list for outsiders).
-    NotPrivate,
+    /// Neither private nor deleted, archived ones included: an organization's dataset list for
+    /// outsiders (udata lists deleted ones there too; rudata keeps the guide's promise that a
+    /// deleted dataset is seen only by its owner, its organization's members and sysadmins).
+    NotHidden,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,14 +174,23 @@ impl Store {
         {
             return Ok(Lookup::Found(dataset_of(&row)?));
         }
-        let moved: Option<String> = sqlx::query_scalar(
-            "SELECT d.slug FROM slug_redirects r JOIN datasets d ON d.id = r.target_id
+        let sql = format!(
+            "SELECT {} FROM slug_redirects r JOIN datasets d ON d.id = r.target_id
              WHERE r.kind = 'dataset' AND r.old_slug = $1",
-        )
-        .bind(key)
-        .fetch_optional(&self.read)
-        .await?;
-        Ok(moved.map_or(Lookup::Missing, Lookup::Moved))
+            DATASET_COLUMNS
+                .split(", ")
+                .map(|c| format!("d.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let moved = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(match moved {
+            Some(row) => Lookup::Moved(dataset_of(&row)?),
+            None => Lookup::Missing,
+        })
     }
 
     /// A page of datasets matching `filter`, and the total count. The page's ids are found first
@@ -472,6 +484,7 @@ impl WriteTx {
                 .allocate_slug(SlugTable::Datasets, &base, Some(&ds.id))
                 .await?;
             if ds.slug != before.slug {
+                self.drop_slug_redirect("dataset", &ds.slug).await?;
                 self.insert_slug_redirect("dataset", &before.slug, &ds.id)
                     .await?;
             }

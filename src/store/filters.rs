@@ -31,7 +31,7 @@ pub(super) fn list_conditions(f: &DatasetFilter, drive: Drive, sql: &mut Sql) ->
     match &f.visibility {
         Visibility::Public => c.push(public.to_string()),
         Visibility::All => {}
-        Visibility::NotPrivate => c.push("d.private = 0".to_string()),
+        Visibility::NotHidden => c.push("(d.private = 0 AND d.deleted IS NULL)".to_string()),
         Visibility::User { user_id, org_ids } => {
             let mut owned = vec![format!("d.owner_id = {}", sql.text(user_id.as_str()))];
             if !org_ids.is_empty() {

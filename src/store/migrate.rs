@@ -54,6 +54,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "tag suggest lookup",
         include_str!("../../migrations/sqlite/0007_tag_suggest_lookup.sql"),
     ),
+    (
+        8,
+        "invitation emails",
+        include_str!("../../migrations/sqlite/0008_invitation_emails.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -90,6 +95,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "tag suggest lookup",
         include_str!("../../migrations/postgres/0007_tag_suggest_lookup.sql"),
+    ),
+    (
+        8,
+        "invitation emails",
+        include_str!("../../migrations/postgres/0008_invitation_emails.sql"),
     ),
 ];
 

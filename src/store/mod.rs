@@ -260,7 +260,33 @@ impl WriteTx {
             .bind(own_id.unwrap_or(""))
             .fetch_optional(&mut *self.tx)
             .await?;
-        Ok(found.is_some())
+        if found.is_some() {
+            return Ok(true);
+        }
+        // An old slug stays reserved for the object it redirects to: given to another, it would
+        // make old links serve someone else's object. The object may take it back.
+        let Some(kind) = table.redirect_kind() else {
+            return Ok(false);
+        };
+        let reserved: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM slug_redirects WHERE kind = $1 AND old_slug = $2 AND target_id <> $3",
+        )
+        .bind(kind)
+        .bind(slug)
+        .bind(own_id.unwrap_or(""))
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(reserved.is_some())
+    }
+
+    /// Forgets the redirect of `slug` (of `kind`): its object has taken it back as its slug.
+    pub async fn drop_slug_redirect(&mut self, kind: &str, slug: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM slug_redirects WHERE kind = $1 AND old_slug = $2")
+            .bind(kind)
+            .bind(slug)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     /// Makes `old_slug` answer with a redirect to object `target_id` of `kind`.
@@ -292,6 +318,15 @@ pub enum SlugTable {
 }
 
 impl SlugTable {
+    /// The `slug_redirects.kind` of the table's renamed slugs (users keep none).
+    fn redirect_kind(self) -> Option<&'static str> {
+        match self {
+            SlugTable::Users => None,
+            SlugTable::Organizations => Some("organization"),
+            SlugTable::Datasets => Some("dataset"),
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             SlugTable::Users => "users",

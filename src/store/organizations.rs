@@ -37,12 +37,15 @@ fn member_of(row: &AnyRow) -> StoreResult<Member> {
     })
 }
 
+const INVITATION_COLUMNS: &str = "id, org_id, user_id, email, role, comment, status, created_at";
+
 fn invitation_of(row: &AnyRow) -> StoreResult<Invitation> {
     let role: String = row.try_get("role")?;
     Ok(Invitation {
         id: row.try_get("id")?,
         org_id: row.try_get("org_id")?,
         user_id: row.try_get("user_id")?,
+        email: row.try_get("email")?,
         role: Role::parse(&role)
             .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad role {role}")))?,
         comment: row.try_get("comment")?,
@@ -61,14 +64,17 @@ impl Store {
         if let Some(row) = row {
             return Ok(super::Lookup::Found(org_of(&row)?));
         }
-        let moved: Option<String> = sqlx::query_scalar(
-            "SELECT o.slug FROM slug_redirects r JOIN organizations o ON o.id = r.target_id
+        let moved = sqlx::query(
+            "SELECT o.doc, o.doc_version FROM slug_redirects r JOIN organizations o ON o.id = r.target_id
              WHERE r.kind = 'organization' AND r.old_slug = $1",
         )
         .bind(key)
         .fetch_optional(&self.read)
         .await?;
-        Ok(moved.map_or(super::Lookup::Missing, super::Lookup::Moved))
+        Ok(match moved {
+            Some(row) => super::Lookup::Moved(org_of(&row)?),
+            None => super::Lookup::Missing,
+        })
     }
 
     /// Organizations by id, in no particular order (deleted ones included).
@@ -133,6 +139,47 @@ impl Store {
             .await?
             .iter()
             .map(member_of)
+            .collect()
+    }
+
+    /// An organization's invitations, newest first; only those of `status` when given.
+    pub async fn list_org_invitations(
+        &self,
+        org_id: &str,
+        status: Option<&str>,
+    ) -> StoreResult<Vec<Invitation>> {
+        let sql = format!(
+            "SELECT {INVITATION_COLUMNS} FROM invitations WHERE org_id = $1 AND ($2 = '' OR status = $2)
+             ORDER BY created_at DESC, id"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org_id)
+            .bind(status.unwrap_or(""))
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(invitation_of)
+            .collect()
+    }
+
+    /// A user's pending invitations into organizations that are not deleted, newest first.
+    pub async fn list_pending_invitations_of(&self, user_id: &str) -> StoreResult<Vec<Invitation>> {
+        let sql = format!(
+            "SELECT {} FROM invitations i JOIN organizations o ON o.id = i.org_id
+             WHERE i.user_id = $1 AND i.status = 'pending' AND o.deleted IS NULL
+             ORDER BY i.created_at DESC, i.id",
+            INVITATION_COLUMNS
+                .split(", ")
+                .map(|c| format!("i.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(invitation_of)
             .collect()
     }
 
@@ -219,6 +266,7 @@ impl WriteTx {
         .execute(&mut *self.tx)
         .await?;
         if before.slug != org.slug {
+            self.drop_slug_redirect("organization", &org.slug).await?;
             self.insert_slug_redirect("organization", &before.slug, &org.id)
                 .await?;
         }
@@ -291,12 +339,13 @@ impl WriteTx {
     /// Stores a new invitation.
     pub async fn insert_invitation(&mut self, i: &Invitation) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO invitations (id, org_id, user_id, role, comment, status, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO invitations (id, org_id, user_id, email, role, comment, status, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&i.id)
         .bind(&i.org_id)
         .bind(&i.user_id)
+        .bind(&i.email)
         .bind(i.role.as_str())
         .bind(&i.comment)
         .bind(&i.status)
@@ -309,7 +358,7 @@ impl WriteTx {
     /// The invitation `id`, locked until the transaction ends (`None`: no such invitation).
     pub async fn lock_invitation(&mut self, id: &str) -> StoreResult<Option<Invitation>> {
         let sql = format!(
-            "SELECT id, org_id, user_id, role, comment, status, created_at FROM invitations WHERE id = $1{}",
+            "SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = $1{}",
             self.dialect.for_update()
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -319,7 +368,51 @@ impl WriteTx {
         row.as_ref().map(invitation_of).transpose()
     }
 
-    /// Records what became of invitation `id` (`accepted`).
+    /// Ends (`canceled`) the pending invitations of organization `org_id` made for user `user_id`
+    /// or for address `email`: a newer invitation replaces them, and a removed member's are void.
+    pub async fn cancel_pending_invitations(
+        &mut self,
+        org_id: &str,
+        user_id: Option<&str>,
+        email: Option<&str>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE invitations SET status = 'canceled'
+             WHERE org_id = $1 AND status = 'pending' AND (user_id = $2 OR email = lower($3))",
+        )
+        .bind(org_id)
+        .bind(user_id.unwrap_or(""))
+        .bind(email.unwrap_or(""))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives the pending invitations made for address `email` with no account to user `user_id`,
+    /// the account just created with that address.
+    pub async fn claim_email_invitations(&mut self, user_id: &str, email: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE invitations SET user_id = $1
+             WHERE user_id IS NULL AND status = 'pending' AND email = lower($2)",
+        )
+        .bind(user_id)
+        .bind(email)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// How many administrators organization `org_id` has.
+    pub async fn count_admins(&mut self, org_id: &str) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE org_id = $1 AND role = 'admin'")
+                .bind(org_id)
+                .fetch_one(&mut *self.tx)
+                .await?,
+        )
+    }
+
+    /// Records what became of invitation `id` (`accepted`, `refused`, `canceled`).
     pub async fn set_invitation_status(&mut self, id: &str, status: &str) -> StoreResult<()> {
         sqlx::query("UPDATE invitations SET status = $2 WHERE id = $1")
             .bind(id)

@@ -505,7 +505,9 @@ async fn invitation_errors() {
         .post(&path, &admin.key, json!({"email": "INVITEE@example.org"}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    assert_eq!(r.json()["user"]["id"], invitee.id.as_str());
+    // Shown as an invitation by e-mail, not as the account's (that would tell it exists).
+    assert_eq!(r.json()["user"], json!(null));
+    assert_eq!(r.json()["email"], "invitee@example.org");
     assert_eq!(r.json()["role"], "editor");
     // An unknown invitation id.
     let r = app

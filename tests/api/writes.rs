@@ -50,7 +50,7 @@ async fn a_title_ending_in_a_number_does_not_steal_a_suffix() {
 }
 
 #[tokio::test]
-async fn a_freed_slug_is_given_again() {
+async fn an_old_slug_is_not_given_again() {
     let app = TestApp::new().await;
     let key = app.admin_key.clone();
     let ds = created(&app, &key, json!({"title": "Budget", "description": "d"})).await;
@@ -63,9 +63,12 @@ async fn a_freed_slug_is_given_again() {
         )
         .await;
     assert_eq!(renamed.json()["slug"], "comptes");
-    // The old slug now redirects; a new dataset may still take it, as udata allows.
+    // The old slug now redirects, and stays reserved to its dataset (udata would give it to a new
+    // one, whose data old links would then serve): a new dataset gets the next suffix.
     let again = created(&app, &key, json!({"title": "Budget", "description": "d"})).await;
-    assert_eq!(again["slug"], "budget");
+    assert_eq!(again["slug"], "budget-1");
+    let r = app.get("/api/1/datasets/budget/", None).await;
+    assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
 }
 
 /// The dataset as rendered, without what any write changes (its dates).

@@ -161,7 +161,7 @@ pub async fn change_dataset(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, caller.identity(), &key, &uri).await?;
     let who = signed_in(&caller)?;
     let change = change_of(&method, &headers, &body, true)?;
     if row.dataset.deleted.is_some() {
@@ -204,7 +204,7 @@ pub async fn change_resource(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let row = lookup::dataset_for_write(&state, &key, &uri).await?;
+    let row = lookup::dataset_for_write(&state, caller.identity(), &key, &uri).await?;
     // A malformed id matches no route in udata: 404 before anything else.
     let rid = parse_resource_id(&rid).ok_or_else(ApiError::not_found)?;
     let who = signed_in(&caller)?;
