@@ -325,7 +325,7 @@ impl Store {
         id: &str,
         cutoff: Option<DateTime<Utc>>,
     ) -> StoreResult<Option<Vec<String>>> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_raw().await?;
         let lock = self.dialect.for_update();
         // Still deleted, and before the cut-off: a dataset restored and deleted again meanwhile waits.
         let cutoff = cutoff.map_or_else(|| "9999".to_string(), |c| db_ts(&c));

@@ -121,9 +121,20 @@ impl Store {
     /// Starts a write transaction: every operation runs in one (see `ops`).
     pub async fn begin(&self) -> StoreResult<WriteTx> {
         Ok(WriteTx {
-            tx: self.write.begin().await?,
+            tx: self.begin_raw().await?,
             dialect: self.dialect,
             changes: Arc::clone(&self.changes),
+        })
+    }
+
+    /// A write transaction on the write pool. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a transaction that read first and then wrote while another process (the
+    /// CLI beside a server, two nodes migrating) held the lock would fail at once with "database is
+    /// locked", whereas this one waits for it (`busy_timeout`).
+    async fn begin_raw(&self) -> StoreResult<Transaction<'static, Any>> {
+        Ok(match self.dialect {
+            Dialect::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.write.begin().await?,
         })
     }
 

@@ -67,7 +67,7 @@ impl Store {
     /// Records a received part (replacing an earlier copy of the same index, whose key is returned
     /// for deletion). A uuid belongs to the dataset and user that sent its first part.
     pub async fn record_upload_part(&self, part: &UploadPart) -> StoreResult<Option<String>> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_raw().await?;
         let owner =
             sqlx::query("SELECT dataset_id, user_id FROM upload_parts WHERE uuid = $1 LIMIT 1")
                 .bind(&part.uuid)
@@ -138,7 +138,7 @@ impl Store {
 
     /// Forgets an upload's parts; returns their keys for deletion.
     pub async fn delete_upload(&self, uuid: &str) -> StoreResult<Vec<String>> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_raw().await?;
         let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM upload_parts WHERE uuid = $1")
             .bind(uuid)
             .fetch_all(&mut *tx)
