@@ -7,8 +7,9 @@
 //! (its author reads it at once); another node's or the CLI's moves it when the watcher sees it
 //! (within a second). While changes cannot be watched, nothing is kept or served from the cache.
 //!
-//! What is kept: `200` answers to `GET` requests without an API key under `/api/`, whose body has
-//! a known size under [`MAX_ENTRY`] (a streamed document of a very large dataset is not kept). Not
+//! What is kept: answers (but server errors) to `GET` requests without an API key under `/api/`,
+//! whose body has a known size under [`MAX_ENTRY`] (a streamed document of a very large dataset is
+//! not kept). Not
 //! kept: `/api/1/me…` (always needs a key anyway), the catalog exports (streamed), and requests
 //! whose answer depends on the current time (`last_update_range`). The key holds everything else
 //! an answer depends on: the minute (see [`Key`]), the `Host` (absolute URLs are built from it when no public URL is set),
@@ -46,7 +47,15 @@ struct Key {
 }
 
 #[derive(Clone)]
-struct Entry {
+enum Entry {
+    Answer(Answer),
+    /// This request's answer cannot be kept: run it.
+    Pass,
+}
+
+#[derive(Clone)]
+struct Answer {
+    status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
 }
@@ -56,7 +65,11 @@ struct Weight;
 
 impl quick_cache::Weighter<Key, Entry> for Weight {
     fn weight(&self, key: &Key, entry: &Entry) -> u64 {
-        (key.uri.len() + entry.body.len() + 256) as u64
+        let body = match entry {
+            Entry::Answer(a) => a.body.len(),
+            Entry::Pass => 0,
+        };
+        (key.uri.len() + body + 256) as u64
     }
 }
 
@@ -76,7 +89,10 @@ impl ResponseCache {
     }
 }
 
-/// Middleware: answers from the cache, or runs the request and keeps its answer.
+/// Middleware: answers from the cache, or runs the request and keeps its answer. Identical
+/// requests arriving while the answer is being computed wait for it rather than compute it again
+/// (after a write, or at the turn of a minute, a popular page is computed once, not once per
+/// waiting client).
 pub async fn cached(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let Some(entries) = &state.cache.entries else {
         return next.run(req).await;
@@ -95,20 +111,28 @@ pub async fn cached(State(state): State<AppState>, req: Request, next: Next) -> 
         uri: req.uri().to_string(),
         fields: req.headers().get(super::mask::HEADER).cloned(),
     };
-    if let Some(entry) = entries.get(&key) {
-        let mut response = Response::new(Body::from(entry.body));
-        *response.headers_mut() = entry.headers;
-        mark(&mut response, "hit");
-        return response;
-    }
+    let guard = match entries.get_value_or_guard_async(&key).await {
+        Ok(Entry::Answer(answer)) => {
+            let mut response = Response::new(Body::from(answer.body));
+            *response.status_mut() = answer.status;
+            *response.headers_mut() = answer.headers;
+            mark(&mut response, "hit");
+            return response;
+        }
+        Ok(Entry::Pass) => return next.run(req).await,
+        Err(guard) => guard,
+    };
     let response = next.run(req).await;
-    if response.status() != StatusCode::OK
+    // Not kept: server errors (they may pass) and streamed or very large answers. Those who wait
+    // for this key, and those who come after, then compute their own answer.
+    if response.status().is_server_error()
         || response
             .body()
             .size_hint()
             .exact()
             .is_none_or(|n| n > MAX_ENTRY)
     {
+        let _ = guard.insert(Entry::Pass);
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -119,13 +143,11 @@ pub async fn cached(State(state): State<AppState>, req: Request, next: Next) -> 
             return ApiError::Internal(anyhow::anyhow!("reading an answer: {e}")).into_response();
         }
     };
-    entries.insert(
-        key,
-        Entry {
-            headers: parts.headers.clone(),
-            body: body.clone(),
-        },
-    );
+    let _ = guard.insert(Entry::Answer(Answer {
+        status: parts.status,
+        headers: parts.headers.clone(),
+        body: body.clone(),
+    }));
     let mut response = Response::from_parts(parts, Body::from(body));
     mark(&mut response, "miss");
     response

@@ -166,3 +166,46 @@ async fn the_key_holds_the_field_mask_and_the_host() {
 async fn total(app: &TestApp, list: &str) -> i64 {
     app.get(list, None).await.json()["total"].as_i64().unwrap()
 }
+
+#[tokio::test]
+async fn identical_requests_arriving_together_are_computed_once() {
+    let app = watched().await;
+    app.dataset(&app.admin_key, "Budget de Lyon").await;
+    let path = "/api/2/datasets/search/?q=budget&facets=license,format,organization,tag";
+    let answers = futures_util::future::join_all((0..8).map(|_| app.get(path, None))).await;
+    let misses = answers
+        .iter()
+        .filter(|r| r.header(CACHE).as_deref() == Some("miss"))
+        .count();
+    assert_eq!(misses, 1, "one computes, the others wait for its answer");
+    assert!(answers.iter().all(|r| r.body == answers[0].body));
+}
+
+#[tokio::test]
+async fn a_not_found_is_kept_until_the_catalog_changes() {
+    let app = watched().await;
+    let path = "/api/1/datasets/budget/";
+    assert_eq!(app.get(path, None).await.status, StatusCode::NOT_FOUND);
+    let again = app.get(path, None).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(again.header(CACHE).as_deref(), Some("hit"));
+    app.dataset(&app.admin_key, "Budget").await;
+    assert_eq!(app.get(path, None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn streamed_documents_are_not_kept() {
+    let app = watched().await;
+    let ds = app.dataset(&app.admin_key, "Volumineux").await;
+    let id = ds["id"].as_str().unwrap();
+    for i in 0..201 {
+        app.remote(id, &app.admin_key, &format!("r{i}")).await;
+    }
+    let path = format!("/api/1/datasets/{id}/");
+    let answers = futures_util::future::join_all((0..4).map(|_| app.get(&path, None))).await;
+    for r in &answers {
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.header(CACHE), None);
+        assert_eq!(r.json()["resources"].as_array().unwrap().len(), 201);
+    }
+}
