@@ -74,6 +74,9 @@ run() { # $1 = backend name, $2 = database url or ""
     echo "$made" >"$dir/made"
   fi
   echo "$1: generated: $made ($((SECONDS - started)) s)" >&2
+  # Statistics for PostgreSQL's planner, as autovacuum keeps them on a normal server (this machine's
+  # PostgreSQL runs with autovacuum off: without this, every plan is made blind after a bulk load).
+  if [ -n "$2" ]; then psql -q "$2" -c "VACUUM ANALYZE"; fi
   local big=${made##* } cache
   for cache in $CACHE; do
     serve_and_measure "$1" "$dir" "$made" "$big" "$cache" "${args[@]}"

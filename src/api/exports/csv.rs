@@ -33,18 +33,28 @@ pub fn opt(s: &Option<String>) -> Cell<'_> {
 /// runs for every line of a million-line export).
 pub fn naive_iso<'a>(t: &chrono::DateTime<chrono::Utc>) -> Cell<'a> {
     use chrono::{Datelike, Timelike};
-    let mut out = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
+    // Digits pushed one by one: `format!` here took 5 % of a `resources.csv` export (`perf`).
+    fn push(out: &mut String, n: u32, width: u32) {
+        for p in (0..width).rev() {
+            out.push(char::from(b'0' + (n / 10u32.pow(p) % 10) as u8));
+        }
+    }
+    let mut out = String::with_capacity(26);
+    push(&mut out, t.year().clamp(0, 9999) as u32, 4);
+    for (sep, n) in [
+        ('-', t.month()),
+        ('-', t.day()),
+        ('T', t.hour()),
+        (':', t.minute()),
+        (':', t.second()),
+    ] {
+        out.push(sep);
+        push(&mut out, n, 2);
+    }
     let micros = t.timestamp_subsec_micros();
     if micros != 0 {
-        out.push_str(&format!(".{micros:06}"));
+        out.push('.');
+        push(&mut out, micros, 6);
     }
     owned(out)
 }

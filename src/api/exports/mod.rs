@@ -36,6 +36,8 @@ use crate::store::{DatasetColumns, ExportedResource, ResourceKey, Store, StoreEr
 const BATCH: i64 = 200;
 /// Resources read per batch.
 const RESOURCE_BATCH: i64 = 1000;
+/// Datasets' columns read at a time for `resources.csv` (a few short columns each).
+const COLUMNS_BATCH: i64 = 1000;
 /// Bytes sent at a time.
 const CHUNK: usize = 64 * 1024;
 /// Chunks waiting for the client, at most.
@@ -174,6 +176,9 @@ struct ResourceCursor<'s> {
     last_dataset: String,
     pending: VecDeque<ExportedResource>,
     done: bool,
+    /// The next batch, read while this one is written out (the database's thread and the writer
+    /// then work side by side).
+    ahead: Option<tokio::task::JoinHandle<Result<Vec<ExportedResource>, StoreError>>>,
 }
 
 impl<'s> ResourceCursor<'s> {
@@ -184,6 +189,7 @@ impl<'s> ResourceCursor<'s> {
             last_dataset: last_dataset.to_string(),
             pending: VecDeque::new(),
             done: false,
+            ahead: None,
         }
     }
 
@@ -192,13 +198,26 @@ impl<'s> ResourceCursor<'s> {
         if self.done {
             return Ok(None);
         }
-        let batch = self
-            .store
-            .export_resources(&self.after, &self.last_dataset, RESOURCE_BATCH)
-            .await?;
+        let batch = match self.ahead.take() {
+            Some(reading) => reading
+                .await
+                .map_err(|e| Stop::Store(StoreError::Other(e.into())))??,
+            None => {
+                self.store
+                    .export_resources(&self.after, &self.last_dataset, RESOURCE_BATCH)
+                    .await?
+            }
+        };
         self.done = (batch.len() as i64) < RESOURCE_BATCH;
         if let Some(last) = batch.last() {
             self.after = last.key.clone();
+        }
+        if !self.done {
+            let store = self.store.clone();
+            let (after, last) = (self.after.clone(), self.last_dataset.clone());
+            self.ahead = Some(tokio::spawn(async move {
+                store.export_resources(&after, &last, RESOURCE_BATCH).await
+            }));
         }
         Ok(Some(batch))
     }
@@ -252,7 +271,7 @@ async fn write_datasets(store: &Store, base: &BaseUrl, sink: &mut CsvSink) -> Re
 async fn write_resources(store: &Store, base: &BaseUrl, sink: &mut CsvSink) -> Result<(), Stop> {
     let mut after = String::new();
     loop {
-        let batch = store.export_dataset_columns(&after, BATCH).await?;
+        let batch = store.export_dataset_columns(&after, COLUMNS_BATCH).await?;
         let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
             return Ok(());
         };
@@ -267,7 +286,7 @@ async fn write_resources(store: &Store, base: &BaseUrl, sink: &mut CsvSink) -> R
                 }
             }
         }
-        if (batch.len() as i64) < BATCH {
+        if (batch.len() as i64) < COLUMNS_BATCH {
             return Ok(());
         }
         after = last.id.clone();
