@@ -7,6 +7,9 @@
 //! every node's `LISTEN`ing connection receives at commit; on SQLite, a dedicated connection polls
 //! `PRAGMA data_version`, which moves whenever another connection (this process's, another node's,
 //! the CLI's) has committed. Anything kept under an older generation is then out of date.
+//! (A node's own notifications carry its id and are skipped; SQLite's data version cannot tell
+//! whose commit it was, so there a node's own write moves the generation a second time, at the
+//! next poll: one more computed answer, never a stale one.)
 //!
 //! While no watcher runs, or while it cannot reach the database, [`Changes::current`] says `None`:
 //! nothing may be kept or served from what was kept, as a change could go unseen.
@@ -30,10 +33,22 @@ const SQLITE_POLL: Duration = Duration::from_millis(200);
 /// How long a lost watcher waits before it connects again.
 const RETRY: Duration = Duration::from_secs(1);
 
-#[derive(Default)]
 pub struct Changes {
     generation: AtomicU64,
     watched: AtomicBool,
+    /// This process, in the notifications it sends: its own come back to its listener, and were
+    /// counted already at commit.
+    pub(super) node: String,
+}
+
+impl Default for Changes {
+    fn default() -> Self {
+        Changes {
+            generation: AtomicU64::new(0),
+            watched: AtomicBool::new(false),
+            node: uuid::Uuid::new_v4().to_string(),
+        }
+    }
 }
 
 impl Changes {
@@ -108,9 +123,11 @@ async fn watch_postgres(url: &str, changes: &Changes) -> Result<(), sqlx::Error>
     changes.set_watched(true);
     loop {
         // `None`: the connection was lost, and notifications with it.
-        if listener.try_recv().await?.is_none() {
+        let Some(notification) = listener.try_recv().await? else {
             return Ok(());
+        };
+        if notification.payload() != changes.node {
+            changes.bump();
         }
-        changes.bump();
     }
 }

@@ -142,8 +142,9 @@ impl Store {
     pub(super) async fn changed(&self) -> StoreResult<()> {
         self.changes.bump();
         if self.dialect == Dialect::Postgres {
-            sqlx::query("SELECT pg_notify($1, '')")
+            sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(changes::CHANNEL)
+                .bind(&self.changes.node)
                 .execute(&self.write)
                 .await?;
         }
@@ -211,8 +212,9 @@ impl WriteTx {
     /// (sent with the commit) or SQLite's data version (see [`Changes`]).
     pub async fn commit(mut self) -> StoreResult<()> {
         if self.dialect == Dialect::Postgres {
-            sqlx::query("SELECT pg_notify($1, '')")
+            sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(changes::CHANNEL)
+                .bind(&self.changes.node)
                 .execute(&mut *self.tx)
                 .await?;
         }
