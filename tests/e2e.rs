@@ -470,3 +470,49 @@ fn oversized_heads_and_undecodable_paths_answer_json_over_real_http() {
     assert_eq!(code, 404, "{body}");
     assert!(json(&body)["message"].is_string());
 }
+
+#[test]
+fn a_node_with_another_token_key_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let key_env = |k: &str| vec![("RUDATA_SECRET_KEY".to_string(), k.repeat(32))];
+    let (right, wrong) = (key_env("a"), key_env("b"));
+    common::cli(
+        data,
+        &right,
+        &["user", "create", "--email", "k@example.org"],
+    );
+    let token = common::cli(
+        data,
+        &right,
+        &["token", "create", "--email", "k@example.org"],
+    );
+    assert!(token.starts_with("udata_"));
+
+    for args in [
+        &["serve", "--bind", "127.0.0.1:0"][..],
+        &["token", "create", "--email", "k@example.org"],
+    ] {
+        let out = common::rudata(data, &wrong).args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} started with another key");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("token key") && err.contains("RUDATA_SECRET_KEY"),
+            "{args:?}: {err}"
+        );
+    }
+    // No secret at all: the node makes <data-dir>/secret.key, another key; refused as well.
+    let out = common::rudata(data, &[])
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+
+    let server = start(data, &right, &[]);
+    let (status, _) = curl(&[
+        "-H",
+        &format!("X-API-KEY: {token}"),
+        &format!("{}/me/", server.api),
+    ]);
+    assert_eq!(status, 200);
+}
