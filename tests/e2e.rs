@@ -471,6 +471,24 @@ fn oversized_heads_and_undecodable_paths_answer_json_over_real_http() {
     assert!(json(&body)["message"].is_string());
 }
 
+/// Runs `command`, which must exit (a server that started instead is killed after 10 s).
+fn refused(command: &mut Command) -> std::process::Output {
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn a_node_with_another_token_key_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
@@ -493,7 +511,7 @@ fn a_node_with_another_token_key_refuses_to_start() {
         &["serve", "--bind", "127.0.0.1:0"][..],
         &["token", "create", "--email", "k@example.org"],
     ] {
-        let out = common::rudata(data, &wrong).args(args).output().unwrap();
+        let out = refused(common::rudata(data, &wrong).args(args));
         assert!(!out.status.success(), "{args:?} started with another key");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -502,10 +520,7 @@ fn a_node_with_another_token_key_refuses_to_start() {
         );
     }
     // No secret at all: the node makes <data-dir>/secret.key, another key; refused as well.
-    let out = common::rudata(data, &[])
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .output()
-        .unwrap();
+    let out = refused(common::rudata(data, &[]).args(["serve", "--bind", "127.0.0.1:0"]));
     assert!(!out.status.success());
 
     let server = start(data, &right, &[]);
