@@ -12,8 +12,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
 use crate::api::{
-    cache, datasets, exports, files, invitations, mask, me, organizations, reference, resources,
-    suggest, uploads, v2,
+    cache, datasets, exports, files, health, invitations, mask, me, organizations, reference,
+    resources, suggest, uploads, v2,
 };
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -177,6 +177,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/s/{*key}", get(files::serve_file))
         .route("/health", get(|| async { "ok" }))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route(
             "/api/1/datasets/{id}/upload/{uuid}",
             get(uploads::get_upload),

@@ -293,8 +293,10 @@ pub enum OrgCommand {
     },
 }
 
-/// Opens the data dir: database (migrated), files and secret.
-pub async fn open(global: &Global) -> anyhow::Result<AppState> {
+/// Opens the data dir: database (migrated), files and secret. With `check_key`, refuses a token key
+/// other than the one the database's tokens were made with (recording it on the first start);
+/// `migrate` alone skips it, so that a migration job without the secret records no key of its own.
+pub async fn open(global: &Global, check_key: bool) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&global.data_dir)
         .with_context(|| format!("creating the data dir {}", global.data_dir.display()))?;
     let url = match &global.database_url {
@@ -317,6 +319,9 @@ pub async fn open(global: &Global) -> anyhow::Result<AppState> {
         }
         None => load_or_create_secret(&global.data_dir)?,
     };
+    if check_key {
+        check_token_key(&store, &token_key).await?;
+    }
     let mut config = Config::new(token_key);
     config.files_public_url = global
         .storage
@@ -324,6 +329,20 @@ pub async fn open(global: &Global) -> anyhow::Result<AppState> {
         .clone()
         .filter(|u| !u.is_empty());
     Ok(AppState::new(store, files, config))
+}
+
+/// Refuses to go on with a token key that is not the database's: every token would be refused (401)
+/// and new ones could not be checked by the other nodes.
+async fn check_token_key(store: &Store, key: &TokenKey) -> anyhow::Result<()> {
+    let recorded = store
+        .adopt_token_key_fingerprint(&key.fingerprint())
+        .await?;
+    anyhow::ensure!(
+        recorded == key.fingerprint(),
+        "the token key (RUDATA_SECRET_KEY, or <data-dir>/secret.key when it is unset) is not the one \
+         this database's tokens were made with; start every node with the same key"
+    );
+    Ok(())
 }
 
 async fn user_by_email(state: &AppState, email: &str) -> anyhow::Result<User> {
@@ -450,7 +469,7 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
 
 /// `rudata serve`: first-start account, purge scheduler, HTTP server until SIGINT/SIGTERM.
 pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
-    let mut state = open(global).await?;
+    let mut state = open(global, true).await?;
     let purge_config = args.purge.config()?;
     {
         let config = Arc::make_mut(&mut state.config);

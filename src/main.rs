@@ -28,7 +28,8 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(args) => serve(&cli.global, args).await,
             command => {
-                let state = open(&cli.global).await?;
+                let check_key = !matches!(command, Command::Migrate);
+                let state = open(&cli.global, check_key).await?;
                 let result = run_command(&state, command).await;
                 state.store.close().await;
                 result

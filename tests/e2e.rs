@@ -472,3 +472,64 @@ fn oversized_heads_and_undecodable_paths_answer_json_over_real_http() {
     assert_eq!(code, 404, "{body}");
     assert!(json(&body)["message"].is_string());
 }
+
+/// Runs `command`, which must exit (a server that started instead is killed after 10 s).
+fn refused(command: &mut Command) -> std::process::Output {
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_node_with_another_token_key_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let key_env = |k: &str| vec![("RUDATA_SECRET_KEY".to_string(), k.repeat(32))];
+    let (right, wrong) = (key_env("a"), key_env("b"));
+    common::cli(
+        data,
+        &right,
+        &["user", "create", "--email", "k@example.org"],
+    );
+    let token = common::cli(
+        data,
+        &right,
+        &["token", "create", "--email", "k@example.org"],
+    );
+    assert!(token.starts_with("udata_"));
+
+    for args in [
+        &["serve", "--bind", "127.0.0.1:0"][..],
+        &["token", "create", "--email", "k@example.org"],
+    ] {
+        let out = refused(common::rudata(data, &wrong).args(args));
+        assert!(!out.status.success(), "{args:?} started with another key");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("token key") && err.contains("RUDATA_SECRET_KEY"),
+            "{args:?}: {err}"
+        );
+    }
+    // No secret at all: the node makes <data-dir>/secret.key, another key; refused as well.
+    let out = refused(common::rudata(data, &[]).args(["serve", "--bind", "127.0.0.1:0"]));
+    assert!(!out.status.success());
+
+    let server = start(data, &right, &[]);
+    let (status, _) = curl(&[
+        "-H",
+        &format!("X-API-KEY: {token}"),
+        &format!("{}/me/", server.api),
+    ]);
+    assert_eq!(status, 200);
+}

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod datasets;
 pub mod exports;
 pub mod files;
+pub mod health;
 pub mod invitations;
 pub mod lookup;
 pub mod mask;

@@ -75,6 +75,12 @@ impl TokenKey {
         mac.update(token.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
+
+    /// Names the key without revealing it: an HMAC of a fixed label, recorded in the database so that
+    /// a node started with another key is noticed.
+    pub fn fingerprint(&self) -> String {
+        self.hash("rudata token key fingerprint v1")
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::datasets::lock;
+use super::uploads::unknown_upload;
 use crate::domain::ids::{new_resource_id, parse_resource_id};
 use crate::domain::resource::{FILETYPE_REMOTE, Resource, StoredFile, apply_resource_input};
 use crate::domain::time::now;
@@ -130,19 +131,21 @@ pub async fn add_uploaded_resource(
     state: &AppState,
     dataset_id: &str,
     file: &StoredFile,
-) -> Result<Resource, ApiError> {
+    upload: Option<UploadClaim<'_>>,
+) -> Result<(Resource, Vec<String>), ApiError> {
     let now = now();
     let mut r = Resource::blank(new_resource_id(), now);
     r.kind = "main".into();
     r.set_file(file, now);
     let mut tx = state.store.begin().await?;
     let before = lock(&mut tx, dataset_id).await?;
+    let parts = claim(&mut tx, dataset_id, upload).await?;
     tx.insert_resource(dataset_id, &r, Position::First).await?;
     tx.insert_file(&file_record(file, &r.id, dataset_id, now))
         .await?;
     touch_dataset(&mut tx, &before, now).await?;
     tx.commit().await?;
-    Ok(r)
+    Ok((r, parts))
 }
 
 /// Points resource `rid` at a newly stored file. The previous file stays stored and served at its
@@ -152,10 +155,12 @@ pub async fn replace_resource_file(
     dataset_id: &str,
     rid: &str,
     file: &StoredFile,
-) -> Result<Resource, ApiError> {
+    upload: Option<UploadClaim<'_>>,
+) -> Result<(Resource, Vec<String>), ApiError> {
     let now = now();
     let mut tx = state.store.begin().await?;
     let before = lock(&mut tx, dataset_id).await?;
+    let parts = claim(&mut tx, dataset_id, upload).await?;
     let mut r = tx
         .find_resource(dataset_id, rid)
         .await?
@@ -166,7 +171,34 @@ pub async fn replace_resource_file(
         .await?;
     touch_dataset(&mut tx, &before, now).await?;
     tx.commit().await?;
-    Ok(r)
+    Ok((r, parts))
+}
+
+/// The chunked upload a file was assembled from.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadClaim<'a> {
+    pub uuid: &'a str,
+    pub user_id: &'a str,
+}
+
+/// Claims the upload's parts in the recording transaction (their keys, to delete after the commit).
+/// A final request that lost the race to another one of the same upload is answered as a final for
+/// an unknown uuid, and records nothing.
+async fn claim(
+    tx: &mut WriteTx,
+    dataset_id: &str,
+    upload: Option<UploadClaim<'_>>,
+) -> Result<Vec<String>, ApiError> {
+    let Some(upload) = upload else {
+        return Ok(Vec::new());
+    };
+    let keys = tx
+        .claim_upload(upload.uuid, dataset_id, upload.user_id)
+        .await?;
+    if keys.is_empty() {
+        return Err(unknown_upload(upload.uuid));
+    }
+    Ok(keys)
 }
 
 /// The dataset row after one of its resources changed: modified now, `last_update` recomputed.

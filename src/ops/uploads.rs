@@ -12,7 +12,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use rand::RngCore;
 
-use super::resources::{add_uploaded_resource, replace_resource_file};
+use super::resources::{UploadClaim, add_uploaded_resource, replace_resource_file};
 use crate::domain::reference::format_of;
 use crate::domain::resource::{Resource, StoredFile, guess_mime, stored_name};
 use crate::domain::time::now;
@@ -54,6 +54,11 @@ pub struct Uploader<'a> {
 
 pub fn upload_error(msg: &str) -> ApiError {
     ApiError::Upload(axum::http::StatusCode::BAD_REQUEST, msg.to_string())
+}
+
+/// The answer to a final request for an upload that has no parts (never sent, or already recorded).
+pub fn unknown_upload(uuid: &str) -> ApiError {
+    upload_error(&format!("Unknown upload uuid {uuid}"))
 }
 
 pub fn too_large(max: u64) -> ApiError {
@@ -248,7 +253,7 @@ impl Uploader<'_> {
     ) -> Result<StoredFile, ApiError> {
         let parts = self.parts(uuid).await?;
         if parts.is_empty() {
-            return Err(upload_error(&format!("Unknown upload uuid {uuid}")));
+            return Err(unknown_upload(uuid));
         }
         let missing: Vec<String> = (0..total as i64)
             .filter(|i| !parts.iter().any(|p| p.index == *i))
@@ -284,6 +289,11 @@ impl Uploader<'_> {
         if let Err(e) = copy_into(self.state, keys, &mut writer).await {
             writer.abort().await;
             self.state.store.delete_pending_file(&key).await?;
+            // Another final request of this upload may have recorded it and removed its parts
+            // while this one was reading them.
+            if self.parts(uuid).await?.is_empty() {
+                return Err(unknown_upload(uuid));
+            }
             return Err(e);
         }
         let written = match writer.finish().await {
@@ -301,25 +311,29 @@ impl Uploader<'_> {
     }
 
     /// Records a stored file as `target`. If that fails the file is removed; once it is recorded, the
-    /// parts it was assembled from (`upload`) are deleted.
+    /// parts it was assembled from (`upload`) are claimed in the same transaction, then deleted.
     pub async fn record(
         &self,
         target: Target<'_>,
         file: &StoredFile,
         upload: Option<&str>,
     ) -> Result<Resource, ApiError> {
+        let claim = upload.map(|uuid| UploadClaim {
+            uuid,
+            user_id: self.user_id,
+        });
         let recorded = match target {
-            Target::NewResource => add_uploaded_resource(self.state, self.dataset_id, file).await,
+            Target::NewResource => {
+                add_uploaded_resource(self.state, self.dataset_id, file, claim).await
+            }
             Target::Replace(rid) => {
-                replace_resource_file(self.state, self.dataset_id, rid, file).await
+                replace_resource_file(self.state, self.dataset_id, rid, file, claim).await
             }
         };
         match recorded {
-            Ok(resource) => {
-                if let Some(uuid) = upload {
-                    for key in self.state.store.delete_upload(uuid).await? {
-                        self.state.files.delete(&key).await?;
-                    }
+            Ok((resource, parts)) => {
+                for key in parts {
+                    self.state.files.delete(&key).await?;
                 }
                 Ok(resource)
             }

@@ -59,6 +59,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "invitation emails",
         include_str!("../../migrations/sqlite/0008_invitation_emails.sql"),
     ),
+    (
+        9,
+        "token key fingerprint",
+        include_str!("../../migrations/sqlite/0009_token_key_fingerprint.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -100,6 +105,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "invitation emails",
         include_str!("../../migrations/postgres/0008_invitation_emails.sql"),
+    ),
+    (
+        9,
+        "token key fingerprint",
+        include_str!("../../migrations/postgres/0009_token_key_fingerprint.sql"),
     ),
 ];
 

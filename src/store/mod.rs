@@ -156,6 +156,12 @@ impl Store {
     }
 
     /// Closes the pools (waits for connections to be returned).
+    /// A trivial query, for the readiness probe: the database answers.
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;

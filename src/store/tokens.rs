@@ -24,6 +24,23 @@ fn token_of(row: &AnyRow) -> StoreResult<ApiToken> {
 }
 
 impl Store {
+    /// The fingerprint of the token key the database's tokens are made with: the one recorded, or
+    /// `fingerprint` when none was (the first start records it).
+    pub async fn adopt_token_key_fingerprint(&self, fingerprint: &str) -> StoreResult<String> {
+        sqlx::query(
+            "INSERT INTO installation (name, value) VALUES ('token_key_fingerprint', $1)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(fingerprint)
+        .execute(&self.write)
+        .await?;
+        Ok(sqlx::query_scalar(
+            "SELECT value FROM installation WHERE name = 'token_key_fingerprint'",
+        )
+        .fetch_one(&self.write)
+        .await?)
+    }
+
     /// The token whose keyed hash is `hash` (how a request's key is recognised).
     pub async fn find_api_token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>> {
         let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1");

@@ -151,3 +151,27 @@ impl Store {
         Ok(keys)
     }
 }
+
+impl super::WriteTx {
+    /// Takes the parts of `uuid` sent by this user for this dataset, in the transaction that records
+    /// the file assembled from them; returns their keys for deletion after the commit. Empty when
+    /// another final request of the same upload took them first: the deleted rows are the claim
+    /// (PostgreSQL makes the second transaction wait on their row locks, SQLite's single writer
+    /// serialises), so one upload becomes one file.
+    pub async fn claim_upload(
+        &mut self,
+        uuid: &str,
+        dataset_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "DELETE FROM upload_parts WHERE uuid = $1 AND dataset_id = $2 AND user_id = $3
+             RETURNING key",
+        )
+        .bind(uuid)
+        .bind(dataset_id)
+        .bind(user_id)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+}

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod dataset_helpers;
+mod health;
 mod helpers;
 mod resource_helpers;
 mod v2_helpers;

@@ -340,3 +340,40 @@ async fn forty_concurrent_uploads_to_one_dataset_are_all_kept() {
     got.sort();
     assert_eq!(got, expected);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_final_requests_of_one_upload_create_one_resource() {
+    let app = std::sync::Arc::new(TestApp::new().await);
+    let (user, ds, path) = dataset(&app).await;
+    // Parts big enough that assembling takes a while, so the finals overlap.
+    let part = vec![b'x'; 256 * 1024];
+    for i in 0..4 {
+        let r = app.send_part(&path, &user.key, "twice", i, 4, &part).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let finals = (0..4).map(|_| {
+        let (app, path, key) = (app.clone(), path.clone(), user.key.clone());
+        tokio::spawn(async move { app.finish_upload(&path, &key, "twice", 4, &[]).await })
+    });
+    let answers: Vec<_> = futures_util::future::join_all(finals)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let created = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 1, "one final succeeds");
+    for r in answers.iter().filter(|r| r.status != StatusCode::CREATED) {
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert_eq!(r.json()["success"], false);
+        assert_eq!(
+            r.json()["error"],
+            "Unknown upload uuid twice",
+            "{}",
+            r.text()
+        );
+    }
+    assert_eq!(resources(&app, &ds, &user.key).await.len(), 1);
+}
