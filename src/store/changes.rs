@@ -38,7 +38,7 @@ pub struct Changes {
     watched: AtomicBool,
     /// This process, in the notifications it sends: its own come back to its listener, and were
     /// counted already at commit.
-    pub(super) node: String,
+    node: String,
 }
 
 impl Default for Changes {
@@ -57,6 +57,13 @@ impl Changes {
         self.watched
             .load(Ordering::Acquire)
             .then(|| self.generation.load(Ordering::Acquire))
+    }
+
+    /// The statement that tells the other nodes (PostgreSQL), signed with this node's id.
+    pub(super) fn notify(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(self.node.as_str())
     }
 
     /// Something was committed: whatever was read before is out of date.

@@ -174,14 +174,10 @@ impl Store {
         {
             return Ok(Lookup::Found(dataset_of(&row)?));
         }
+        // The columns are the dataset's alone (`slug_redirects` has none of those names).
         let sql = format!(
-            "SELECT {} FROM slug_redirects r JOIN datasets d ON d.id = r.target_id
-             WHERE r.kind = 'dataset' AND r.old_slug = $1",
-            DATASET_COLUMNS
-                .split(", ")
-                .map(|c| format!("d.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "SELECT {DATASET_COLUMNS} FROM slug_redirects r JOIN datasets d ON d.id = r.target_id
+             WHERE r.kind = 'dataset' AND r.old_slug = $1"
         );
         let moved = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(key)

@@ -142,11 +142,7 @@ impl Store {
     pub(super) async fn changed(&self) -> StoreResult<()> {
         self.changes.bump();
         if self.dialect == Dialect::Postgres {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(changes::CHANNEL)
-                .bind(&self.changes.node)
-                .execute(&self.write)
-                .await?;
+            self.changes.notify().execute(&self.write).await?;
         }
         Ok(())
     }
@@ -218,11 +214,7 @@ impl WriteTx {
     /// (sent with the commit) or SQLite's data version (see [`Changes`]).
     pub async fn commit(mut self) -> StoreResult<()> {
         if self.dialect == Dialect::Postgres {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(changes::CHANNEL)
-                .bind(&self.changes.node)
-                .execute(&mut *self.tx)
-                .await?;
+            self.changes.notify().execute(&mut *self.tx).await?;
         }
         self.tx.commit().await?;
         self.changes.bump();
