@@ -13,6 +13,7 @@ use crate::domain::api_token::TokenKey;
 use crate::domain::organization::Role;
 use crate::domain::user::User;
 use crate::files::{Files, S3Settings};
+use crate::hosts::HostGuard;
 use crate::ops::organizations::NewOrganization;
 use crate::ops::users::NewUser;
 use crate::state::AppState;
@@ -204,6 +205,21 @@ pub struct ServeArgs {
     /// Bytes of answers kept for anonymous reads (suffixes K, M, G); 0 turns the cache off.
     #[arg(long, env = "RUDATA_CACHE_SIZE", default_value = "64M")]
     pub cache_size: String,
+    /// DNS servers (`ip` or `ip:port`, comma-separated) asked where remote resources' host names
+    /// point; default: the system's (`/etc/resolv.conf`).
+    #[arg(long, env = "RUDATA_DNS_SERVERS", value_delimiter = ',')]
+    pub dns_servers: Vec<String>,
+}
+
+/// Parses a DNS server address: `ip`, `ip:port` or `[ipv6]:port` (port 53 by default).
+fn parse_dns_server(s: &str) -> anyhow::Result<std::net::SocketAddr> {
+    if let Ok(addr) = s.parse() {
+        return Ok(addr);
+    }
+    let ip: std::net::IpAddr = s
+        .parse()
+        .with_context(|| format!("invalid DNS server {s:?} (use ip or ip:port)"))?;
+    Ok(std::net::SocketAddr::new(ip, 53))
 }
 
 /// Parses a size such as `1048576`, `500M` or `2G` (powers of 1024).
@@ -490,8 +506,15 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         config.upload_retention =
             parse_duration(&args.upload_retention).map_err(anyhow::Error::msg)?;
         config.cache_size = parse_size(&args.cache_size)?;
+        config.dns_servers = args
+            .dns_servers
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| parse_dns_server(s.trim()))
+            .collect::<anyhow::Result<_>>()?;
     }
     state.cache = Arc::new(ResponseCache::new(state.config.cache_size));
+    state.hosts = Arc::new(HostGuard::new(&state.config.dns_servers));
     // A crash may have left half-written files in the local directory; nothing refers to them.
     let swept = state.files.sweep_local_staging().await?;
     if swept > 0 {

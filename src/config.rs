@@ -26,6 +26,8 @@ pub struct Config {
     pub token_key: TokenKey,
     /// Bytes of answers the response cache keeps (`0`: none).
     pub cache_size: u64,
+    /// DNS servers asked where remote resources' host names point; empty: the system's.
+    pub dns_servers: Vec<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +57,7 @@ impl std::fmt::Debug for Config {
             .field("max_upload_size", &self.max_upload_size)
             .field("upload_retention", &self.upload_retention)
             .field("cache_size", &self.cache_size)
+            .field("dns_servers", &self.dns_servers)
             .field("token_key", &"<redacted>")
             .finish()
     }
@@ -72,6 +75,7 @@ impl Config {
             upload_retention: Duration::from_secs(24 * 3600),
             token_key,
             cache_size: DEFAULT_CACHE_SIZE,
+            dns_servers: Vec::new(),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::api::cache::ResponseCache;
 use crate::config::Config;
 use crate::files::Files;
+use crate::hosts::HostGuard;
 use crate::store::Store;
 
 /// Handles shared by every request, the CLI and the jobs.
@@ -16,16 +17,20 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Answers kept for anonymous reads (`api::cache`), sized by `config.cache_size`.
     pub cache: Arc<ResponseCache>,
+    /// Judges where remote resources' host names point (`hosts`).
+    pub hosts: Arc<HostGuard>,
 }
 
 impl AppState {
     pub fn new(store: Store, files: Files, config: Config) -> Self {
         let cache = Arc::new(ResponseCache::new(config.cache_size));
+        let hosts = Arc::new(HostGuard::new(&config.dns_servers));
         AppState {
             store,
             files,
             config: Arc::new(config),
             cache,
+            hosts,
         }
     }
 }

@@ -24,6 +24,7 @@ mod error_shapes;
 mod exports;
 mod hardening;
 mod hardening_files;
+mod hardening_hosts;
 mod masks;
 mod organizations;
 mod organizations_datasets;
