@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::api::cache::ResponseCache;
 use crate::config::Config;
+use crate::domain::rate_limit::Counters;
 use crate::files::Files;
 use crate::store::Store;
 
@@ -16,6 +17,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Answers kept for anonymous reads (`api::cache`), sized by `config.cache_size`.
     pub cache: Arc<ResponseCache>,
+    /// This node's rate-limit counts (`api::rate_limit`), shared with the others by
+    /// `jobs::rate_limits`.
+    pub rate_limits: Arc<Counters>,
 }
 
 impl AppState {
@@ -26,6 +30,7 @@ impl AppState {
             files,
             config: Arc::new(config),
             cache,
+            rate_limits: Arc::default(),
         }
     }
 }
