@@ -285,3 +285,36 @@ async fn zero_turns_a_limit_off() {
         assert!(r.header("ratelimit-limit").is_none());
     }
 }
+
+#[tokio::test]
+async fn nodes_add_up_their_counts_through_the_database() {
+    use rudata::domain::rate_limit::{Subject, window_of};
+    use rudata::jobs::rate_limits::exchange;
+    let app = TestApp::new().await;
+    // Another node: its own counts, the same database.
+    let mut other = app.state.clone();
+    other.rate_limits = Arc::default();
+    let now = chrono::Utc::now().timestamp();
+    let client = Subject::address("192.0.2.1".parse().unwrap());
+    for _ in 0..3 {
+        app.state.rate_limits.hit(client, 100, now);
+    }
+    for _ in 0..2 {
+        other.rate_limits.hit(client, 100, now);
+    }
+    exchange(&app.state).await.unwrap();
+    exchange(&other).await.unwrap();
+    // The other node knows of all five (the next request would be the sixth).
+    assert_eq!(other.rate_limits.peek(client, 100, now).count, 6);
+    app.state.rate_limits.hit(client, 100, now);
+    exchange(&app.state).await.unwrap();
+    assert_eq!(app.state.rate_limits.peek(client, 100, now).count, 7);
+    // Windows gone by leave the table.
+    let forgotten = app
+        .state
+        .store
+        .forget_rate_counts_before(window_of(now) + 1)
+        .await
+        .unwrap();
+    assert_eq!(forgotten, 1);
+}
