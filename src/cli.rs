@@ -8,7 +8,10 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::api::cache::ResponseCache;
-use crate::config::{Config, PurgeConfig, load_or_create_secret, parse_duration};
+use crate::config::{
+    Config, DEFAULT_RATE_LIMIT_ANONYMOUS, DEFAULT_RATE_LIMIT_AUTHENTICATED, PurgeConfig,
+    RateLimits, load_or_create_secret, parse_duration, parse_trusted_proxy,
+};
 use crate::domain::api_token::TokenKey;
 use crate::domain::organization::Role;
 use crate::domain::user::User;
@@ -209,6 +212,16 @@ pub struct ServeArgs {
     /// point; default: the system's (`/etc/resolv.conf`).
     #[arg(long, env = "RUDATA_DNS_SERVERS", value_delimiter = ',')]
     pub dns_servers: Vec<String>,
+    /// Requests a minute per client address without a valid API key (0: no limit).
+    #[arg(long, env = "RUDATA_RATE_LIMIT_ANONYMOUS", default_value_t = DEFAULT_RATE_LIMIT_ANONYMOUS)]
+    pub rate_limit_anonymous: u32,
+    /// Requests a minute per API token (0: no limit).
+    #[arg(long, env = "RUDATA_RATE_LIMIT_AUTHENTICATED", default_value_t = DEFAULT_RATE_LIMIT_AUTHENTICATED)]
+    pub rate_limit_authenticated: u32,
+    /// Comma-separated addresses or CIDR networks of the reverse proxies whose X-Forwarded-For
+    /// gives the client's address (default: none; the header is then ignored).
+    #[arg(long, env = "RUDATA_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// Parses a DNS server address: `ip`, `ip:port` or `[ipv6]:port` (port 53 by default).
@@ -512,6 +525,17 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
             .filter(|s| !s.trim().is_empty())
             .map(|s| parse_dns_server(s.trim()))
             .collect::<anyhow::Result<_>>()?;
+        config.rate_limits = RateLimits {
+            anonymous: args.rate_limit_anonymous,
+            authenticated: args.rate_limit_authenticated,
+        };
+        config.trusted_proxies = args
+            .trusted_proxies
+            .iter()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| parse_trusted_proxy(p))
+            .collect::<Result<_, _>>()
+            .map_err(anyhow::Error::msg)?;
     }
     state.cache = Arc::new(ResponseCache::new(state.config.cache_size));
     state.hosts = Arc::new(HostGuard::new(&state.config.dns_servers));
@@ -555,10 +579,12 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         state.clone(),
         state.config.upload_retention,
     ));
+    let limits = tokio::spawn(crate::jobs::rate_limits::run(state.clone()));
     let store = state.store.clone();
     crate::app::serve(listener, state, shutdown_signal()).await?;
     scheduler.abort();
     cleaner.abort();
+    limits.abort();
     watcher.abort();
     store.close().await;
     tracing::info!("stopped");

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::api::cache::ResponseCache;
 use crate::config::Config;
+use crate::domain::rate_limit::Counters;
 use crate::files::Files;
 use crate::hosts::HostGuard;
 use crate::store::Store;
@@ -19,6 +20,9 @@ pub struct AppState {
     pub cache: Arc<ResponseCache>,
     /// Judges where remote resources' host names point (`hosts`).
     pub hosts: Arc<HostGuard>,
+    /// This node's rate-limit counts (`api::rate_limit`), shared with the others by
+    /// `jobs::rate_limits`.
+    pub rate_limits: Arc<Counters>,
 }
 
 impl AppState {
@@ -31,6 +35,7 @@ impl AppState {
             config: Arc::new(config),
             cache,
             hosts,
+            rate_limits: Arc::default(),
         }
     }
 }

@@ -29,6 +29,7 @@ mod masks;
 mod organizations;
 mod organizations_datasets;
 mod organizations_invitations;
+mod rate_limits;
 mod reference_lists;
 mod request_ids;
 mod resources_delete;
