@@ -22,7 +22,9 @@ use crate::domain::permissions::Identity;
 use crate::domain::reference::{extension, is_allowed_extension};
 use crate::domain::resource::{Resource, guess_mime, normalize_filename};
 use crate::error::ApiError;
-use crate::ops::uploads::{Expected, PartInput, Target, Uploader, too_large, upload_error};
+use crate::ops::uploads::{
+    Expected, PartInput, Target, Unsorted, Uploader, too_large, upload_error,
+};
 use crate::state::AppState;
 
 /// Room for multipart boundaries and headers around a file of the maximum size.
@@ -155,12 +157,49 @@ fn bytes_of(
     field.map_err(multipart_error)
 }
 
-/// Reads the multipart request: stores a single file, stores a part, or assembles the parts.
+/// The form as read: its text fields, and what became of its file.
+struct Form {
+    fields: HashMap<String, String>,
+    stored: Option<Received>,
+}
+
+/// Reads the multipart request: stores a single file, stores a part, or assembles the parts. The
+/// fields may come in any order, as udata reads the whole form before looking at them: a file sent
+/// before the fields that say what it is is stored once and sorted when the form ends.
 async fn receive(
     up: &Uploader<'_>,
     base: &BaseUrl,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Received, ApiError> {
+    let mut unsorted = None;
+    let form = read_form(up, multipart, &mut unsorted).await;
+    let Some(file) = unsorted else {
+        let form = form?;
+        return finish(up, base, form.fields, form.stored).await;
+    };
+    let sorted = match form {
+        Ok(form) => sort(base, &form.fields, &file.filename),
+        Err(e) => Err(e),
+    };
+    match sorted {
+        Ok(Sorted::Part(part)) => up.sort_as_part(file, &part).await.map(|()| Received::Part),
+        Ok(Sorted::File(expected)) => Ok(Received::File {
+            file: up.sort_as_file(file, expected).await?,
+            upload: None,
+        }),
+        Err(e) => {
+            up.discard(&file.key).await?;
+            Err(e)
+        }
+    }
+}
+
+/// Reads every field; stores the file as a part or an unsorted file, by what came before it.
+async fn read_form(
+    up: &Uploader<'_>,
+    mut multipart: Multipart,
+    unsorted: &mut Option<Unsorted>,
+) -> Result<Form, ApiError> {
     let mut fields: HashMap<String, String> = HashMap::new();
     let mut stored: Option<Received> = None;
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
@@ -173,48 +212,67 @@ async fn receive(
             fields.insert(name, text);
             continue;
         }
-        if stored.is_some() {
+        if stored.is_some() || unsorted.is_some() {
             return Err(upload_error("Only one file per request"));
         }
-        let chunked = numeric(&fields, "totalparts")?.is_some_and(|n| n > 1);
-        stored = Some(if chunked {
+        if numeric(&fields, "totalparts")?.is_some_and(|n| n > 1) {
             let part = part_input(&fields)?;
             up.store_part(&part, bytes_of(field)).await?;
-            Received::Part
+            stored = Some(Received::Part);
         } else {
+            // A whole file, or a part whose fields follow: which one is known at the form's end.
             let filename = normalize_filename(field.file_name().unwrap_or(""));
-            check_filename(base, &filename)?;
-            let expected = expected_checksum(&fields)?;
-            let file = up.store_file(filename, bytes_of(field), expected).await?;
-            Received::File { file, upload: None }
-        });
+            let sha256 = matches!(expected_checksum(&fields), Ok(Some(Expected::Sha256(_))));
+            *unsorted = Some(up.store_unsorted(filename, bytes_of(field), sha256).await?);
+        }
     }
-    if numeric(&fields, "totalparts")?.is_some_and(|n| n > 1) {
-        return match stored {
-            Some(Received::File { file, .. }) => {
-                up.discard(&file.key).await?;
-                Err(upload_error(
-                    "The chunk fields (uuid, partindex, totalparts) must come before the file",
-                ))
-            }
-            Some(part) => Ok(part),
-            None => {
-                let uuid = fields.get("uuid").cloned().unwrap_or_default();
-                check_uuid(&uuid)?;
-                let total = total_parts(&fields)?;
-                let filename =
-                    normalize_filename(fields.get("filename").map(String::as_str).unwrap_or(""));
-                check_filename(base, &filename)?;
-                let expected = expected_checksum(&fields)?;
-                let file = up.assemble(&uuid, total, filename, expected).await?;
-                Ok(Received::File {
-                    file,
-                    upload: Some(uuid),
-                })
-            }
-        };
+    Ok(Form { fields, stored })
+}
+
+/// What an unsorted file turned out to be, by the whole form's fields.
+enum Sorted {
+    Part(PartInput),
+    /// A whole file, with the checksum asked for.
+    File(Option<Expected>),
+}
+
+fn sort(
+    base: &BaseUrl,
+    fields: &HashMap<String, String>,
+    filename: &str,
+) -> Result<Sorted, ApiError> {
+    if numeric(fields, "totalparts")?.is_some_and(|n| n > 1) {
+        return part_input(fields).map(Sorted::Part);
     }
-    stored.ok_or_else(|| upload_error("Missing file parameter"))
+    check_filename(base, filename)?;
+    Ok(Sorted::File(expected_checksum(fields)?))
+}
+
+/// After a form whose file was stored as it came (or that had none): the part or file as stored, or
+/// the final request of a chunked upload, which assembles the parts.
+async fn finish(
+    up: &Uploader<'_>,
+    base: &BaseUrl,
+    fields: HashMap<String, String>,
+    stored: Option<Received>,
+) -> Result<Received, ApiError> {
+    if let Some(received) = stored {
+        return Ok(received);
+    }
+    if !numeric(&fields, "totalparts")?.is_some_and(|n| n > 1) {
+        return Err(upload_error("Missing file parameter"));
+    }
+    let uuid = fields.get("uuid").cloned().unwrap_or_default();
+    check_uuid(&uuid)?;
+    let total = total_parts(&fields)?;
+    let filename = normalize_filename(fields.get("filename").map(String::as_str).unwrap_or(""));
+    check_filename(base, &filename)?;
+    let expected = expected_checksum(&fields)?;
+    let file = up.assemble(&uuid, total, filename, expected).await?;
+    Ok(Received::File {
+        file,
+        upload: Some(uuid),
+    })
 }
 
 /// The chunk fields of a part: `uuid`, `partindex` (below `totalparts`), `chunksize`.

@@ -45,6 +45,30 @@ pub enum Target<'a> {
     Replace(&'a str),
 }
 
+/// A stored file not yet known to be a whole file or a part (`Uploader::store_unsorted`).
+pub struct Unsorted {
+    pub key: String,
+    pub filename: String,
+    written: WrittenFile,
+}
+
+/// The sha256 of the stored object at `key`, read back.
+async fn sha256_of(state: &AppState, key: &str) -> Result<String, ApiError> {
+    use sha2::Digest;
+    let body = state
+        .files
+        .read(key, None)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let mut hasher = sha2::Sha256::new();
+    let mut stream = body.stream;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::Internal(e.into()))?;
+        hasher.update(&chunk);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
 /// Uploads by one user to one dataset.
 pub struct Uploader<'a> {
     pub state: &'a AppState,
@@ -205,6 +229,16 @@ impl Uploader<'_> {
     {
         let key = new_part_key(&part.uuid, part.index);
         let written = self.write_stream(&key, bytes, false).await?;
+        self.record_part(part, key, written).await
+    }
+
+    /// Records the object at `key` as `part` (removed if it cannot be).
+    async fn record_part(
+        &self,
+        part: &PartInput,
+        key: String,
+        written: WrittenFile,
+    ) -> Result<(), ApiError> {
         if let Some(expected) = part.size
             && expected != written.size
         {
@@ -231,6 +265,56 @@ impl Uploader<'_> {
             Err(e) => return Err(e.into()),
         }
         Ok(())
+    }
+
+    /// Stores a file that came before the fields telling whether it is a whole file or one part of a
+    /// chunked upload (udata reads the whole form first, so clients send the fields in any order).
+    /// It is written once, at a file key; `sort_as_part` or `sort_as_file` then records it where it
+    /// belongs without copying it, or `discard` removes it.
+    pub async fn store_unsorted<S>(
+        &self,
+        filename: String,
+        bytes: S,
+        sha256: bool,
+    ) -> Result<Unsorted, ApiError>
+    where
+        S: Stream<Item = Result<Bytes, ApiError>> + Send,
+    {
+        let key = new_file_key(self.dataset_id, &filename);
+        let written = self.write_stream(&key, bytes, sha256).await?;
+        Ok(Unsorted {
+            key,
+            filename,
+            written,
+        })
+    }
+
+    /// The unsorted file is one part of a chunked upload.
+    pub async fn sort_as_part(&self, file: Unsorted, part: &PartInput) -> Result<(), ApiError> {
+        self.record_part(part, file.key, file.written).await
+    }
+
+    /// The unsorted file is a whole file (its name already checked): verifies the checksum asked for,
+    /// reading the stored file again only for a sha256 asked after the file was received.
+    pub async fn sort_as_file(
+        &self,
+        mut file: Unsorted,
+        expected: Option<Expected>,
+    ) -> Result<StoredFile, ApiError> {
+        if matches!(expected, Some(Expected::Sha256(_))) && file.written.sha256.is_none() {
+            match sha256_of(self.state, &file.key).await {
+                Ok(digest) => file.written.sha256 = Some(digest),
+                Err(e) => {
+                    self.discard(&file.key).await?;
+                    return Err(e);
+                }
+            }
+        }
+        if let Err(e) = verify(&expected, &file.written) {
+            self.discard(&file.key).await?;
+            return Err(e);
+        }
+        Ok(stored_file(file.key, file.filename, &file.written))
     }
 
     /// The parts of `uuid` sent by this user for this dataset.

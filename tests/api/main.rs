@@ -43,6 +43,7 @@ mod search_upgrade;
 mod search_v2;
 mod suggest;
 mod uploads;
+mod uploads_field_order;
 mod v2_datasets;
 mod v2_extras;
 mod v2_organization_extras;
