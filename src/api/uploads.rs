@@ -259,7 +259,7 @@ async fn finish(
     if let Some(received) = stored {
         return Ok(received);
     }
-    if !numeric(&fields, "totalparts")?.is_some_and(|n| n > 1) {
+    if numeric(&fields, "totalparts")?.is_none_or(|n| n <= 1) {
         return Err(upload_error("Missing file parameter"));
     }
     let uuid = fields.get("uuid").cloned().unwrap_or_default();
