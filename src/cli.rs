@@ -3,12 +3,13 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::api::cache::ResponseCache;
-use crate::config::{Config, PurgeConfig, load_or_create_secret, parse_duration};
+use crate::config::{Config, Limits, PurgeConfig, load_or_create_secret, parse_duration};
 use crate::domain::api_token::TokenKey;
 use crate::domain::organization::Role;
 use crate::domain::user::User;
@@ -46,6 +47,14 @@ pub struct Global {
     pub secret_key: Option<String>,
     #[command(flatten)]
     pub storage: StorageArgs,
+    /// How long a request waits on the database or the file storage before answering 503 (e.g. 5s).
+    #[arg(
+        long,
+        env = "RUDATA_DEPENDENCY_TIMEOUT",
+        default_value = "5s",
+        global = true
+    )]
+    pub dependency_timeout: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -99,8 +108,8 @@ pub struct StorageArgs {
 }
 
 impl StorageArgs {
-    fn files(&self, data_dir: &std::path::Path) -> anyhow::Result<Files> {
-        match self.storage {
+    fn files(&self, data_dir: &std::path::Path, timeout: Duration) -> anyhow::Result<Files> {
+        let files = match self.storage {
             StorageKind::Local => Files::local(&data_dir.join("files")),
             StorageKind::S3 => {
                 let need = |v: &Option<String>, name: &str| {
@@ -118,9 +127,10 @@ impl StorageArgs {
                         "RUDATA_S3_SECRET_ACCESS_KEY",
                     )?,
                 };
-                Files::s3(&settings, None)
+                Files::s3_with_timeout(&settings, None, timeout)
             }
-        }
+        }?;
+        Ok(files.with_timeout(timeout))
     }
 }
 
@@ -204,6 +214,51 @@ pub struct ServeArgs {
     /// Bytes of answers kept for anonymous reads (suffixes K, M, G); 0 turns the cache off.
     #[arg(long, env = "RUDATA_CACHE_SIZE", default_value = "64M")]
     pub cache_size: String,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Connection timeouts and size limits of the HTTP server (see `config::Limits`).
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Time a client has to send a request's complete headers (e.g. 30s).
+    #[arg(long, env = "RUDATA_HEADER_TIMEOUT", default_value = "30s")]
+    pub header_timeout: String,
+    /// Time a keep-alive connection may stay idle between requests.
+    #[arg(long, env = "RUDATA_IDLE_TIMEOUT", default_value = "60s")]
+    pub idle_timeout: String,
+    /// Time a request body (an upload) may go without a byte before the request fails.
+    #[arg(long, env = "RUDATA_BODY_TIMEOUT", default_value = "60s")]
+    pub body_timeout: String,
+    /// Open connections held at most (default: from the process's open-file limit).
+    #[arg(long, env = "RUDATA_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Largest JSON request body (suffixes K, M, G: powers of 1024).
+    #[arg(long, env = "RUDATA_MAX_JSON_BODY", default_value = "10M")]
+    pub max_json_body: String,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> anyhow::Result<Limits> {
+        Ok(Limits {
+            header_timeout: positive_duration(&self.header_timeout, "RUDATA_HEADER_TIMEOUT")?,
+            idle_timeout: positive_duration(&self.idle_timeout, "RUDATA_IDLE_TIMEOUT")?,
+            body_timeout: positive_duration(&self.body_timeout, "RUDATA_BODY_TIMEOUT")?,
+            max_connections: match self.max_connections {
+                Some(0) => bail!("RUDATA_MAX_CONNECTIONS must be at least 1"),
+                Some(n) => n,
+                None => crate::config::default_max_connections(),
+            },
+            max_json_body: parse_size(&self.max_json_body)?,
+        })
+    }
+}
+
+/// A duration setting that must not be zero (a zero timeout would refuse everything).
+fn positive_duration(value: &str, name: &str) -> anyhow::Result<Duration> {
+    let d = parse_duration(value).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    anyhow::ensure!(!d.is_zero(), "{name} must be more than 0");
+    Ok(d)
 }
 
 /// Parses a size such as `1048576`, `500M` or `2G` (powers of 1024).
@@ -306,9 +361,11 @@ pub async fn open(global: &Global, check_key: bool) -> anyhow::Result<AppState> 
             global.data_dir.join("rudata.db").display()
         ),
     };
-    let store = Store::connect(&url).await?;
+    let dependency_timeout =
+        positive_duration(&global.dependency_timeout, "RUDATA_DEPENDENCY_TIMEOUT")?;
+    let store = Store::connect_with(&url, dependency_timeout).await?;
     store.migrate().await?;
-    let files = global.storage.files(&global.data_dir)?;
+    let files = global.storage.files(&global.data_dir, dependency_timeout)?;
     let token_key = match global.secret_key.as_deref().filter(|k| !k.is_empty()) {
         Some(key) => {
             anyhow::ensure!(
@@ -490,6 +547,7 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         config.upload_retention =
             parse_duration(&args.upload_retention).map_err(anyhow::Error::msg)?;
         config.cache_size = parse_size(&args.cache_size)?;
+        config.limits = args.limits.limits()?;
     }
     state.cache = Arc::new(ResponseCache::new(state.config.cache_size));
     // A crash may have left half-written files in the local directory; nothing refers to them.

@@ -26,6 +26,67 @@ pub struct Config {
     pub token_key: TokenKey,
     /// Bytes of answers the response cache keeps (`0`: none).
     pub cache_size: u64,
+    /// Connection timeouts and request size limits of the HTTP server.
+    pub limits: Limits,
+}
+
+/// How long the server waits on a client, how many clients it holds, how much JSON it reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Time a client has to send a request's complete headers, from its first byte (or from the
+    /// connection's opening); trickled bytes do not extend it.
+    pub header_timeout: Duration,
+    /// Time a keep-alive connection may sit idle between two requests.
+    pub idle_timeout: Duration,
+    /// Time a request body (an upload) may go without a byte before the request fails.
+    pub body_timeout: Duration,
+    /// Open connections held at most; past it, idle ones are closed first to make room.
+    pub max_connections: usize,
+    /// Largest body read by the JSON endpoints, in bytes (uploads have `max_upload_size`).
+    pub max_json_body: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            body_timeout: Duration::from_secs(60),
+            max_connections: default_max_connections(),
+            max_json_body: DEFAULT_MAX_JSON_BODY,
+        }
+    }
+}
+
+/// The JSON body limit's default: 10 MiB.
+pub const DEFAULT_MAX_JSON_BODY: u64 = 10 << 20;
+/// How long a request waits on the database or the file storage before answering 503.
+pub const DEFAULT_DEPENDENCY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Descriptors kept for everything but client connections: database connections, the listener,
+/// logs, files being staged.
+const DESCRIPTOR_RESERVE: u64 = 128;
+
+/// The connection cap when none is configured: half of the descriptors left under the process's
+/// limit (`RLIMIT_NOFILE`) once a reserve is set aside, because a connection that downloads a local
+/// file holds a second descriptor. 1,024 descriptors (a common default) give 448 connections.
+pub fn default_max_connections() -> usize {
+    let limit = open_files_limit().unwrap_or(1024);
+    let usable = limit.saturating_sub(DESCRIPTOR_RESERVE) / 2;
+    usize::try_from(usable).unwrap_or(usize::MAX).max(16)
+}
+
+/// The process's soft limit on open descriptors, where the platform says.
+#[cfg(unix)]
+fn open_files_limit() -> Option<u64> {
+    use nix::sys::resource::{Resource, getrlimit};
+    let (soft, _hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+    // RLIM_INFINITY is u64::MAX: no limit of our own to respect.
+    Some(soft.min(1 << 20))
+}
+
+#[cfg(not(unix))]
+fn open_files_limit() -> Option<u64> {
+    None
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +116,7 @@ impl std::fmt::Debug for Config {
             .field("max_upload_size", &self.max_upload_size)
             .field("upload_retention", &self.upload_retention)
             .field("cache_size", &self.cache_size)
+            .field("limits", &self.limits)
             .field("token_key", &"<redacted>")
             .finish()
     }
@@ -72,6 +134,7 @@ impl Config {
             upload_retention: Duration::from_secs(24 * 3600),
             token_key,
             cache_size: DEFAULT_CACHE_SIZE,
+            limits: Limits::default(),
         }
     }
 }

@@ -13,5 +13,6 @@ pub mod files;
 pub mod generate;
 pub mod jobs;
 pub mod ops;
+pub mod server;
 pub mod state;
 pub mod store;

@@ -141,6 +141,8 @@ pub async fn serve_file(
         .files
         .read(&key, range)
         .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("reading stored file {key}: {e}")))?;
+        .map_err(|e| {
+            ApiError::Internal(anyhow::Error::new(e).context(format!("reading stored file {key}")))
+        })?;
     Ok((status, common, Body::from_stream(body.stream)).into_response())
 }
