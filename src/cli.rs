@@ -135,6 +135,10 @@ impl StorageArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once at start: the size of `serve`'s options costs nothing"
+)]
 pub enum Command {
     /// Run the HTTP server.
     Serve(ServeArgs),

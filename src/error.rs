@@ -53,7 +53,9 @@ pub enum ApiError {
     #[error("{1}")]
     Upload(StatusCode, String),
     /// 503 `{"message"}` with `Retry-After`: the database or the file storage is down or unreachable.
-    #[error("The service is temporarily unavailable (its database or file storage does not answer); retry later.")]
+    #[error(
+        "The service is temporarily unavailable (its database or file storage does not answer); retry later."
+    )]
     Unavailable,
     /// 308 to the given location (a renamed slug); not an error, but answered the same way from deep down.
     #[error("moved to {0}")]

@@ -17,7 +17,8 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
 use object_store::{
-    ClientOptions, GetOptions, GetRange, GetResultPayload, ObjectStore, ObjectStoreExt, WriteMultipart,
+    ClientOptions, GetOptions, GetRange, GetResultPayload, ObjectStore, ObjectStoreExt,
+    WriteMultipart,
 };
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
@@ -189,7 +190,11 @@ impl Files {
 
     /// Starts writing a new object at `key`.
     pub async fn writer(&self, key: &str) -> anyhow::Result<FileWriter> {
-        let upload = bounded(self.timeout, self.store.put_multipart(&ObjectPath::from(key))).await?;
+        let upload = bounded(
+            self.timeout,
+            self.store.put_multipart(&ObjectPath::from(key)),
+        )
+        .await?;
         Ok(FileWriter {
             inner: WriteMultipart::new_with_chunk_size(upload, PART_SIZE),
             hasher: None,

@@ -126,7 +126,11 @@ fn publisher(data: &std::path::Path, env: &[(String, String)]) -> String {
         env,
         &["user", "create", "--email", "pub@example.org", "--sysadmin"],
     );
-    cli(data, env, &["token", "create", "--email", "pub@example.org"])
+    cli(
+        data,
+        env,
+        &["token", "create", "--email", "pub@example.org"],
+    )
 }
 
 fn create_dataset(server: &Server, key: &str, title: &str) -> String {
@@ -135,7 +139,10 @@ fn create_dataset(server: &Server, key: &str, title: &str) -> String {
         server,
         "POST",
         "/api/1/datasets/",
-        &[&format!("X-API-KEY: {key}"), "Content-Type: application/json"],
+        &[
+            &format!("X-API-KEY: {key}"),
+            "Content-Type: application/json",
+        ],
         body.as_bytes(),
     );
     assert_eq!(a.status, 201, "{}", a.body);
@@ -145,7 +152,10 @@ fn create_dataset(server: &Server, key: &str, title: &str) -> String {
 #[test]
 fn a_head_trickled_byte_by_byte_is_cut_at_the_header_deadline() {
     let dir = tempfile::tempdir().unwrap();
-    let e = env(&[("RUDATA_HEADER_TIMEOUT", "2s"), ("RUDATA_IDLE_TIMEOUT", "60s")]);
+    let e = env(&[
+        ("RUDATA_HEADER_TIMEOUT", "2s"),
+        ("RUDATA_IDLE_TIMEOUT", "60s"),
+    ]);
     let server = start(dir.path(), &e, &[]);
     let mut stream = TcpStream::connect(addr_of(&server)).unwrap();
     stream
@@ -403,6 +413,10 @@ fn pump(mut from: TcpStream, mut to: TcpStream, holding: &AtomicBool) {
         match from.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
+                // Bytes read as the hold began are held too: nothing passes once it is on.
+                while holding.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
                 if to.write_all(&buf[..n]).is_err() {
                     break;
                 }
@@ -498,7 +512,13 @@ fn an_unreachable_database_gives_prompt_503s_and_the_server_recovers() {
     );
     assert_unavailable(started, bound, &a);
     let started = Instant::now();
-    let a = send(&server, "GET", "/api/1/organizations/?page_size=3", &[], b"");
+    let a = send(
+        &server,
+        "GET",
+        "/api/1/organizations/?page_size=3",
+        &[],
+        b"",
+    );
     assert_unavailable(started, bound, &a);
     // The process is alive, and says it cannot serve.
     assert_eq!(send(&server, "GET", "/healthz", &[], b"").status, 200);
@@ -559,7 +579,10 @@ fn a_storage_that_does_not_answer_gives_prompt_503s() {
     ]);
     assert_eq!(code, 201, "{out}");
     let url = json(&out)["url"].as_str().unwrap().to_string();
-    let path = url.split_once("/s/").map(|(_, p)| format!("/s/{p}")).unwrap();
+    let path = url
+        .split_once("/s/")
+        .map(|(_, p)| format!("/s/{p}"))
+        .unwrap();
     drop(server);
 
     // Then the same catalog on a storage that hangs.
@@ -597,7 +620,13 @@ fn a_storage_that_does_not_answer_gives_prompt_503s() {
     );
     assert_unavailable(started, bound, &a);
     // Nothing was recorded: the dataset still has its one resource.
-    let a = send(&server, "GET", &format!("/api/1/datasets/{id}/"), &[&hkey], b"");
+    let a = send(
+        &server,
+        "GET",
+        &format!("/api/1/datasets/{id}/"),
+        &[&hkey],
+        b"",
+    );
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(json(&a.body)["resources"].as_array().unwrap().len(), 1);
 

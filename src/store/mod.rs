@@ -185,9 +185,9 @@ pub fn is_unavailable(error: &(dyn std::error::Error + 'static)) -> bool {
                 sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
                 // Class 08: connection exception; 57P01-57P03: the server is shutting down or
                 // starting; 53300: too many connections.
-                sqlx::Error::Database(db) => db.code().is_some_and(|c| {
-                    c.starts_with("08") || c.starts_with("57P") || c == "53300"
-                }),
+                sqlx::Error::Database(db) => db
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
                 _ => false,
             };
         }
