@@ -39,6 +39,7 @@ mod search_filters;
 mod search_text;
 mod search_upgrade;
 mod search_v2;
+mod server;
 mod suggest;
 mod uploads;
 mod v2_datasets;
