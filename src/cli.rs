@@ -231,7 +231,8 @@ pub struct LimitArgs {
     /// Time a keep-alive connection may stay idle between requests.
     #[arg(long, env = "RUDATA_IDLE_TIMEOUT", default_value = "60s")]
     pub idle_timeout: String,
-    /// Time a request body (an upload) may go without a byte before the request fails.
+    /// Time a request body (an upload) may go without a byte before the request fails, and an
+    /// answer may wait for the client to read some of it before the connection is closed.
     #[arg(long, env = "RUDATA_BODY_TIMEOUT", default_value = "60s")]
     pub body_timeout: String,
     /// Open connections held at most (default: from the process's open-file limit).

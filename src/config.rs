@@ -38,7 +38,8 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Time a keep-alive connection may sit idle between two requests.
     pub idle_timeout: Duration,
-    /// Time a request body (an upload) may go without a byte before the request fails.
+    /// Time a request body (an upload) may go without a byte before the request fails, and an
+    /// answer may wait for the client to read any of it before the connection is closed.
     pub body_timeout: Duration,
     /// Open connections held at most; past it, idle ones are closed first to make room.
     pub max_connections: usize,

@@ -137,6 +137,8 @@ enum Phase {
 /// One open connection, shared by its task, its requests, its I/O and the registry.
 struct Conn {
     phase: Mutex<Phase>,
+    /// Since when the socket has refused our writes (a client that does not read its answer).
+    write_blocked: Mutex<Option<Instant>>,
     /// Wakes the watchdog when the phase changes or the connection is evicted.
     changed: Notify,
     evicted: AtomicBool,
@@ -183,14 +185,32 @@ impl Conn {
         });
     }
 
-    /// When the connection closes unless something happens first; `None` while busy.
+    /// A write was refused (`blocked`) or went through.
+    fn on_write(&self, blocked: bool) {
+        let mut since = self.write_blocked.lock().unwrap_or_else(|e| e.into_inner());
+        match (blocked, since.is_some()) {
+            (true, false) => {
+                *since = Some(Instant::now());
+                drop(since);
+                self.changed.notify_one();
+            }
+            (false, true) => *since = None,
+            _ => {}
+        }
+    }
+
+    /// When the connection closes unless something happens first: the header or idle deadline,
+    /// or, while busy, the body timeout once the client stops reading its answer.
     fn deadline(&self, limits: &Limits) -> Option<Instant> {
         match self.phase() {
             Phase::Waiting { since, fresh: true } | Phase::Head { since } => {
                 Some(since + limits.header_timeout)
             }
             Phase::Waiting { since, .. } => Some(since + limits.idle_timeout),
-            Phase::Busy(_) => None,
+            Phase::Busy(_) => {
+                let blocked = *self.write_blocked.lock().unwrap_or_else(|e| e.into_inner());
+                blocked.map(|since| since + limits.body_timeout)
+            }
         }
     }
 
@@ -218,6 +238,7 @@ impl Registry {
                 since: Instant::now(),
                 fresh: true,
             }),
+            write_blocked: Mutex::new(None),
             changed: Notify::new(),
             evicted: AtomicBool::new(false),
         });
@@ -336,7 +357,7 @@ async fn serve_connection<S>(
             () = conn.changed.notified() => {}
             () = expired => {
                 if conn.deadline(&limits).is_some_and(|at| at <= Instant::now()) {
-                    tracing::debug!(%peer, "closing a connection: header or idle timeout");
+                    tracing::debug!(%peer, "closing a connection: header, idle or body timeout");
                     break;
                 }
             }
@@ -388,7 +409,9 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.conn.on_write(result.is_pending());
+        result
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -404,7 +427,9 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.conn.on_write(result.is_pending());
+        result
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -270,6 +270,58 @@ fn a_stalled_upload_fails_after_the_body_timeout_and_records_nothing() {
     assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
 }
 
+#[test]
+fn a_client_that_stops_reading_its_download_is_disconnected() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let e = env(&[("RUDATA_BODY_TIMEOUT", "2s")]);
+    let key = publisher(&data, &e);
+    let server = start(&data, &e, &[]);
+    let id = create_dataset(&server, &key, "Big file");
+    // Larger than what the kernel buffers of both ends hold.
+    let size = 48 << 20;
+    let big = dir.path().join("big.csv");
+    std::fs::write(&big, vec![b'a'; size]).unwrap();
+    let (code, out) = curl(&[
+        "-X",
+        "POST",
+        &format!("{}/datasets/{id}/upload/", server.api),
+        "-H",
+        &format!("X-API-KEY: {key}"),
+        "-F",
+        &format!("file=@{}", big.display()),
+    ]);
+    assert_eq!(code, 201, "{out}");
+    let url = json(&out)["url"].as_str().unwrap().to_string();
+    let path = url
+        .split_once("/s/")
+        .map(|(_, p)| format!("/s/{p}"))
+        .unwrap();
+
+    let mut stream = TcpStream::connect(addr_of(&server)).unwrap();
+    let head = format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    // Read nothing for a while: the server gives up on this client...
+    std::thread::sleep(Duration::from_secs(8));
+    // ...so what arrives is what the buffers held, then the end of the connection.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut received = 0usize;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received += n,
+        }
+    }
+    assert!(received > 0);
+    assert!(
+        received < size,
+        "the whole file came ({received} bytes): the connection was kept"
+    );
+}
+
 /// Every regular file under `dir`.
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
