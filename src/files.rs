@@ -432,3 +432,25 @@ fn is_staging_name(name: &str) -> bool {
     name.rsplit_once('#')
         .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_storage_request_past_the_timeout_is_unavailable() {
+        let slow = async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok::<(), object_store::Error>(())
+        };
+        let e = bounded(Duration::from_millis(10), slow).await.unwrap_err();
+        assert!(is_unavailable(&e));
+        let carried = anyhow::Error::new(e).context("reading a file");
+        assert!(is_unavailable(carried.as_ref()));
+        let missing = object_store::Error::NotFound {
+            path: "x".into(),
+            source: "no such object".into(),
+        };
+        assert!(!is_unavailable(&missing));
+    }
+}

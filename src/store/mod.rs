@@ -419,3 +419,23 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod availability_tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_told_from_a_failing_query() {
+        let wrapped = |e: sqlx::Error| StoreError::from(e);
+        assert!(is_unavailable(&wrapped(sqlx::Error::PoolTimedOut)));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(is_unavailable(&wrapped(sqlx::Error::Io(refused))));
+        // Through the layers that carry it to the HTTP edge.
+        let carried = anyhow::Error::new(wrapped(sqlx::Error::PoolTimedOut)).context("listing");
+        assert!(is_unavailable(carried.as_ref()));
+        assert!(!is_unavailable(&wrapped(sqlx::Error::RowNotFound)));
+        assert!(!is_unavailable(&StoreError::NotFound));
+        let bug = anyhow::anyhow!("bad timestamp");
+        assert!(!is_unavailable(bug.as_ref()));
+    }
+}
