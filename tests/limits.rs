@@ -366,6 +366,43 @@ fn a_flood_of_idle_connections_does_not_lock_out_a_real_client() {
 }
 
 #[test]
+fn when_every_connection_is_busy_a_newcomer_gets_a_json_503() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let e = env(&[
+        ("RUDATA_MAX_CONNECTIONS", "2"),
+        ("RUDATA_BODY_TIMEOUT", "5m"),
+    ]);
+    let key = publisher(&data, &e);
+    let server = start(&data, &e, &[]);
+    // Two requests in flight, waiting for bodies that do not come: nothing idle to close.
+    let mut busy = Vec::new();
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(addr_of(&server)).unwrap();
+        let head = format!(
+            "POST /api/1/datasets/ HTTP/1.1\r\nHost: test\r\nX-API-KEY: {key}\r\n\
+             Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{"
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        busy.push(s);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut newcomer = TcpStream::connect(addr_of(&server)).unwrap();
+    newcomer
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let answer = read_answer(&mut newcomer);
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    assert!(json(&answer.body)["message"].is_string());
+    assert!(answer.header("retry-after").is_some());
+    // Once a request ends, there is room again.
+    drop(busy.pop());
+    assert!(within(Duration::from_secs(10), || {
+        send(&server, "GET", "/healthz", &[], b"").status == 200
+    }));
+}
+
+#[test]
 fn a_json_body_over_the_limit_gets_413_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
