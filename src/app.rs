@@ -183,6 +183,12 @@ pub fn router(state: AppState) -> Router {
             "/api/1/datasets/{id}/upload/{uuid}",
             get(uploads::get_upload),
         )
+        // Every route above reads JSON bodies (if any) under the configured limit; uploads have theirs.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::server::limit_json_body,
+        ))
+        .layer(DefaultBodyLimit::disable())
         .merge(uploads)
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
@@ -418,24 +424,19 @@ async fn cors(
 }
 
 /// Serves the API on `listener` until `shutdown` resolves; in-flight requests finish first.
+/// Connections are held under `config.limits` (see `server`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let limits = state.config.limits;
     let router = router(state);
     let service = tower::service_fn(move |req: Request| {
         let router = router.clone();
         async move { router.oneshot(strip_trailing_slash(req)).await }
     });
-    // Each request carries its TCP peer's address (`ConnectInfo`), the rate limits' client.
-    let service = Router::new()
-        .fallback_service(service)
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    Ok(())
+    crate::server::serve(listener, service, limits, shutdown).await
 }
 
 /// One request through the whole service, as the server would handle it (used by in-process tests).

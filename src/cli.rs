@@ -3,13 +3,14 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::api::cache::ResponseCache;
 use crate::config::{
-    Config, DEFAULT_RATE_LIMIT_ANONYMOUS, DEFAULT_RATE_LIMIT_AUTHENTICATED, PurgeConfig,
+    Config, DEFAULT_RATE_LIMIT_ANONYMOUS, DEFAULT_RATE_LIMIT_AUTHENTICATED, Limits, PurgeConfig,
     RateLimits, load_or_create_secret, parse_duration, parse_trusted_proxy,
 };
 use crate::domain::api_token::TokenKey;
@@ -50,6 +51,14 @@ pub struct Global {
     pub secret_key: Option<String>,
     #[command(flatten)]
     pub storage: StorageArgs,
+    /// How long a request waits on the database or the file storage before answering 503 (e.g. 5s).
+    #[arg(
+        long,
+        env = "RUDATA_DEPENDENCY_TIMEOUT",
+        default_value = "5s",
+        global = true
+    )]
+    pub dependency_timeout: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -103,8 +112,8 @@ pub struct StorageArgs {
 }
 
 impl StorageArgs {
-    fn files(&self, data_dir: &std::path::Path) -> anyhow::Result<Files> {
-        match self.storage {
+    fn files(&self, data_dir: &std::path::Path, timeout: Duration) -> anyhow::Result<Files> {
+        let files = match self.storage {
             StorageKind::Local => Files::local(&data_dir.join("files")),
             StorageKind::S3 => {
                 let need = |v: &Option<String>, name: &str| {
@@ -122,13 +131,18 @@ impl StorageArgs {
                         "RUDATA_S3_SECRET_ACCESS_KEY",
                     )?,
                 };
-                Files::s3(&settings, None)
+                Files::s3_with_timeout(&settings, None, timeout)
             }
-        }
+        }?;
+        Ok(files.with_timeout(timeout))
     }
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once at start: the size of `serve`'s options costs nothing"
+)]
 pub enum Command {
     /// Run the HTTP server.
     Serve(ServeArgs),
@@ -222,6 +236,8 @@ pub struct ServeArgs {
     /// gives the client's address (default: none; the header is then ignored).
     #[arg(long, env = "RUDATA_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Parses a DNS server address: `ip`, `ip:port` or `[ipv6]:port` (port 53 by default).
@@ -233,6 +249,50 @@ fn parse_dns_server(s: &str) -> anyhow::Result<std::net::SocketAddr> {
         .parse()
         .with_context(|| format!("invalid DNS server {s:?} (use ip or ip:port)"))?;
     Ok(std::net::SocketAddr::new(ip, 53))
+}
+
+/// Connection timeouts and size limits of the HTTP server (see `config::Limits`).
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Time a client has to send a request's complete headers (e.g. 30s).
+    #[arg(long, env = "RUDATA_HEADER_TIMEOUT", default_value = "30s")]
+    pub header_timeout: String,
+    /// Time a keep-alive connection may stay idle between requests.
+    #[arg(long, env = "RUDATA_IDLE_TIMEOUT", default_value = "60s")]
+    pub idle_timeout: String,
+    /// Time a request body (an upload) may go without a byte before the request fails, and an
+    /// answer may wait for the client to read some of it before the connection is closed.
+    #[arg(long, env = "RUDATA_BODY_TIMEOUT", default_value = "60s")]
+    pub body_timeout: String,
+    /// Open connections held at most (default: from the process's open-file limit).
+    #[arg(long, env = "RUDATA_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Largest JSON request body (suffixes K, M, G: powers of 1024).
+    #[arg(long, env = "RUDATA_MAX_JSON_BODY", default_value = "10M")]
+    pub max_json_body: String,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> anyhow::Result<Limits> {
+        Ok(Limits {
+            header_timeout: positive_duration(&self.header_timeout, "RUDATA_HEADER_TIMEOUT")?,
+            idle_timeout: positive_duration(&self.idle_timeout, "RUDATA_IDLE_TIMEOUT")?,
+            body_timeout: positive_duration(&self.body_timeout, "RUDATA_BODY_TIMEOUT")?,
+            max_connections: match self.max_connections {
+                Some(0) => bail!("RUDATA_MAX_CONNECTIONS must be at least 1"),
+                Some(n) => n,
+                None => crate::config::default_max_connections(),
+            },
+            max_json_body: parse_size(&self.max_json_body)?,
+        })
+    }
+}
+
+/// A duration setting that must not be zero (a zero timeout would refuse everything).
+fn positive_duration(value: &str, name: &str) -> anyhow::Result<Duration> {
+    let d = parse_duration(value).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    anyhow::ensure!(!d.is_zero(), "{name} must be more than 0");
+    Ok(d)
 }
 
 /// Parses a size such as `1048576`, `500M` or `2G` (powers of 1024).
@@ -335,9 +395,11 @@ pub async fn open(global: &Global, check_key: bool) -> anyhow::Result<AppState> 
             global.data_dir.join("rudata.db").display()
         ),
     };
-    let store = Store::connect(&url).await?;
+    let dependency_timeout =
+        positive_duration(&global.dependency_timeout, "RUDATA_DEPENDENCY_TIMEOUT")?;
+    let store = Store::connect_with(&url, dependency_timeout).await?;
     store.migrate().await?;
-    let files = global.storage.files(&global.data_dir)?;
+    let files = global.storage.files(&global.data_dir, dependency_timeout)?;
     let token_key = match global.secret_key.as_deref().filter(|k| !k.is_empty()) {
         Some(key) => {
             anyhow::ensure!(
@@ -536,6 +598,7 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
             .map(|p| parse_trusted_proxy(p))
             .collect::<Result<_, _>>()
             .map_err(anyhow::Error::msg)?;
+        config.limits = args.limits.limits()?;
     }
     state.cache = Arc::new(ResponseCache::new(state.config.cache_size));
     state.hosts = Arc::new(HostGuard::new(&state.config.dns_servers));

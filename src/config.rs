@@ -32,6 +32,8 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// The reverse proxies whose `X-Forwarded-For` tells the client's address.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Connection timeouts and request size limits of the HTTP server.
+    pub limits: Limits,
 }
 
 /// Requests a minute allowed to each client; `0` turns a limit off.
@@ -54,6 +56,66 @@ pub fn parse_trusted_proxy(s: &str) -> Result<ipnet::IpNet, String> {
     s.parse::<ipnet::IpNet>()
         .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
         .map_err(|_| format!("invalid trusted proxy {s:?} (expected an address or a CIDR network)"))
+}
+
+/// How long the server waits on a client, how many clients it holds, how much JSON it reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Time a client has to send a request's complete headers, from its first byte (or from the
+    /// connection's opening); trickled bytes do not extend it.
+    pub header_timeout: Duration,
+    /// Time a keep-alive connection may sit idle between two requests.
+    pub idle_timeout: Duration,
+    /// Time a request body (an upload) may go without a byte before the request fails, and an
+    /// answer may wait for the client to read any of it before the connection is closed.
+    pub body_timeout: Duration,
+    /// Open connections held at most; past it, idle ones are closed first to make room.
+    pub max_connections: usize,
+    /// Largest body read by the JSON endpoints, in bytes (uploads have `max_upload_size`).
+    pub max_json_body: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            body_timeout: Duration::from_secs(60),
+            max_connections: default_max_connections(),
+            max_json_body: DEFAULT_MAX_JSON_BODY,
+        }
+    }
+}
+
+/// The JSON body limit's default: 10 MiB.
+pub const DEFAULT_MAX_JSON_BODY: u64 = 10 << 20;
+/// How long a request waits on the database or the file storage before answering 503.
+pub const DEFAULT_DEPENDENCY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Descriptors kept for everything but client connections: database connections, the listener,
+/// logs, files being staged.
+const DESCRIPTOR_RESERVE: u64 = 128;
+
+/// The connection cap when none is configured: half of the descriptors left under the process's
+/// limit (`RLIMIT_NOFILE`) once a reserve is set aside, because a connection that downloads a local
+/// file holds a second descriptor. 1,024 descriptors (a common default) give 448 connections.
+pub fn default_max_connections() -> usize {
+    let limit = open_files_limit().unwrap_or(1024);
+    let usable = limit.saturating_sub(DESCRIPTOR_RESERVE) / 2;
+    usize::try_from(usable).unwrap_or(usize::MAX).max(16)
+}
+
+/// The process's soft limit on open descriptors, where the platform says.
+#[cfg(unix)]
+fn open_files_limit() -> Option<u64> {
+    use nix::sys::resource::{Resource, getrlimit};
+    let (soft, _hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+    // RLIM_INFINITY is u64::MAX: no limit of our own to respect.
+    Some(soft.min(1 << 20))
+}
+
+#[cfg(not(unix))]
+fn open_files_limit() -> Option<u64> {
+    None
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +148,7 @@ impl std::fmt::Debug for Config {
             .field("dns_servers", &self.dns_servers)
             .field("rate_limits", &self.rate_limits)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("limits", &self.limits)
             .field("token_key", &"<redacted>")
             .finish()
     }
@@ -107,6 +170,7 @@ impl Config {
             dns_servers: Vec::new(),
             rate_limits: RateLimits::default(),
             trusted_proxies: Vec::new(),
+            limits: Limits::default(),
         }
     }
 }

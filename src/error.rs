@@ -52,6 +52,11 @@ pub enum ApiError {
     /// Upload status `{"success": false, "error"}` with the given status.
     #[error("{1}")]
     Upload(StatusCode, String),
+    /// 503 `{"message"}` with `Retry-After`: the database or the file storage is down or unreachable.
+    #[error(
+        "The service is temporarily unavailable (its database or file storage does not answer); retry later."
+    )]
+    Unavailable,
     /// 308 to the given location (a renamed slug); not an error, but answered the same way from deep down.
     #[error("moved to {0}")]
     Moved(String),
@@ -85,6 +90,7 @@ impl ApiError {
             ApiError::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::Upload(status, _) => *status,
             ApiError::Moved(_) => StatusCode::PERMANENT_REDIRECT,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -106,13 +112,35 @@ impl ApiError {
             ApiError::RangeNotSatisfiable(_) => "range_not_satisfiable",
             ApiError::Upload(..) => "upload",
             ApiError::Moved(_) => "moved",
+            ApiError::Unavailable => "unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
 }
 
+/// Seconds a client should wait before retrying a 503.
+const RETRY_AFTER: &str = "5";
+
+/// Whether an internal error comes from a dependency that is down rather than from a bug.
+fn dependency_down(e: &anyhow::Error) -> bool {
+    crate::store::is_unavailable(e.as_ref()) || crate::files::is_unavailable(e.as_ref())
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let this = match self {
+            ApiError::Internal(e) if dependency_down(&e) => {
+                tracing::warn!(error = %format!("{e:#}"), "a dependency does not answer: 503");
+                ApiError::Unavailable
+            }
+            other => other,
+        };
+        this.render()
+    }
+}
+
+impl ApiError {
+    fn render(self) -> Response {
         if let ApiError::Moved(location) = &self {
             return match HeaderValue::from_str(location) {
                 Ok(v) => (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, v)]).into_response(),
@@ -153,6 +181,11 @@ impl IntoResponse for ApiError {
                     response.headers_mut().insert(header::CONTENT_RANGE, v);
                 }
             }
+            ApiError::Unavailable => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER));
+            }
             _ => {}
         }
         response
@@ -164,6 +197,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::not_found(),
             StoreError::Conflict(what) => ApiError::Conflict(format!("Conflict: {what}")),
+            StoreError::Other(e) if crate::store::is_unavailable(e.as_ref()) => {
+                tracing::warn!(error = %format!("{e:#}"), "the database does not answer: 503");
+                ApiError::Unavailable
+            }
             StoreError::Other(e) => ApiError::Internal(e),
         }
     }

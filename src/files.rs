@@ -7,6 +7,7 @@
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
@@ -16,7 +17,8 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
 use object_store::{
-    GetOptions, GetRange, GetResultPayload, ObjectStore, ObjectStoreExt, WriteMultipart,
+    ClientOptions, GetOptions, GetRange, GetResultPayload, ObjectStore, ObjectStoreExt,
+    WriteMultipart,
 };
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
@@ -84,6 +86,44 @@ pub struct Files {
     store: Arc<dyn ObjectStore>,
     /// The directory of the local backend (for the staging-file sweep after a crash).
     local_root: Option<std::path::PathBuf>,
+    /// How long a request to the storage that carries no file bytes (starting a read or a write,
+    /// `HEAD`, delete, list) may take before it fails with [`StorageTimeout`] (503).
+    timeout: Duration,
+}
+
+/// The storage did not answer in time: it is down or unreachable.
+#[derive(Debug, thiserror::Error)]
+#[error("the file storage did not answer within {0:?}")]
+pub struct StorageTimeout(pub Duration);
+
+/// Whether `error` says the file storage cannot be reached (503), rather than that a request to it
+/// is wrong.
+pub fn is_unavailable(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if e.is::<StorageTimeout>() {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
+/// `future`, failed with [`StorageTimeout`] past `limit`.
+async fn bounded<T, E>(
+    limit: Duration,
+    future: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, object_store::Error>
+where
+    E: Into<object_store::Error>,
+{
+    match tokio::time::timeout(limit, future).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(object_store::Error::Generic {
+            store: "files",
+            source: Box::new(StorageTimeout(limit)),
+        }),
+    }
 }
 
 /// A file's bytes (or a range of them) and what is known of the object.
@@ -101,13 +141,31 @@ impl Files {
             // Deleting a file also removes the directories it leaves empty.
             store: Arc::new(LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true)),
             local_root: Some(dir.to_path_buf()),
+            timeout: crate::config::DEFAULT_DEPENDENCY_TIMEOUT,
         })
+    }
+
+    /// The same files, with requests that carry no file bytes bounded by `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Files {
+        self.timeout = timeout;
+        self
     }
 
     /// Files in an S3-compatible bucket. Custom endpoints use path-style requests and may be plain http.
     /// `prefix` (optional) puts every key under a folder of the bucket.
     pub fn s3(s3: &S3Settings, prefix: Option<&str>) -> anyhow::Result<Files> {
+        Self::s3_with_timeout(s3, prefix, crate::config::DEFAULT_DEPENDENCY_TIMEOUT)
+    }
+
+    /// [`Files::s3`], giving up on a connection not made within `timeout` (and, through
+    /// [`Files::with_timeout`], on any request without file bytes not answered within it).
+    pub fn s3_with_timeout(
+        s3: &S3Settings,
+        prefix: Option<&str>,
+        timeout: Duration,
+    ) -> anyhow::Result<Files> {
         let mut builder = AmazonS3Builder::new()
+            .with_client_options(ClientOptions::new().with_connect_timeout(timeout))
             .with_bucket_name(&s3.bucket)
             .with_region(&s3.region)
             .with_access_key_id(&s3.access_key_id)
@@ -126,12 +184,17 @@ impl Files {
         Ok(Files {
             store,
             local_root: None,
+            timeout,
         })
     }
 
     /// Starts writing a new object at `key`.
     pub async fn writer(&self, key: &str) -> anyhow::Result<FileWriter> {
-        let upload = self.store.put_multipart(&ObjectPath::from(key)).await?;
+        let upload = bounded(
+            self.timeout,
+            self.store.put_multipart(&ObjectPath::from(key)),
+        )
+        .await?;
         Ok(FileWriter {
             inner: WriteMultipart::new_with_chunk_size(upload, PART_SIZE),
             hasher: None,
@@ -150,7 +213,11 @@ impl Files {
             range: range.map(GetRange::Bounded),
             ..GetOptions::default()
         };
-        let result = self.store.get_opts(&ObjectPath::from(key), options).await?;
+        let result = bounded(
+            self.timeout,
+            self.store.get_opts(&ObjectPath::from(key), options),
+        )
+        .await?;
         let size = result.meta.size;
         let range = result.range.clone();
         let stream = match result.payload {
@@ -167,7 +234,7 @@ impl Files {
 
     /// Whether an object exists at `key`.
     pub async fn exists(&self, key: &str) -> anyhow::Result<bool> {
-        match self.store.head(&ObjectPath::from(key)).await {
+        match bounded(self.timeout, self.store.head(&ObjectPath::from(key))).await {
             Ok(_) => Ok(true),
             Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(e) => Err(e.into()),
@@ -177,7 +244,7 @@ impl Files {
     /// Deletes `key`; a missing object is not an error, nor is a key the backend cannot hold (a
     /// name too long for the filesystem names no file: older versions could mark one pending).
     pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
-        match self.store.delete(&ObjectPath::from(key)).await {
+        match bounded(self.timeout, self.store.delete(&ObjectPath::from(key))).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) if names_no_file(&e) => Ok(()),
             Err(e) => Err(e.into()),
@@ -197,7 +264,8 @@ impl Files {
     /// Every key under `prefix`.
     pub async fn list(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
         let prefix = ObjectPath::from(prefix);
-        let metas: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
+        let metas: Vec<_> =
+            bounded(self.timeout, self.store.list(Some(&prefix)).try_collect()).await?;
         Ok(metas.into_iter().map(|m| m.location.to_string()).collect())
     }
 }
@@ -363,4 +431,26 @@ fn names_no_file(e: &object_store::Error) -> bool {
 fn is_staging_name(name: &str) -> bool {
     name.rsplit_once('#')
         .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_storage_request_past_the_timeout_is_unavailable() {
+        let slow = async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok::<(), object_store::Error>(())
+        };
+        let e = bounded(Duration::from_millis(10), slow).await.unwrap_err();
+        assert!(is_unavailable(&e));
+        let carried = anyhow::Error::new(e).context("reading a file");
+        assert!(is_unavailable(carried.as_ref()));
+        let missing = object_store::Error::NotFound {
+            path: "x".into(),
+            source: "no such object".into(),
+        };
+        assert!(!is_unavailable(&missing));
+    }
 }

@@ -14,5 +14,6 @@ pub mod generate;
 pub mod hosts;
 pub mod jobs;
 pub mod ops;
+pub mod server;
 pub mod state;
 pub mod store;

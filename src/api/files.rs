@@ -137,10 +137,8 @@ pub async fn serve_file(
     if method == Method::HEAD || span == 0 {
         return Ok((status, common, Body::empty()).into_response());
     }
-    let body = state
-        .files
-        .read(&key, range)
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("reading stored file {key}: {e}")))?;
+    let body = state.files.read(&key, range).await.map_err(|e| {
+        ApiError::Internal(anyhow::Error::new(e).context(format!("reading stored file {key}")))
+    })?;
     Ok((status, common, Body::from_stream(body.stream)).into_response())
 }

@@ -39,7 +39,12 @@ impl Dialect {
     /// SQLite: writes go through a single connection, so read-modify-write transactions never race
     /// and never meet `SQLITE_BUSY`; reads use a separate pool (WAL lets them run beside the writer).
     /// PostgreSQL: one pool serves both, and transactions lock the rows they change.
-    pub async fn pools(self, url: &str) -> anyhow::Result<(AnyPool, AnyPool)> {
+    ///
+    /// `timeout` bounds how long a query waits for a PostgreSQL connection (opening one, or checking
+    /// an idle one still answers): past it the query fails with `PoolTimedOut` (503), instead of
+    /// hanging while the server is down or unreachable. SQLite keeps a long wait: its database is a
+    /// local file, and waiting there is queueing behind the single writer, not an outage.
+    pub async fn pools(self, url: &str, timeout: Duration) -> anyhow::Result<(AnyPool, AnyPool)> {
         let options = AnyConnectOptions::from_str(url).context("parsing the database URL")?;
         match self {
             Dialect::Sqlite => {
@@ -72,7 +77,10 @@ impl Dialect {
             Dialect::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(60))
+                    .acquire_timeout(timeout)
+                    // Idle connections are checked before use (the default, said out loud): one
+                    // that a network failure left dangling fails the check within `timeout`.
+                    .test_before_acquire(true)
                     .connect_with(options)
                     .await
                     .context("connecting to PostgreSQL")?;

@@ -108,9 +108,15 @@ pub struct Store {
 impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://...`).
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
+        Self::connect_with(url, crate::config::DEFAULT_DEPENDENCY_TIMEOUT).await
+    }
+
+    /// Connects to `url`; a PostgreSQL server that gives no connection within `timeout` fails the
+    /// query that needed one (see [`is_unavailable`]).
+    pub async fn connect_with(url: &str, timeout: std::time::Duration) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::of_url(url)?;
-        let (read, write) = dialect.pools(url).await?;
+        let (read, write) = dialect.pools(url, timeout).await?;
         Ok(Store {
             read,
             write,
@@ -164,6 +170,32 @@ impl Store {
         self.write.close().await;
         self.read.close().await;
     }
+}
+
+/// Whether `error` says the database cannot be reached (down, unreachable, not answering in time,
+/// shutting down) rather than that a query is wrong: the request may succeed later (503).
+pub fn is_unavailable(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(StoreError::Other(inner)) = e.downcast_ref::<StoreError>()
+            && is_unavailable(inner.as_ref())
+        {
+            return true;
+        }
+        if let Some(e) = e.downcast_ref::<sqlx::Error>() {
+            return match e {
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+                // Class 08: connection exception; 57P01-57P03: the server is shutting down or
+                // starting; 53300: too many connections.
+                sqlx::Error::Database(db) => db
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
+                _ => false,
+            };
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// Text ↔ time helpers for rows.
@@ -387,5 +419,25 @@ mod tests {
             assert_eq!(said, expected);
             assert!(!said.contains("constraint") && !said.contains('_'));
         }
+    }
+}
+
+#[cfg(test)]
+mod availability_tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_told_from_a_failing_query() {
+        let wrapped = |e: sqlx::Error| StoreError::from(e);
+        assert!(is_unavailable(&wrapped(sqlx::Error::PoolTimedOut)));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(is_unavailable(&wrapped(sqlx::Error::Io(refused))));
+        // Through the layers that carry it to the HTTP edge.
+        let carried = anyhow::Error::new(wrapped(sqlx::Error::PoolTimedOut)).context("listing");
+        assert!(is_unavailable(carried.as_ref()));
+        assert!(!is_unavailable(&wrapped(sqlx::Error::RowNotFound)));
+        assert!(!is_unavailable(&StoreError::NotFound));
+        let bug = anyhow::anyhow!("bad timestamp");
+        assert!(!is_unavailable(bug.as_ref()));
     }
 }

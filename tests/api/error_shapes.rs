@@ -99,7 +99,8 @@ async fn a_body_over_the_limit_is_a_json_413() {
     let app = TestApp::new().await;
     let user = app.user("p@example.org").await;
     let ds = id_of(&app.dataset(&user.key, "Big").await);
-    let body = format!("{{\"k\": \"{}\"}}", "a".repeat(3 * 1024 * 1024));
+    // Over the default JSON limit (10 MiB, `RUDATA_MAX_JSON_BODY`).
+    let body = format!("{{\"k\": \"{}\"}}", "a".repeat(11 * 1024 * 1024));
     let r = app
         .raw(
             Method::PUT,

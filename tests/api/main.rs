@@ -41,6 +41,7 @@ mod search_filters;
 mod search_text;
 mod search_upgrade;
 mod search_v2;
+mod server;
 mod suggest;
 mod uploads;
 mod uploads_field_order;

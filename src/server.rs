@@ -1,0 +1,624 @@
+//! The HTTP server: accepts connections and drives each with hyper, under the limits a public
+//! server needs (`config::Limits`): a deadline for a request's headers, an idle keep-alive timeout, a
+//! body-progress timeout, a cap on open connections, and a size limit on JSON bodies.
+//!
+//! hyper's own header timeout starts when the connection waits for a request, so it cannot tell an
+//! idle keep-alive connection from a slow head; a watchdog per connection does both instead, from
+//! what the connection is doing (waiting, reading a head, busy with a request).
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::time::{Instant, Sleep};
+use tower::ServiceExt;
+
+use crate::config::Limits;
+use crate::state::AppState;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How long the accept loop waits for an evicted connection to give its place back.
+const EVICTION_WAIT: Duration = Duration::from_secs(1);
+
+/// Serves `service` on `listener` until `shutdown` resolves, then lets in-flight requests finish.
+/// Every request carries its peer's [`ConnectInfo<SocketAddr>`].
+pub async fn serve<S>(
+    listener: TcpListener,
+    service: S,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    let cap = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);
+    let permits = Arc::new(Semaphore::new(cap));
+    let registry = Arc::new(Registry::default());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors (or another transient failure): wait rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let permit = match Arc::clone(&permits).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => match make_room(&registry, &permits).await {
+                Some(permit) => permit,
+                None => {
+                    refuse(&stream);
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = registry.add();
+        tokio::spawn(serve_connection(
+            stream,
+            peer,
+            service.clone(),
+            limits,
+            conn,
+            Arc::clone(&registry),
+            stop_rx.clone(),
+            permit,
+        ));
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    drop(stop_rx);
+    // Every connection holds a receiver: all of them are gone once their last request is answered.
+    stop_tx.closed().await;
+    Ok(())
+}
+
+/// At the cap: closes the connection that has waited longest without a request in flight, and
+/// waits for its place. `None` when every connection is busy with a request.
+async fn make_room(registry: &Registry, permits: &Arc<Semaphore>) -> Option<OwnedSemaphorePermit> {
+    if !registry.evict_oldest_idle() {
+        return None;
+    }
+    tokio::time::timeout(EVICTION_WAIT, Arc::clone(permits).acquire_owned())
+        .await
+        .ok()?
+        .ok()
+}
+
+/// Tells a client we cannot take that the server is full, as far as one non-blocking write goes,
+/// then closes its connection.
+fn refuse(stream: &TcpStream) {
+    const BODY: &str = r#"{"message": "The server is at its connection limit; retry later."}"#;
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
+         connection: close\r\ncontent-length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let _ = stream.try_write(answer.as_bytes());
+    tracing::warn!("connection refused: every connection is busy with a request");
+}
+
+/// What a connection is doing, as its watchdog sees it.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// Waiting for a request's first byte since `since`; `fresh`: none came yet on this connection.
+    Waiting { since: Instant, fresh: bool },
+    /// Bytes of a request head arrived, the first at `since`.
+    Head { since: Instant },
+    /// Requests between their complete head and the last byte of their answer.
+    Busy(usize),
+}
+
+/// One open connection, shared by its task, its requests, its I/O and the registry.
+struct Conn {
+    phase: Mutex<Phase>,
+    /// Since when the socket has refused our writes (a client that does not read its answer).
+    write_blocked: Mutex<Option<Instant>>,
+    /// Wakes the watchdog when the phase changes or the connection is evicted.
+    changed: Notify,
+    evicted: AtomicBool,
+}
+
+impl Conn {
+    fn phase(&self) -> Phase {
+        *self.phase.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_phase(&self, f: impl FnOnce(Phase) -> Phase) {
+        let mut phase = self.phase.lock().unwrap_or_else(|e| e.into_inner());
+        *phase = f(*phase);
+        drop(phase);
+        self.changed.notify_one();
+    }
+
+    /// Bytes arrived: a waiting connection starts its header deadline.
+    fn on_bytes(&self) {
+        if matches!(self.phase(), Phase::Waiting { .. }) {
+            self.set_phase(|p| match p {
+                Phase::Waiting { .. } => Phase::Head {
+                    since: Instant::now(),
+                },
+                other => other,
+            });
+        }
+    }
+
+    fn begin_request(&self) {
+        self.set_phase(|p| match p {
+            Phase::Busy(n) => Phase::Busy(n + 1),
+            _ => Phase::Busy(1),
+        });
+    }
+
+    fn end_request(&self) {
+        self.set_phase(|p| match p {
+            Phase::Busy(n) if n > 1 => Phase::Busy(n - 1),
+            _ => Phase::Waiting {
+                since: Instant::now(),
+                fresh: false,
+            },
+        });
+    }
+
+    /// A write was refused (`blocked`) or went through.
+    fn on_write(&self, blocked: bool) {
+        let mut since = self.write_blocked.lock().unwrap_or_else(|e| e.into_inner());
+        match (blocked, since.is_some()) {
+            (true, false) => {
+                *since = Some(Instant::now());
+                drop(since);
+                self.changed.notify_one();
+            }
+            (false, true) => *since = None,
+            _ => {}
+        }
+    }
+
+    /// When the connection closes unless something happens first: the header or idle deadline,
+    /// or, while busy, the body timeout once the client stops reading its answer.
+    fn deadline(&self, limits: &Limits) -> Option<Instant> {
+        match self.phase() {
+            Phase::Waiting { since, fresh: true } | Phase::Head { since } => {
+                Some(since + limits.header_timeout)
+            }
+            Phase::Waiting { since, .. } => Some(since + limits.idle_timeout),
+            Phase::Busy(_) => {
+                let blocked = *self.write_blocked.lock().unwrap_or_else(|e| e.into_inner());
+                blocked.map(|since| since + limits.body_timeout)
+            }
+        }
+    }
+
+    /// Since when the connection has had no request in flight; `None` while busy.
+    fn idle_since(&self) -> Option<Instant> {
+        match self.phase() {
+            Phase::Waiting { since, .. } | Phase::Head { since } => Some(since),
+            Phase::Busy(_) => None,
+        }
+    }
+}
+
+/// The open connections, for eviction at the cap.
+#[derive(Default)]
+struct Registry {
+    conns: Mutex<HashMap<u64, Arc<Conn>>>,
+    next: AtomicU64,
+}
+
+impl Registry {
+    fn add(&self) -> (u64, Arc<Conn>) {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let conn = Arc::new(Conn {
+            phase: Mutex::new(Phase::Waiting {
+                since: Instant::now(),
+                fresh: true,
+            }),
+            write_blocked: Mutex::new(None),
+            changed: Notify::new(),
+            evicted: AtomicBool::new(false),
+        });
+        self.lock().insert(id, Arc::clone(&conn));
+        (id, conn)
+    }
+
+    fn remove(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Conn>>> {
+        self.conns.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks for closing the connection that has waited longest for a request (an idle keep-alive
+    /// connection, or one still sending its head); `false` if every connection is busy.
+    fn evict_oldest_idle(&self) -> bool {
+        let victim = self
+            .lock()
+            .values()
+            .filter(|c| !c.evicted.load(Ordering::Relaxed))
+            .filter_map(|c| c.idle_since().map(|since| (since, Arc::clone(c))))
+            .min_by_key(|(since, _)| *since);
+        match victim {
+            Some((_, conn)) => {
+                conn.evicted.store(true, Ordering::Relaxed);
+                conn.changed.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Drives one connection until it ends, times out, is evicted, or the server stops.
+#[expect(clippy::too_many_arguments)]
+async fn serve_connection<S>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    service: S,
+    limits: Limits,
+    (id, conn): (u64, Arc<Conn>),
+    registry: Arc<Registry>,
+    mut stop: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+) where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    let io = TokioIo::new(Tracked {
+        inner: stream,
+        conn: Arc::clone(&conn),
+    });
+    let request_conn = Arc::clone(&conn);
+    let handler = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let guard = RequestGuard::new(Arc::clone(&request_conn));
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let mut req = req.map(|body| {
+            Body::new(ProgressBody {
+                inner: body,
+                timeout: limits.body_timeout,
+                timer: None,
+                timed_out: Arc::clone(&timed_out),
+            })
+        });
+        req.extensions_mut().insert(ConnectInfo(peer));
+        let service = service.clone();
+        async move {
+            let Ok(response) = service.oneshot(req).await;
+            let response = if timed_out.load(Ordering::Relaxed) {
+                body_timeout_response()
+            } else {
+                response
+            };
+            Ok::<_, Infallible>(response.map(|body| {
+                Body::new(GuardedBody {
+                    inner: body,
+                    _guard: guard,
+                })
+            }))
+        }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        // The watchdog below keeps the deadlines (hyper's would also close idle connections).
+        .header_read_timeout(None)
+        .keep_alive(true);
+    let connection = builder.serve_connection(io, handler);
+    let mut connection = std::pin::pin!(connection);
+    let mut stopping = false;
+    loop {
+        if conn.evicted.load(Ordering::Relaxed) && !stopping {
+            if conn.idle_since().is_some() {
+                break;
+            }
+            // Busy when evicted (it took a request meanwhile): finish it, then close.
+            stopping = true;
+            connection.as_mut().graceful_shutdown();
+        }
+        let deadline = conn.deadline(&limits);
+        let expired = async move {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                break;
+            }
+            () = conn.changed.notified() => {}
+            () = expired => {
+                if conn.deadline(&limits).is_some_and(|at| at <= Instant::now()) {
+                    tracing::debug!(%peer, "closing a connection: header, idle or body timeout");
+                    break;
+                }
+            }
+            _ = stop.changed(), if !stopping => {
+                stopping = true;
+                connection.as_mut().graceful_shutdown();
+            }
+        }
+    }
+    registry.remove(id);
+}
+
+/// The 408 answer to a request whose body stopped coming; the connection closes after it.
+fn body_timeout_response() -> Response {
+    let body = serde_json::json!({
+        "message": "The request body stopped arriving: request timed out."
+    });
+    let mut response = (StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// The socket, telling its connection when bytes arrive.
+struct Tracked {
+    inner: TcpStream,
+    conn: Arc<Conn>,
+}
+
+impl AsyncRead for Tracked {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let result = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(result, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.conn.on_bytes();
+        }
+        result
+    }
+}
+
+impl AsyncWrite for Tracked {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.conn.on_write(result.is_pending());
+        result
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.conn.on_write(result.is_pending());
+        result
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+/// A request in flight, from its complete head until its answer is sent (or abandoned).
+struct RequestGuard(Arc<Conn>);
+
+impl RequestGuard {
+    fn new(conn: Arc<Conn>) -> Self {
+        conn.begin_request();
+        RequestGuard(conn)
+    }
+}
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        self.0.end_request();
+    }
+}
+
+/// An answer's body, holding its request's guard until hyper is done with it.
+struct GuardedBody {
+    inner: Body,
+    _guard: RequestGuard,
+}
+
+impl http_body::Body for GuardedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A request body that fails when no byte arrives for `timeout` while the handler waits for one.
+/// Time the handler spends elsewhere (writing to storage) does not count.
+struct ProgressBody {
+    inner: hyper::body::Incoming,
+    timeout: Duration,
+    timer: Option<Pin<Box<Sleep>>>,
+    timed_out: Arc<AtomicBool>,
+}
+
+/// The error a stalled request body ends with.
+#[derive(Debug, thiserror::Error)]
+#[error("no byte of the request body arrived for {0:?}")]
+pub struct BodyTimeout(Duration);
+
+impl http_body::Body for ProgressBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                this.timer = None;
+                Poll::Ready(frame.map(|f| f.map_err(BoxError::from)))
+            }
+            Poll::Pending => {
+                let timeout = this.timeout;
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                if timer.as_mut().poll(cx).is_ready() {
+                    this.timer = None;
+                    this.timed_out.store(true, Ordering::Relaxed);
+                    return Poll::Ready(Some(Err(Box::new(BodyTimeout(timeout)))));
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The message of a 413 for a JSON body over the limit (werkzeug's, which udata answers with).
+const TOO_LARGE_MESSAGE: &str = "The data value transmitted exceeds the capacity limit.";
+
+/// Middleware of the JSON endpoints: a body over `limits.max_json_body` gets 413 in udata's shape:
+/// at once when its `Content-Length` says so, otherwise as soon as the bytes read pass the limit
+/// (the handler, which reads the whole body before acting, then fails without changing anything).
+pub async fn limit_json_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let max = state.config.limits.max_json_body;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return too_large();
+    }
+    let exceeded = Arc::new(AtomicBool::new(false));
+    let req = req.map(|body| {
+        Body::new(LimitedBody {
+            inner: body,
+            remaining: max,
+            exceeded: Arc::clone(&exceeded),
+        })
+    });
+    let response = next.run(req).await;
+    if exceeded.load(Ordering::Relaxed) {
+        return too_large();
+    }
+    response
+}
+
+fn too_large() -> Response {
+    let body = serde_json::json!({ "message": TOO_LARGE_MESSAGE });
+    let mut response = (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
+    // The rest of the body is not read: the connection cannot carry another request.
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// A body cut off with an error once more than `remaining` bytes came.
+struct LimitedBody {
+    inner: Body,
+    remaining: u64,
+    exceeded: Arc<AtomicBool>,
+}
+
+/// The error a body over the JSON limit ends with.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body is over the limit")]
+struct BodyTooLarge;
+
+impl http_body::Body for LimitedBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        if this.exceeded.load(Ordering::Relaxed) {
+            return Poll::Ready(Some(Err(Box::new(BodyTooLarge))));
+        }
+        let frame = match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => frame,
+            Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(Box::new(e)))),
+            Poll::Ready(None) => return Poll::Ready(None),
+            Poll::Pending => return Poll::Pending,
+        };
+        if let Some(data) = frame.data_ref() {
+            let len = data.len() as u64;
+            if len > this.remaining {
+                this.exceeded.store(true, Ordering::Relaxed);
+                return Poll::Ready(Some(Err(Box::new(BodyTooLarge))));
+            }
+            this.remaining -= len;
+        }
+        Poll::Ready(Some(Ok(frame)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
