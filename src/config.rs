@@ -26,6 +26,8 @@ pub struct Config {
     pub token_key: TokenKey,
     /// Bytes of answers the response cache keeps (`0`: none).
     pub cache_size: u64,
+    /// How long a node may keep an identity resolved from an API key (`auth::IdentityCache`).
+    pub identity_ttl: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +57,7 @@ impl std::fmt::Debug for Config {
             .field("max_upload_size", &self.max_upload_size)
             .field("upload_retention", &self.upload_retention)
             .field("cache_size", &self.cache_size)
+            .field("identity_ttl", &self.identity_ttl)
             .field("token_key", &"<redacted>")
             .finish()
     }
@@ -72,6 +75,7 @@ impl Config {
             upload_retention: Duration::from_secs(24 * 3600),
             token_key,
             cache_size: DEFAULT_CACHE_SIZE,
+            identity_ttl: Duration::from_secs(5),
         }
     }
 }

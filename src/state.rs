@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::api::cache::ResponseCache;
+use crate::auth::IdentityCache;
 use crate::config::Config;
 use crate::files::Files;
 use crate::store::Store;
@@ -16,16 +17,20 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Answers kept for anonymous reads (`api::cache`), sized by `config.cache_size`.
     pub cache: Arc<ResponseCache>,
+    /// Identities resolved from API keys (`auth`), kept at most `config.identity_ttl`.
+    pub identities: Arc<IdentityCache>,
 }
 
 impl AppState {
     pub fn new(store: Store, files: Files, config: Config) -> Self {
         let cache = Arc::new(ResponseCache::new(config.cache_size));
+        let identities = Arc::new(IdentityCache::new(config.identity_ttl));
         AppState {
             store,
             files,
             config: Arc::new(config),
             cache,
+            identities,
         }
     }
 }

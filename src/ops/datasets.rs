@@ -29,6 +29,10 @@ pub async fn create_dataset(
     who: &Identity,
     form: &DatasetForm,
 ) -> Result<DatasetWritten, ApiError> {
+    // A token that may write nowhere (`read`) is refused before the form is read.
+    if !who.may_write_anything() {
+        return Err(ApiError::Forbidden);
+    }
     let now = now();
     let mut ds = Dataset::blank(new_object_id(), now);
     let requests = apply_dataset_input(&mut ds, form, true)?;
@@ -45,6 +49,10 @@ pub async fn create_dataset(
             ds.organization_id = Some(org.id);
         }
         None => {
+            // Outside any organization the dataset is the account's: only an `admin` token.
+            if !who.may_write_account() {
+                return Err(ApiError::Forbidden);
+            }
             if let Some(Some(owner)) = &requests.owner
                 && *owner != who.user.id
                 && !who.is_sysadmin()

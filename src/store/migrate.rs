@@ -64,6 +64,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "token key fingerprint",
         include_str!("../../migrations/sqlite/0009_token_key_fingerprint.sql"),
     ),
+    (
+        11,
+        "token scopes",
+        include_str!("../../migrations/sqlite/0011_token_scopes.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -110,6 +115,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "token key fingerprint",
         include_str!("../../migrations/postgres/0009_token_key_fingerprint.sql"),
+    ),
+    (
+        11,
+        "token scopes",
+        include_str!("../../migrations/postgres/0011_token_scopes.sql"),
     ),
 ];
 
