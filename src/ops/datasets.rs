@@ -223,6 +223,10 @@ async fn resolve_organization(
     };
     if may_publish_in(who, &org.id) {
         Ok(Ok(org))
+    } else if who.is_sysadmin() || who.role_in(&org.id).is_some() {
+        // The user may publish there, but not through this token (its scope): as any write outside
+        // a token's scope, 403.
+        Err(ApiError::Forbidden)
     } else {
         Ok(Err("Permission denied for this organization"))
     }

@@ -10,6 +10,7 @@ mod resource_helpers;
 mod v2_helpers;
 
 mod auth;
+mod authorization_matrix;
 mod cache;
 mod datasets_create;
 mod datasets_delete;
