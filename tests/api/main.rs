@@ -41,6 +41,7 @@ mod search_text;
 mod search_upgrade;
 mod search_v2;
 mod suggest;
+mod tokens_scopes;
 mod uploads;
 mod v2_datasets;
 mod v2_extras;
