@@ -483,7 +483,8 @@ mod tests {
                 role: Role::Admin,
                 since: now(),
             });
-            let who = Some(&who);
+            let identity = &who;
+            let who = Some(identity);
             for (i, action) in [ReadHidden, Edit, Delete].into_iter().enumerate() {
                 assert_eq!(
                     may_on_dataset(who, &org_ds, false, action),
@@ -505,7 +506,7 @@ mod tests {
                 let got = [
                     may_on_org(who, org_id, OrgAction::Edit),
                     may_on_org(who, org_id, OrgAction::ManageMembers),
-                    may_publish_in(who.unwrap(), org_id),
+                    may_publish_in(identity, org_id),
                 ];
                 assert_eq!(got, expected, "{scopes:?} in {org_id}");
                 assert!(
@@ -513,7 +514,7 @@ mod tests {
                     "{scopes:?}"
                 );
             }
-            assert_eq!(who.unwrap().may_write_account(), account, "{scopes:?}");
+            assert_eq!(identity.may_write_account(), account, "{scopes:?}");
         }
     }
 
