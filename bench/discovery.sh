@@ -18,6 +18,8 @@
 # the server started here on 127.0.0.1; wrk runs for DUR per request.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A load generator is one client far past any rate limit: none while measuring.
+export RUDATA_RATE_LIMIT_ANONYMOUS=0 RUDATA_RATE_LIMIT_AUTHENTICATED=0
 BACKENDS=${BACKENDS:-sqlite postgres}
 DATASETS=${DATASETS:-100000}
 RESOURCES=${RESOURCES:-1000000}

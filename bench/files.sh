@@ -4,6 +4,8 @@
 # Usage: bench/files.sh     (env: SIZE_MB=1024 PART=20000000 S3_SIZE_MB=256; S3=0 skips the S3 part)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A load generator is one client far past any rate limit: none while measuring.
+export RUDATA_RATE_LIMIT_ANONYMOUS=0 RUDATA_RATE_LIMIT_AUTHENTICATED=0
 SIZE_MB=${SIZE_MB:-1024}
 PART=${PART:-20000000}
 S3_SIZE_MB=${S3_SIZE_MB:-256}

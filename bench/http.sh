@@ -4,6 +4,8 @@
 # Usage: bench/http.sh            (env: DUR=10s CONN=32 DATASETS=200 PG_URL=postgres://postgres@127.0.0.1:5432/test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A load generator is one client far past any rate limit: none while measuring.
+export RUDATA_RATE_LIMIT_ANONYMOUS=0 RUDATA_RATE_LIMIT_AUTHENTICATED=0
 DUR=${DUR:-10s}
 CONN=${CONN:-32}
 DATASETS=${DATASETS:-200}

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """What API v2 pages, resource extras writes and the streamed v1 document cost, by dataset size.
 
-Against a running rudata (the key must be a sysadmin's, e.g. the first-start key `serve` prints):
+Against a running rudata started with RUDATA_RATE_LIMIT_AUTHENTICATED=0 (a benchmark is one client
+far past any rate limit; the key must be a sysadmin's, e.g. the first-start key `serve` prints):
 creates one dataset per size in SIZES (inline resources, every third one documentation), then for
 each kind of request measures REPS requests per size, the sizes taking turns, and prints a Markdown
 table (p50, p99). With --pid, also the server's peak memory while it streams the largest v1

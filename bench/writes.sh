@@ -19,6 +19,8 @@
 # Every request goes to the server started here on 127.0.0.1; every loop is bounded in count and time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A load generator is one client far past any rate limit: none while measuring.
+export RUDATA_RATE_LIMIT_ANONYMOUS=0 RUDATA_RATE_LIMIT_AUTHENTICATED=0
 BACKENDS=${BACKENDS:-sqlite postgres}
 SIZES=${SIZES:-0 50000 100000}
 CLIENTS=${CLIENTS:-8}

@@ -12,8 +12,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
 use crate::api::{
-    cache, datasets, exports, files, health, invitations, mask, me, organizations, reference,
-    resources, suggest, uploads, v2,
+    cache, datasets, exports, files, health, invitations, mask, me, organizations, rate_limit,
+    reference, resources, suggest, uploads, v2,
 };
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -196,9 +196,15 @@ pub fn router(state: AppState) -> Router {
         // Innermost: `X-Fields` reshapes what the handler answered (nothing to do without it).
         .layer(middleware::from_fn(mask::reshape))
         .layer(middleware::from_fn(refuse_undecodable_path))
+        .layer(middleware::from_fn(rate_limit::mark_authenticated))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         // Outside `authenticate`: an anonymous answer kept is served without a lookup.
         .layer(middleware::from_fn_with_state(state.clone(), cache::cached))
+        // Outside the cache (an answer kept is still a request) and inside CORS (a 429 is readable).
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .layer(middleware::from_fn(access_log))
         .layer(middleware::from_fn(json_errors))
@@ -422,7 +428,11 @@ pub async fn serve(
         let router = router.clone();
         async move { router.oneshot(strip_trailing_slash(req)).await }
     });
-    axum::serve(listener, tower::make::Shared::new(service))
+    // Each request carries its TCP peer's address (`ConnectInfo`), the rate limits' client.
+    let service = Router::new()
+        .fallback_service(service)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())

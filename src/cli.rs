@@ -8,12 +8,16 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::api::cache::ResponseCache;
-use crate::config::{Config, PurgeConfig, load_or_create_secret, parse_duration};
+use crate::config::{
+    Config, DEFAULT_RATE_LIMIT_ANONYMOUS, DEFAULT_RATE_LIMIT_AUTHENTICATED, PurgeConfig,
+    RateLimits, load_or_create_secret, parse_duration, parse_trusted_proxy,
+};
 use crate::domain::api_token::TokenKey;
 use crate::domain::organization::Role;
 use crate::domain::permissions::Scope;
 use crate::domain::user::User;
 use crate::files::{Files, S3Settings};
+use crate::hosts::HostGuard;
 use crate::ops::organizations::NewOrganization;
 use crate::ops::users::NewUser;
 use crate::state::AppState;
@@ -209,6 +213,31 @@ pub struct ServeArgs {
     /// bound on how late a revocation or a role change is seen.
     #[arg(long, env = "RUDATA_IDENTITY_TTL", default_value = "5s")]
     pub identity_ttl: String,
+    /// DNS servers (`ip` or `ip:port`, comma-separated) asked where remote resources' host names
+    /// point; default: the system's (`/etc/resolv.conf`).
+    #[arg(long, env = "RUDATA_DNS_SERVERS", value_delimiter = ',')]
+    pub dns_servers: Vec<String>,
+    /// Requests a minute per client address without a valid API key (0: no limit).
+    #[arg(long, env = "RUDATA_RATE_LIMIT_ANONYMOUS", default_value_t = DEFAULT_RATE_LIMIT_ANONYMOUS)]
+    pub rate_limit_anonymous: u32,
+    /// Requests a minute per API token (0: no limit).
+    #[arg(long, env = "RUDATA_RATE_LIMIT_AUTHENTICATED", default_value_t = DEFAULT_RATE_LIMIT_AUTHENTICATED)]
+    pub rate_limit_authenticated: u32,
+    /// Comma-separated addresses or CIDR networks of the reverse proxies whose X-Forwarded-For
+    /// gives the client's address (default: none; the header is then ignored).
+    #[arg(long, env = "RUDATA_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+}
+
+/// Parses a DNS server address: `ip`, `ip:port` or `[ipv6]:port` (port 53 by default).
+fn parse_dns_server(s: &str) -> anyhow::Result<std::net::SocketAddr> {
+    if let Ok(addr) = s.parse() {
+        return Ok(addr);
+    }
+    let ip: std::net::IpAddr = s
+        .parse()
+        .with_context(|| format!("invalid DNS server {s:?} (use ip or ip:port)"))?;
+    Ok(std::net::SocketAddr::new(ip, 53))
 }
 
 /// A token's expiry: a date, or a duration from now; it must be in the future.
@@ -555,8 +584,26 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
             parse_duration(&args.upload_retention).map_err(anyhow::Error::msg)?;
         config.cache_size = parse_size(&args.cache_size)?;
         config.identity_ttl = parse_duration(&args.identity_ttl).map_err(anyhow::Error::msg)?;
+        config.dns_servers = args
+            .dns_servers
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| parse_dns_server(s.trim()))
+            .collect::<anyhow::Result<_>>()?;
+        config.rate_limits = RateLimits {
+            anonymous: args.rate_limit_anonymous,
+            authenticated: args.rate_limit_authenticated,
+        };
+        config.trusted_proxies = args
+            .trusted_proxies
+            .iter()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| parse_trusted_proxy(p))
+            .collect::<Result<_, _>>()
+            .map_err(anyhow::Error::msg)?;
     }
     state.cache = Arc::new(ResponseCache::new(state.config.cache_size));
+    state.hosts = Arc::new(HostGuard::new(&state.config.dns_servers));
     state.identities = Arc::new(crate::auth::IdentityCache::new(state.config.identity_ttl));
     // A crash may have left half-written files in the local directory; nothing refers to them.
     let swept = state.files.sweep_local_staging().await?;
@@ -598,10 +645,12 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         state.clone(),
         state.config.upload_retention,
     ));
+    let limits = tokio::spawn(crate::jobs::rate_limits::run(state.clone()));
     let store = state.store.clone();
     crate::app::serve(listener, state, shutdown_signal()).await?;
     scheduler.abort();
     cleaner.abort();
+    limits.abort();
     watcher.abort();
     store.close().await;
     tracing::info!("stopped");

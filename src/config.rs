@@ -28,6 +28,34 @@ pub struct Config {
     pub cache_size: u64,
     /// How long a node may keep an identity resolved from an API key (`auth::IdentityCache`).
     pub identity_ttl: Duration,
+    /// DNS servers asked where remote resources' host names point; empty: the system's.
+    pub dns_servers: Vec<std::net::SocketAddr>,
+    /// Requests a minute allowed to each client (see `api::rate_limit`).
+    pub rate_limits: RateLimits,
+    /// The reverse proxies whose `X-Forwarded-For` tells the client's address.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// Requests a minute allowed to each client; `0` turns a limit off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Per client address, for requests without a valid API key.
+    pub anonymous: u32,
+    /// Per API token.
+    pub authenticated: u32,
+}
+
+/// Default requests a minute per client address without an API key (see the README).
+pub const DEFAULT_RATE_LIMIT_ANONYMOUS: u32 = 600;
+/// Default requests a minute per API token (see the README).
+pub const DEFAULT_RATE_LIMIT_AUTHENTICATED: u32 = 3000;
+
+/// A trusted proxy: an address (`10.0.0.7`, `::1`) or a network (`10.0.0.0/8`, `fd00::/8`).
+pub fn parse_trusted_proxy(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("invalid trusted proxy {s:?} (expected an address or a CIDR network)"))
 }
 
 #[derive(Debug, Clone)]
@@ -58,13 +86,17 @@ impl std::fmt::Debug for Config {
             .field("upload_retention", &self.upload_retention)
             .field("cache_size", &self.cache_size)
             .field("identity_ttl", &self.identity_ttl)
+            .field("dns_servers", &self.dns_servers)
+            .field("rate_limits", &self.rate_limits)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("token_key", &"<redacted>")
             .finish()
     }
 }
 
 impl Config {
-    /// A configuration for tests and embedding: any origin, purge defaults, the given token key.
+    /// A configuration for tests and embedding: any origin, purge defaults, no rate limits, the given
+    /// token key.
     pub fn new(token_key: TokenKey) -> Self {
         Config {
             public_url: None,
@@ -76,6 +108,9 @@ impl Config {
             token_key,
             cache_size: DEFAULT_CACHE_SIZE,
             identity_ttl: Duration::from_secs(5),
+            dns_servers: Vec::new(),
+            rate_limits: RateLimits::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -136,5 +171,16 @@ mod tests {
         assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
         assert!(parse_duration("2w").is_err());
+    }
+
+    #[test]
+    fn trusted_proxies() {
+        assert_eq!(
+            parse_trusted_proxy("10.0.0.0/8").unwrap().to_string(),
+            "10.0.0.0/8"
+        );
+        assert_eq!(parse_trusted_proxy(" ::1 ").unwrap().to_string(), "::1/128");
+        assert!(parse_trusted_proxy("10.0.0.0/33").is_err());
+        assert!(parse_trusted_proxy("proxy.local").is_err());
     }
 }

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod files;
 pub mod generate;
+pub mod hosts;
 pub mod jobs;
 pub mod ops;
 pub mod state;

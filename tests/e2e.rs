@@ -534,6 +534,43 @@ fn a_node_with_another_token_key_refuses_to_start() {
     assert_eq!(status, 200);
 }
 
+/// Over real HTTP the limits count per TCP peer (`app::serve` hands each request its address), and
+/// a trusted proxy's `X-Forwarded-For` names the client.
+#[test]
+fn rate_limits_count_per_peer_and_believe_trusted_proxies() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        &dir.path().join("data"),
+        &[],
+        &[
+            "--rate-limit-anonymous",
+            "2",
+            "--trusted-proxies",
+            "127.0.0.1,10.0.0.0/8",
+        ],
+    );
+    let list = format!("{}/datasets/", server.api);
+    for left in ["1", "0"] {
+        let (code, out) = curl(&["-D", "-", &list]);
+        assert_eq!(code, 200, "{out}");
+        assert!(out.contains("ratelimit-limit: 2\r\n"), "{out}");
+        assert!(
+            out.contains(&format!("ratelimit-remaining: {left}\r\n")),
+            "{out}"
+        );
+    }
+    let (code, out) = curl(&["-D", "-", &list]);
+    assert_eq!(code, 429, "{out}");
+    assert!(out.contains("retry-after: "), "{out}");
+    let body = out.rsplit("\r\n\r\n").next().unwrap();
+    assert!(json(body)["message"].is_string(), "{out}");
+    // The probes stay open.
+    assert_eq!(curl(&[&format!("{}/healthz", server.base)]).0, 200);
+    // Through the (trusted) local proxy, another client.
+    let (code, out) = curl(&["-H", "X-Forwarded-For: 198.51.100.1", &list]);
+    assert_eq!(code, 200, "{out}");
+}
+
 #[test]
 fn operators_make_scoped_and_expiring_tokens_from_the_cli() {
     let dir = tempfile::tempdir().unwrap();

@@ -304,6 +304,71 @@ fn two_nodes_share_one_database_and_one_bucket() {
     drop(db);
 }
 
+/// Rate limits hold across nodes: requests spread over two nodes of one PostgreSQL database count
+/// together, each node seeing the other's about a second late (the tolerance the README states).
+/// Needs only `TEST_DATABASE_URL` (each node keeps its files apart; no file is involved).
+#[test]
+fn two_nodes_hold_one_rate_limit() {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("TEST_DATABASE_URL is not set: no shared PostgreSQL to run on");
+        return;
+    };
+    const LIMIT: usize = 30;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(common::TestDatabase::create(&admin_url));
+    let cluster = Cluster {
+        env: vec![
+            ("RUDATA_DATABASE_URL".into(), db.url.clone()),
+            (
+                "RUDATA_SECRET_KEY".into(),
+                "multinode-test-secret-multinode-test-secret".into(),
+            ),
+            ("RUDATA_RATE_LIMIT_ANONYMOUS".into(), LIMIT.to_string()),
+        ],
+        data: tempfile::tempdir().unwrap(),
+    };
+    cluster.cli("a", &["migrate"]);
+    let nodes = [cluster.start("a"), cluster.start("b")];
+    // Twice the limit, alternately on each node, about ten a second; `None` if the run straddled two
+    // minutes (counts start again at each minute).
+    let minute = || chrono::Utc::now().timestamp().div_euclid(60);
+    let run = || {
+        let started = minute();
+        let mut passed = [0, 0];
+        let mut last = [0, 0];
+        for i in 0..2 * LIMIT {
+            let (code, out) = curl(&[&format!("{}/datasets/", nodes[i % 2].api)]);
+            assert!(code == 200 || code == 429, "{code}: {out}");
+            passed[i % 2] += usize::from(code == 200);
+            last[i % 2] = code;
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        (minute() == started).then_some((passed, last))
+    };
+    let until_next_minute = || {
+        let second = chrono::Utc::now().timestamp().rem_euclid(60);
+        std::thread::sleep(Duration::from_secs((61 - second) as u64));
+    };
+    // Begin early in a minute, so that the run stays inside it; once more in the next if not.
+    if chrono::Utc::now().timestamp().rem_euclid(60) > 25 {
+        until_next_minute();
+    }
+    let (passed, last) = run()
+        .or_else(|| {
+            until_next_minute();
+            run()
+        })
+        .expect("two runs straddled a minute: the machine is far too slow");
+    // Each node counting alone would have let all its requests through (the limit on each, twice
+    // the limit in all). Together: the limit, plus at most what one node let through before it
+    // heard of the other's last requests.
+    let total = passed[0] + passed[1];
+    eprintln!("requests let through by each node: {passed:?}");
+    assert!(total >= LIMIT, "{passed:?}");
+    assert!(total <= LIMIT + LIMIT / 2, "{passed:?}");
+    assert_eq!(last, [429, 429], "{passed:?}");
+}
+
 /// Identities are kept per node (`auth::IdentityCache`), and a revocation reaches every node within
 /// the identity TTL: at once through the change notifications when made through rudata, and by the
 /// TTL alone when the database was changed behind rudata's back (no notification).

@@ -10,6 +10,7 @@ pub mod lookup;
 pub mod mask;
 pub mod me;
 pub mod organizations;
+pub mod rate_limit;
 pub mod reference;
 pub mod resources;
 pub mod suggest;

@@ -7,6 +7,7 @@ pub mod ids;
 pub mod input;
 pub mod organization;
 pub mod permissions;
+pub mod rate_limit;
 pub mod reference;
 pub mod resource;
 pub mod search;

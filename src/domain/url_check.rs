@@ -61,32 +61,72 @@ pub fn check_public_url(raw: &str) -> Result<String, InvalidUrl> {
 }
 
 fn check_ip(ip: IpAddr) -> Result<(), Option<&'static str>> {
+    match ip_refusal(ip) {
+        Some(reason) => Err(Some(reason)),
+        None => Ok(()),
+    }
+}
+
+/// Why no remote URL may point to `ip`: this machine, a private or link-local network (the cloud
+/// metadata address among them), multicast, or a special-purpose range (RFC 6890: shared address
+/// space, documentation, benchmarking, reserved), also when written as an IPv4-mapped, NAT64 or 6to4
+/// IPv6 address.
+pub fn ip_refusal(ip: IpAddr) -> Option<&'static str> {
+    if ip.is_multicast() {
+        return Some("is a multicast URL");
+    }
     let local = match ip {
         IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
             v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
                 || v4.is_unspecified()
                 || v4.is_broadcast()
-                || v4.octets()[0] == 0
+                || a == 0
+                || (a == 100 && (b & 0xc0) == 64) // 100.64.0.0/10, shared address space (CGNAT)
+                || (a == 192 && b == 0 && c == 0) // 192.0.0.0/24, protocol assignments
+                || (a == 192 && b == 0 && c == 2) // TEST-NET-1
+                || (a == 198 && (b & 0xfe) == 18) // 198.18.0.0/15, benchmarking
+                || (a == 198 && b == 51 && c == 100) // TEST-NET-2
+                || (a == 203 && b == 0 && c == 113) // TEST-NET-3
+                || a >= 240 // reserved
         }
         IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let embedded = if let Some(v4) = v6.to_ipv4_mapped() {
+                Some(v4)
+            } else if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0; 4] {
+                // 64:ff9b::/96, NAT64: the last 32 bits are an IPv4 address.
+                Some(std::net::Ipv4Addr::from(
+                    ((s[6] as u32) << 16) | s[7] as u32,
+                ))
+            } else if s[0] == 0x2002 {
+                // 2002::/16, 6to4: the next 32 bits are an IPv4 address.
+                Some(std::net::Ipv4Addr::from(
+                    ((s[1] as u32) << 16) | s[2] as u32,
+                ))
+            } else if s[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified() {
+                // ::a.b.c.d, the deprecated IPv4-compatible form.
+                Some(std::net::Ipv4Addr::from(
+                    ((s[6] as u32) << 16) | s[7] as u32,
+                ))
+            } else {
+                None
+            };
+            if let Some(v4) = embedded {
+                return ip_refusal(IpAddr::V4(v4));
+            }
             v6.is_loopback()
                 || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| check_ip(IpAddr::V4(v4)).is_err())
+                || (s[0] & 0xfe00) == 0xfc00 // unique local
+                || (s[0] & 0xffc0) == 0xfe80 // link-local
+                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
+                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+                || (s[0] == 0x0100 && s[1..4] == [0; 3]) // 100::/64, discard
         }
     };
-    if local {
-        return Err(Some("is a local URL"));
-    }
-    if ip.is_multicast() {
-        return Err(Some("is a multicast URL"));
-    }
-    Ok(())
+    local.then_some("is a local URL")
 }
 
 #[cfg(test)]
@@ -133,5 +173,41 @@ mod tests {
             check_public_url("test").unwrap_err().to_string(),
             "Invalid URL \"test\""
         );
+    }
+
+    #[test]
+    fn refuses_special_purpose_ranges_in_any_notation() {
+        for u in [
+            "http://100.64.0.1/",
+            "http://100.127.255.254/",
+            "http://192.0.0.8/",
+            "http://192.0.2.10/",
+            "http://198.18.0.1/",
+            "http://198.19.255.1/",
+            "http://198.51.100.7/",
+            "http://203.0.113.9/",
+            "http://240.0.0.1/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[::ffff:169.254.169.254]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[2002:7f00:1::]/",
+            "http://[::7f00:1]/",
+            "http://[2001:db8::1]/",
+            "http://[fec0::1]/",
+            "http://[100::1]/",
+            "http://[ff02::1]/",
+        ] {
+            assert!(check_public_url(u).is_err(), "{u}");
+        }
+        for u in [
+            "http://100.128.0.1/",
+            "http://198.20.0.1/",
+            "http://[2606:4700::1111]/",
+            "http://[64:ff9b::808:808]/",
+            "http://[2002:808:808::]/",
+        ] {
+            assert!(check_public_url(u).is_ok(), "{u}");
+        }
     }
 }

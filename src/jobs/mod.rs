@@ -3,4 +3,5 @@
 //! so that one process runs it at a time.
 
 pub mod purge;
+pub mod rate_limits;
 pub mod uploads;

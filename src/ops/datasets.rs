@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
-use super::DatasetWritten;
+use super::{DatasetWritten, form_url, host_refusal};
 use crate::domain::dataset::{Dataset, DatasetRequests, apply_dataset_input, last_update};
 use crate::domain::ids::{is_object_id, new_object_id, new_resource_id, parse_resource_id};
 use crate::domain::input::{InputError, push_error};
@@ -13,6 +13,7 @@ use crate::domain::permissions::{Identity, may_publish_in};
 use crate::domain::resource::{Resource, apply_resource_input};
 use crate::domain::time::now;
 use crate::error::ApiError;
+use crate::hosts::Verdicts;
 use crate::state::AppState;
 use crate::store::{DatasetRow, Lookup, Position, WriteTx};
 
@@ -67,7 +68,12 @@ pub async fn create_dataset(
             );
         }
     }
-    let resources = new_resources(requests.resources.as_deref().unwrap_or_default(), now)?;
+    let entries = requests.resources.as_deref().unwrap_or_default();
+    let verdicts = state
+        .hosts
+        .resolve(entries.iter().filter_map(form_url))
+        .await;
+    let resources = new_resources(entries, now, &verdicts)?;
     let last_update = last_update(&ds, &resources);
     let mut tx = state.store.begin().await?;
     tx.insert_dataset(&mut ds, last_update).await?;
@@ -107,6 +113,14 @@ pub async fn update_dataset(
         }
         _ => None,
     };
+    let urls = match form.get("resources") {
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(|e| e.as_object().and_then(form_url))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let verdicts = state.hosts.resolve(urls).await;
     let now = now();
     let mut tx = state.store.begin().await?;
     let before = lock(&mut tx, id).await?;
@@ -119,7 +133,7 @@ pub async fn update_dataset(
     let mut resources = None;
     if let Some(entries) = &requests.resources {
         let current = tx.list_resources(id).await?;
-        let list = replace_resources(&current, entries, now)?;
+        let list = replace_resources(&current, entries, now, &verdicts)?;
         tx.replace_resources(id, &list).await?;
         resources = Some(list);
     }
@@ -242,13 +256,17 @@ pub(super) fn field_error(field: &str, msg: &str) -> ApiError {
 fn new_resources(
     entries: &[Map<String, Value>],
     now: DateTime<Utc>,
+    verdicts: &Verdicts,
 ) -> Result<Vec<Resource>, ApiError> {
     let mut out = Vec::new();
     let mut errors: Vec<Value> = Vec::new();
     for entry in entries {
         let mut r = Resource::blank(new_resource_id(), now);
         match apply_resource_input(&mut r, entry, true) {
-            Ok(()) => errors.push(json!({})),
+            Ok(()) => errors.push(match host_refusal(verdicts, &r, None) {
+                Some(msg) => json!({ "url": [msg] }),
+                None => json!({}),
+            }),
             Err(InputError::Fields(f)) => errors.push(Value::Object(f)),
             Err(InputError::Message(m)) => return Err(ApiError::BadRequest(m)),
         }
@@ -277,6 +295,7 @@ fn replace_resources(
     current: &[Resource],
     entries: &[Map<String, Value>],
     now: DateTime<Utc>,
+    verdicts: &Verdicts,
 ) -> Result<Vec<Resource>, ApiError> {
     let mut out = Vec::with_capacity(entries.len());
     let mut errors: Vec<Value> = Vec::new();
@@ -314,8 +333,12 @@ fn replace_resources(
         } else {
             entry
         };
+        let url_before = (!creating).then(|| r.url.clone());
         match apply_resource_input(&mut r, entry, creating) {
-            Ok(()) => errors.push(json!({})),
+            Ok(()) => errors.push(match host_refusal(verdicts, &r, url_before.as_deref()) {
+                Some(msg) => json!({ "url": [msg] }),
+                None => json!({}),
+            }),
             Err(InputError::Fields(f)) => errors.push(Value::Object(f)),
             Err(InputError::Message(m)) => return Err(ApiError::BadRequest(m)),
         }

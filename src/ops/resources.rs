@@ -5,8 +5,9 @@
 
 use serde_json::{Map, Value};
 
-use super::datasets::lock;
+use super::datasets::{field_error, lock};
 use super::uploads::unknown_upload;
+use super::{form_url, host_refusal};
 use crate::domain::ids::{new_resource_id, parse_resource_id};
 use crate::domain::resource::{FILETYPE_REMOTE, Resource, StoredFile, apply_resource_input};
 use crate::domain::time::now;
@@ -37,9 +38,13 @@ pub async fn add_remote_resource(
             "This endpoint only supports remote resources".into(),
         ));
     }
+    let verdicts = state.hosts.resolve(form_url(form)).await;
     let now = now();
     let mut r = Resource::blank(new_resource_id(), now);
     apply_resource_input(&mut r, form, true)?;
+    if let Some(msg) = host_refusal(&verdicts, &r, None) {
+        return Err(field_error("url", &msg));
+    }
     let mut tx = state.store.begin().await?;
     let before = lock(&mut tx, dataset_id).await?;
     tx.insert_resource(dataset_id, &r, Position::First).await?;
@@ -56,13 +61,18 @@ pub async fn update_resource(
     rid: &str,
     form: &ResourceForm,
 ) -> Result<Resource, ApiError> {
+    let verdicts = state.hosts.resolve(form_url(form)).await;
     let mut tx = state.store.begin().await?;
     let before = lock(&mut tx, dataset_id).await?;
     let mut r = tx
         .find_resource(dataset_id, rid)
         .await?
         .ok_or_else(missing)?;
+    let url_before = r.url.clone();
     apply_resource_input(&mut r, form, false)?;
+    if let Some(msg) = host_refusal(&verdicts, &r, Some(&url_before)) {
+        return Err(field_error("url", &msg));
+    }
     let now = now();
     r.last_modified = now;
     tx.update_resource(dataset_id, &r).await?;
@@ -95,6 +105,10 @@ pub async fn reorder_resources(
     dataset_id: &str,
     order: &[OrderEntry],
 ) -> Result<Vec<Resource>, ApiError> {
+    let urls = order
+        .iter()
+        .filter_map(|(_, c)| c.as_ref().and_then(form_url));
+    let verdicts = state.hosts.resolve(urls).await;
     let mut tx = state.store.begin().await?;
     lock(&mut tx, dataset_id).await?;
     let mut current = tx.list_resources(dataset_id).await?;
@@ -117,7 +131,11 @@ pub async fn reorder_resources(
         };
         let mut r = current.remove(pos);
         if let Some(changes) = changes {
+            let url_before = r.url.clone();
             apply_resource_input(&mut r, changes, false)?;
+            if let Some(msg) = host_refusal(&verdicts, &r, Some(&url_before)) {
+                return Err(field_error("url", &msg));
+            }
         }
         reordered.push(r);
     }

@@ -81,6 +81,14 @@ impl Dialect {
         }
     }
 
+    /// Whether the nodes share their rate-limit counts through the `rate_limits` table.
+    /// PostgreSQL: yes, that is how several nodes hold one limit. SQLite serves one node, and a
+    /// write every second would move `PRAGMA data_version`, which the response cache watches for
+    /// other processes' writes (see `changes`): it would drop every kept answer each second.
+    pub fn shares_rate_limits(self) -> bool {
+        self == Dialect::Postgres
+    }
+
     /// The suffix that locks the selected rows until the transaction ends. SQLite needs none: its
     /// single writer connection already serialises every write transaction.
     pub fn for_update(self) -> &'static str {

@@ -65,6 +65,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0009_token_key_fingerprint.sql"),
     ),
     (
+        10,
+        "rate limits",
+        include_str!("../../migrations/sqlite/0010_rate_limits.sql"),
+    ),
+    (
         11,
         "token scopes",
         include_str!("../../migrations/sqlite/0011_token_scopes.sql"),
@@ -115,6 +120,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "token key fingerprint",
         include_str!("../../migrations/postgres/0009_token_key_fingerprint.sql"),
+    ),
+    (
+        10,
+        "rate limits",
+        include_str!("../../migrations/postgres/0010_rate_limits.sql"),
     ),
     (
         11,

@@ -16,6 +16,7 @@ mod filters;
 mod jobs;
 mod migrate;
 mod organizations;
+mod rate_limits;
 mod resource_pages;
 mod resources;
 mod search;
@@ -35,6 +36,7 @@ pub use exports::{
 pub use facets::{FACET_SIZE, Facet};
 pub use jobs::Lease;
 pub use organizations::MemberRow;
+pub use rate_limits::RateCount;
 pub use resource_pages::{ResourceCursor, ResourceQuery};
 pub use resources::{FileRecord, Position};
 pub use search::{OrganizationSort, SEARCH_VERSION};

@@ -80,6 +80,10 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_rudata");
 pub fn rudata(data: &std::path::Path, env: &[(String, String)]) -> std::process::Command {
     let mut c = std::process::Command::new(BIN);
     c.arg("--data-dir").arg(data);
+    // Tests poll and repeat requests from one address far faster than any client should: no rate
+    // limits, unless a test sets them.
+    c.env("RUDATA_RATE_LIMIT_ANONYMOUS", "0");
+    c.env("RUDATA_RATE_LIMIT_AUTHENTICATED", "0");
     c.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     c.env("RUST_LOG", "warn");
     c
