@@ -15,6 +15,7 @@ use crate::config::{
 };
 use crate::domain::api_token::TokenKey;
 use crate::domain::organization::Role;
+use crate::domain::permissions::Scope;
 use crate::domain::user::User;
 use crate::files::{Files, S3Settings};
 use crate::hosts::HostGuard;
@@ -222,6 +223,10 @@ pub struct ServeArgs {
     /// Bytes of answers kept for anonymous reads (suffixes K, M, G); 0 turns the cache off.
     #[arg(long, env = "RUDATA_CACHE_SIZE", default_value = "64M")]
     pub cache_size: String,
+    /// How long a node keeps an API key resolved (e.g. 5s; 0 re-reads it on every request): the
+    /// bound on how late a revocation or a role change is seen.
+    #[arg(long, env = "RUDATA_IDENTITY_TTL", default_value = "5s")]
+    pub identity_ttl: String,
     /// DNS servers (`ip` or `ip:port`, comma-separated) asked where remote resources' host names
     /// point; default: the system's (`/etc/resolv.conf`).
     #[arg(long, env = "RUDATA_DNS_SERVERS", value_delimiter = ',')]
@@ -295,6 +300,27 @@ fn positive_duration(value: &str, name: &str) -> anyhow::Result<Duration> {
     Ok(d)
 }
 
+/// A token's expiry: a date, or a duration from now; it must be in the future.
+fn parse_expiry(s: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    let at = match crate::domain::time::parse_client(s) {
+        Some(at) => at,
+        None => {
+            let d = parse_duration(s).map_err(|e| {
+                anyhow::anyhow!("{e}: --expires takes a date (2027-01-31) or a duration (90d)")
+            })?;
+            chrono::Duration::from_std(d)
+                .ok()
+                .and_then(|d| crate::domain::time::now().checked_add_signed(d))
+                .context("--expires is too far in the future")?
+        }
+    };
+    anyhow::ensure!(
+        at > crate::domain::time::now(),
+        "--expires must be in the future"
+    );
+    Ok(at)
+}
+
 /// Parses a size such as `1048576`, `500M` or `2G` (powers of 1024).
 pub fn parse_size(s: &str) -> anyhow::Result<u64> {
     let s = s.trim();
@@ -357,6 +383,14 @@ pub enum TokenCommand {
         email: String,
         #[arg(long)]
         name: Option<String>,
+        /// What the token allows: admin (default), read, organization:<id>, dataset:<id>.
+        /// Repeat for several (the token allows their union).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// When the token stops working: a date (2027-01-31, 2027-01-31T12:00:00Z) or a duration
+        /// from now (90d, 12h). Default: never.
+        #[arg(long)]
+        expires: Option<String>,
     },
 }
 
@@ -469,10 +503,40 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
             let user = crate::ops::users::create_user(state, new).await?;
             println!("{}", user.id);
         }
-        Command::Token(TokenCommand::Create { email, name }) => {
+        Command::Token(TokenCommand::Create {
+            email,
+            name,
+            scopes,
+            expires,
+        }) => {
             let user = user_by_email(state, &email).await?;
-            let (_, plain) =
-                crate::ops::tokens::issue_api_token(state, &user.id, name, None).await?;
+            let expires_at = expires.as_deref().map(parse_expiry).transpose()?;
+            let memberships = state.store.memberships_of(&user.id).await?;
+            let who = crate::domain::permissions::Identity {
+                user,
+                memberships,
+                scopes: Vec::new(),
+            };
+            let mut parsed = Vec::new();
+            for text in &scopes {
+                let scope = Scope::parse(text).with_context(|| {
+                    format!(
+                        "invalid scope {text:?}: use admin, read, organization:<id> or dataset:<id>"
+                    )
+                })?;
+                if let Some(why) = crate::ops::tokens::check_scope(state, &who, &scope).await? {
+                    anyhow::bail!(why);
+                }
+                parsed.push(scope);
+            }
+            let (_, plain) = crate::ops::tokens::issue_scoped_api_token(
+                state,
+                &who.user.id,
+                name,
+                parsed,
+                expires_at,
+            )
+            .await?;
             println!("{}", plain.expose());
         }
         Command::Org(OrgCommand::Create {
@@ -581,6 +645,7 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         config.upload_retention =
             parse_duration(&args.upload_retention).map_err(anyhow::Error::msg)?;
         config.cache_size = parse_size(&args.cache_size)?;
+        config.identity_ttl = parse_duration(&args.identity_ttl).map_err(anyhow::Error::msg)?;
         config.dns_servers = args
             .dns_servers
             .iter()
@@ -602,6 +667,7 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
     }
     state.cache = Arc::new(ResponseCache::new(state.config.cache_size));
     state.hosts = Arc::new(HostGuard::new(&state.config.dns_servers));
+    state.identities = Arc::new(crate::auth::IdentityCache::new(state.config.identity_ttl));
     // A crash may have left half-written files in the local directory; nothing refers to them.
     let swept = state.files.sweep_local_staging().await?;
     if swept > 0 {

@@ -26,6 +26,8 @@ pub struct Config {
     pub token_key: TokenKey,
     /// Bytes of answers the response cache keeps (`0`: none).
     pub cache_size: u64,
+    /// How long a node may keep an identity resolved from an API key (`auth::IdentityCache`).
+    pub identity_ttl: Duration,
     /// DNS servers asked where remote resources' host names point; empty: the system's.
     pub dns_servers: Vec<std::net::SocketAddr>,
     /// Requests a minute allowed to each client (see `api::rate_limit`).
@@ -145,6 +147,7 @@ impl std::fmt::Debug for Config {
             .field("max_upload_size", &self.max_upload_size)
             .field("upload_retention", &self.upload_retention)
             .field("cache_size", &self.cache_size)
+            .field("identity_ttl", &self.identity_ttl)
             .field("dns_servers", &self.dns_servers)
             .field("rate_limits", &self.rate_limits)
             .field("trusted_proxies", &self.trusted_proxies)
@@ -167,6 +170,7 @@ impl Config {
             upload_retention: Duration::from_secs(24 * 3600),
             token_key,
             cache_size: DEFAULT_CACHE_SIZE,
+            identity_ttl: Duration::from_secs(5),
             dns_servers: Vec::new(),
             rate_limits: RateLimits::default(),
             trusted_proxies: Vec::new(),

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::api::cache::ResponseCache;
+use crate::auth::IdentityCache;
 use crate::config::Config;
 use crate::domain::rate_limit::Counters;
 use crate::files::Files;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Answers kept for anonymous reads (`api::cache`), sized by `config.cache_size`.
     pub cache: Arc<ResponseCache>,
+    /// Identities resolved from API keys (`auth`), kept at most `config.identity_ttl`.
+    pub identities: Arc<IdentityCache>,
     /// Judges where remote resources' host names point (`hosts`).
     pub hosts: Arc<HostGuard>,
     /// This node's rate-limit counts (`api::rate_limit`), shared with the others by
@@ -28,12 +31,14 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Store, files: Files, config: Config) -> Self {
         let cache = Arc::new(ResponseCache::new(config.cache_size));
+        let identities = Arc::new(IdentityCache::new(config.identity_ttl));
         let hosts = Arc::new(HostGuard::new(&config.dns_servers));
         AppState {
             store,
             files,
             config: Arc::new(config),
             cache,
+            identities,
             hosts,
             rate_limits: Arc::default(),
         }

@@ -570,3 +570,124 @@ fn rate_limits_count_per_peer_and_believe_trusted_proxies() {
     let (code, out) = curl(&["-H", "X-Forwarded-For: 198.51.100.1", &list]);
     assert_eq!(code, 200, "{out}");
 }
+
+#[test]
+fn operators_make_scoped_and_expiring_tokens_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    cli(data, &["user", "create", "--email", "s@example.org"]);
+    let org = cli(
+        data,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Scoped",
+            "--admin-email",
+            "s@example.org",
+        ],
+    );
+    let read = cli(
+        data,
+        &[
+            "token",
+            "create",
+            "--email",
+            "s@example.org",
+            "--scope",
+            "read",
+            "--expires",
+            "30d",
+        ],
+    );
+    let scoped = cli(
+        data,
+        &[
+            "token",
+            "create",
+            "--email",
+            "s@example.org",
+            "--scope",
+            &format!("organization:{org}"),
+            "--scope",
+            "read",
+            "--expires",
+            "2999-12-31",
+        ],
+    );
+    for (args, why) in [
+        (vec!["--scope", "write"], "invalid scope"),
+        (
+            vec!["--scope", "dataset:5f1e2d3c4b5a697887960504"],
+            "no such dataset",
+        ),
+        (vec!["--expires", "2001-01-01"], "in the future"),
+        (vec!["--expires", "soon"], "duration"),
+    ] {
+        let out = refused(
+            common::rudata(data, &[])
+                .args(["token", "create", "--email", "s@example.org"])
+                .args(&args),
+        );
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
+
+    let server = start(data, &[], &[]);
+    let (code, out) = curl(&[
+        "-H",
+        &format!("X-API-KEY: {read}"),
+        &format!("{}/me/api_tokens/", server.api),
+    ]);
+    assert_eq!(code, 200, "{out}");
+    let tokens = json(&out);
+    let listed = |key: &str| {
+        tokens
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| key.starts_with(t["token_prefix"].as_str().unwrap()))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(listed(&read)["scopes"], serde_json::json!(["read"]));
+    let in_30_days = chrono::Utc::now() + chrono::Duration::days(30);
+    let expires = listed(&read)["expires_at"].as_str().unwrap().to_string();
+    assert!(
+        expires.starts_with(&in_30_days.format("%Y-%m-").to_string()),
+        "{expires}"
+    );
+    assert_eq!(
+        listed(&scoped)["scopes"],
+        serde_json::json!([format!("organization:{org}"), "read"])
+    );
+    assert!(
+        listed(&scoped)["expires_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2999-12-31")
+    );
+
+    let create = |key: &str, body: &str| {
+        curl(&[
+            "-X",
+            "POST",
+            "-H",
+            &format!("X-API-KEY: {key}"),
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            body,
+            &format!("{}/datasets/", server.api),
+        ])
+        .0
+    };
+    let in_org = format!(r#"{{"title": "t", "description": "d", "organization": "{org}"}}"#);
+    assert_eq!(create(&read, &in_org), 403);
+    assert_eq!(create(&scoped, &in_org), 201);
+    assert_eq!(
+        create(&scoped, r#"{"title": "t", "description": "d"}"#),
+        403
+    );
+}

@@ -368,3 +368,98 @@ fn two_nodes_hold_one_rate_limit() {
     assert!(total <= LIMIT + LIMIT / 2, "{passed:?}");
     assert_eq!(last, [429, 429], "{passed:?}");
 }
+
+/// Identities are kept per node (`auth::IdentityCache`), and a revocation reaches every node within
+/// the identity TTL: at once through the change notifications when made through rudata, and by the
+/// TTL alone when the database was changed behind rudata's back (no notification).
+#[test]
+fn a_revocation_on_one_node_is_refused_by_the_other_within_the_identity_ttl() {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("TEST_DATABASE_URL is not set: no shared PostgreSQL to run on");
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(common::TestDatabase::create(&admin_url));
+    let ttl = Duration::from_secs(2);
+    let cluster = Cluster {
+        env: vec![
+            ("RUDATA_DATABASE_URL".into(), db.url.clone()),
+            ("RUDATA_IDENTITY_TTL".into(), "2s".into()),
+            (
+                "RUDATA_SECRET_KEY".into(),
+                "multinode-test-secret-multinode-test-secret".into(),
+            ),
+        ],
+        data: tempfile::tempdir().unwrap(),
+    };
+    cluster.cli("a", &["migrate"]);
+    cluster.cli("a", &["user", "create", "--email", "pub@example.org"]);
+    let a = cluster.start("a");
+    let b = cluster.start("b");
+    let me = |node: &Server, key: &str| {
+        curl(&[
+            "-H",
+            &format!("X-API-KEY: {key}"),
+            &format!("{}/me/", node.api),
+        ])
+    };
+    let token_id = |key: &str| {
+        let (code, out) = curl(&[
+            "-H",
+            &format!("X-API-KEY: {key}"),
+            &format!("{}/me/api_tokens/", a.api),
+        ]);
+        assert_eq!(code, 200, "{out}");
+        let tokens = json(&out);
+        let prefix = &key[..14];
+        tokens
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["token_prefix"] == prefix)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    // Revoked through node A: node B, which holds the identity, refuses it within the bound.
+    let key = cluster.cli("a", &["token", "create", "--email", "pub@example.org"]);
+    assert_eq!(me(&b, &key).0, 200);
+    let id = token_id(&key);
+    let (code, out) = curl(&[
+        "-X",
+        "DELETE",
+        "-H",
+        &format!("X-API-KEY: {key}"),
+        &format!("{}/me/api_tokens/{id}/", a.api),
+    ]);
+    assert_eq!(code, 204, "{out}");
+    let (code, out) = me(&a, &key);
+    assert_eq!(
+        (code, json(&out)["message"].clone()),
+        (401, "Revoked API token".into())
+    );
+    let margin = Duration::from_secs(3);
+    assert!(common::within(ttl + margin, || me(&b, &key).0 == 401));
+    assert_eq!(json(&me(&b, &key).1)["message"], "Revoked API token");
+
+    // Revoked in the database directly (no notification reaches the nodes): the TTL alone bounds
+    // how long node B keeps accepting it.
+    let key = cluster.cli("a", &["token", "create", "--email", "pub@example.org"]);
+    assert_eq!(me(&b, &key).0, 200);
+    let id = token_id(&key);
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        let now = rudata::domain::time::to_db(&chrono::Utc::now());
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&id)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    assert!(common::within(ttl + margin, || me(&b, &key).0 == 401));
+    assert!(common::within(ttl + margin, || me(&a, &key).0 == 401));
+}

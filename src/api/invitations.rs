@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::organizations::mask_email;
 use super::{BaseUrl, JsonObject, QueryPairs, lookup, org_ref, user_ref};
-use crate::auth::AuthUser;
+use crate::auth::{AccountUser, AuthUser};
 use crate::domain::organization::{Invitation, Role};
 use crate::domain::permissions::{OrgAction, may_on_org};
 use crate::domain::time::to_api;
@@ -187,7 +187,7 @@ pub async fn list_my_invitations(
 /// `POST /me/org_invitations/{id}/accept/`: only the invitee may accept.
 pub async fn accept_invitation(
     State(state): State<AppState>,
-    AuthUser(who): AuthUser,
+    AccountUser(who): AccountUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     crate::ops::organizations::accept_invitation(&state, &who.user.id, &id).await?;
@@ -197,7 +197,7 @@ pub async fn accept_invitation(
 /// `POST /me/org_invitations/{id}/refuse/`: only the invitee may refuse.
 pub async fn refuse_invitation(
     State(state): State<AppState>,
-    AuthUser(who): AuthUser,
+    AccountUser(who): AccountUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     crate::ops::organizations::refuse_invitation(&state, &who.user.id, &id).await?;

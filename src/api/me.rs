@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::{BaseUrl, JsonObject, org_ref, user_ref};
-use crate::auth::AuthUser;
+use crate::auth::{AccountUser, AuthUser};
 use crate::domain::api_token::ApiToken;
 use crate::domain::input::{FieldErrors, Given, finish, push_error, string_field};
-use crate::domain::permissions::Identity;
+use crate::domain::permissions::{Identity, Scope};
 use crate::domain::time::{now, parse_client, to_api};
 use crate::domain::user::User;
 use crate::error::ApiError;
@@ -63,7 +63,7 @@ pub async fn get_me(
 /// `PUT /me/`: first_name, last_name, email, website, about; roles and active are ignored.
 pub async fn update_me(
     State(state): State<AppState>,
-    AuthUser(who): AuthUser,
+    AccountUser(who): AccountUser,
     base: BaseUrl,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
@@ -76,7 +76,7 @@ fn token_json(t: &ApiToken) -> Value {
         "id": t.id,
         "name": t.name,
         "token_prefix": t.token_prefix,
-        "scopes": ["admin"],
+        "scopes": t.scopes.iter().map(Scope::to_string).collect::<Vec<_>>(),
         "kind": "api_key",
         "created_at": to_api(&t.created_at),
         "last_used_at": t.last_used_at.as_ref().map(to_api),
@@ -98,21 +98,25 @@ pub async fn list_api_tokens(
 /// `POST /me/api_tokens/`: the answer carries the token itself, the only time it is shown.
 pub async fn create_api_token(
     State(state): State<AppState>,
-    AuthUser(who): AuthUser,
+    AccountUser(who): AccountUser,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let (name, expires_at) = token_request(&body)?;
+    let (name, expires_at, scopes) = token_request(&state, &who, &body).await?;
     let (token, plain) =
-        crate::ops::tokens::issue_api_token(&state, &who.user.id, name, expires_at).await?;
+        crate::ops::tokens::issue_scoped_api_token(&state, &who.user.id, name, scopes, expires_at)
+            .await?;
     let mut body = token_json(&token);
     body["token"] = Value::String(plain.expose().to_string());
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
-/// A token request's `name` (empty: none) and `expires_at`, which must be a future date.
-fn token_request(
+/// A token request's `name` (empty: none), `expires_at`, which must be a future date, and `scopes`
+/// (beyond udata: a list of `admin`, `read`, `organization:<id>`, `dataset:<id>`; absent: `admin`).
+async fn token_request(
+    state: &AppState,
+    who: &Identity,
     body: &Map<String, Value>,
-) -> Result<(Option<String>, Option<DateTime<Utc>>), ApiError> {
+) -> Result<(Option<String>, Option<DateTime<Utc>>, Vec<Scope>), ApiError> {
     let mut errors = FieldErrors::new();
     let name = match string_field(body, "name", 255, &mut errors) {
         Given::Value(n) if !n.is_empty() => Some(n),
@@ -140,14 +144,55 @@ fn token_request(
             None
         }
     };
+    let scopes = token_scopes(state, who, body.get("scopes"), &mut errors).await?;
     finish(errors)?;
-    Ok((name, expires_at))
+    Ok((name, expires_at, scopes))
 }
+
+/// The `scopes` of a token request, each known and pointing to something `who` may hold it for.
+async fn token_scopes(
+    state: &AppState,
+    who: &Identity,
+    given: Option<&Value>,
+    errors: &mut FieldErrors,
+) -> Result<Vec<Scope>, ApiError> {
+    let texts = match given {
+        None | Some(Value::Null) => return Ok(vec![Scope::Admin]),
+        Some(Value::Array(items)) if !items.is_empty() && items.len() <= MAX_SCOPES => items,
+        Some(_) => {
+            push_error(
+                errors,
+                "scopes",
+                format!("Must be a list of 1 to {MAX_SCOPES} scopes"),
+            );
+            return Ok(Vec::new());
+        }
+    };
+    let mut scopes = Vec::new();
+    for text in texts {
+        let Some(scope) = text.as_str().and_then(Scope::parse) else {
+            push_error(
+                errors,
+                "scopes",
+                format!("Invalid scope {text}: use admin, read, organization:<id> or dataset:<id>"),
+            );
+            continue;
+        };
+        match crate::ops::tokens::check_scope(state, who, &scope).await? {
+            Some(why) => push_error(errors, "scopes", why),
+            None => scopes.push(scope),
+        }
+    }
+    Ok(scopes)
+}
+
+/// The most scopes one token may hold (each is checked against the store on creation).
+const MAX_SCOPES: usize = 20;
 
 /// `DELETE /me/api_tokens/{id}/`: only the caller's own tokens.
 pub async fn revoke_api_token(
     State(state): State<AppState>,
-    AuthUser(who): AuthUser,
+    AccountUser(who): AccountUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     crate::ops::tokens::revoke_api_token(&state, &who.user.id, &id).await?;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::datasets::render_page;
 use super::{BaseUrl, JsonObject, QueryPairs, lookup, org_permissions, page_envelope, user_ref};
-use crate::auth::{AuthUser, Caller};
+use crate::auth::{AccountUser, AuthUser, Caller};
 use crate::domain::organization::{Organization, Role};
 use crate::domain::permissions::{Identity, OrgAction, may_on_org};
 use crate::domain::time::to_api;
@@ -99,7 +99,7 @@ pub(crate) async fn org_json(
 /// `POST /organizations/`: the caller becomes the new organization's administrator.
 pub async fn create_organization(
     State(state): State<AppState>,
-    AuthUser(who): AuthUser,
+    AccountUser(who): AccountUser,
     base: BaseUrl,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {

@@ -6,6 +6,8 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
+use super::permissions::Scope;
+
 pub const TOKEN_PREFIX: &str = "udata_";
 /// How many random characters of the token `token_prefix` shows.
 const PREFIX_DISPLAY_LENGTH: usize = 8;
@@ -22,6 +24,8 @@ pub struct ApiToken {
     pub user_agents: Vec<String>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// What the token allows (never empty; udata's tokens are all `[Admin]`).
+    pub scopes: Vec<Scope>,
 }
 
 /// A freshly generated plaintext token. Its `Debug` hides the secret.

@@ -7,17 +7,56 @@ use super::dataset::Dataset;
 use super::organization::{Member, Role};
 use super::user::User;
 
-/// What a token allows. udata knows one scope, `admin`: everything its user may do. The hardening
-/// work adds narrower ones; the rules below already ask for the scope each action needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a token allows. udata knows one scope, `admin`: everything its user may do. rudata adds
+/// narrower ones (beyond udata); a token holds one or more, and allows their union:
+///
+/// - `admin`: everything the user may do;
+/// - `read`: every read the user may do (private and deleted objects they may see included), no write;
+/// - `organization:<id>`: the user's reads, and writes only on that organization (its metadata,
+///   extras, members and invitations) and on its datasets (create, edit, delete, restore, resources,
+///   files, extras);
+/// - `dataset:<id>`: the user's reads, and writes only on that dataset (metadata, delete, restore,
+///   resources, files, extras).
+///
+/// Writes on the account itself (profile, tokens, answering invitations, creating an organization or
+/// a dataset outside an organization) need `admin`: a narrower token must not mint a wider one.
+/// A scope never adds a right the user lacks: the rules below ask for the user's role *and* the scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Scope {
     Admin,
+    Read,
+    Organization(String),
+    Dataset(String),
 }
 
 impl Scope {
-    pub fn as_str(self) -> &'static str {
+    /// `admin`, `read`, `organization:<id>` or `dataset:<id>` (ids: 24 hex digits); `None` otherwise.
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s {
+            "admin" => Some(Scope::Admin),
+            "read" => Some(Scope::Read),
+            _ => {
+                let (kind, id) = s.split_once(':')?;
+                if !super::ids::is_object_id(id) {
+                    return None;
+                }
+                match kind {
+                    "organization" => Some(Scope::Organization(id.to_string())),
+                    "dataset" => Some(Scope::Dataset(id.to_string())),
+                    _ => None,
+                }
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Scope::Admin => "admin",
+            Scope::Admin => f.write_str("admin"),
+            Scope::Read => f.write_str("read"),
+            Scope::Organization(id) => write!(f, "organization:{id}"),
+            Scope::Dataset(id) => write!(f, "dataset:{id}"),
         }
     }
 }
@@ -53,9 +92,34 @@ impl Identity {
             .any(|m| m.role == Role::PartialEditor)
     }
 
-    /// May the token write at all? Reads need no scope.
-    fn may_write(&self) -> bool {
+    /// May the token write on the account itself (profile, tokens, invitations, new organizations,
+    /// datasets outside an organization)? Reads need no scope.
+    pub fn may_write_account(&self) -> bool {
         self.scopes.contains(&Scope::Admin)
+    }
+
+    /// May the token write anywhere at all (any scope but `read`)?
+    pub fn may_write_anything(&self) -> bool {
+        self.scopes.iter().any(|s| *s != Scope::Read)
+    }
+
+    /// May the token write on organization `org_id` (and publish in it)?
+    pub fn may_write_org(&self, org_id: &str) -> bool {
+        self.scopes.iter().any(|s| match s {
+            Scope::Admin => true,
+            Scope::Organization(id) => id == org_id,
+            Scope::Read | Scope::Dataset(_) => false,
+        })
+    }
+
+    /// May the token write on dataset `ds` (its resources and files included)?
+    pub fn may_write_dataset(&self, ds: &Dataset) -> bool {
+        self.scopes.iter().any(|s| match s {
+            Scope::Admin => true,
+            Scope::Organization(id) => ds.organization_id.as_deref() == Some(id.as_str()),
+            Scope::Dataset(id) => *id == ds.id,
+            Scope::Read => false,
+        })
     }
 }
 
@@ -85,7 +149,7 @@ pub enum OrgAction {
 ///
 /// Hidden datasets are readable by their owner, any member of their organization and sysadmins.
 /// Editing and deleting belong to the owner, the organization's admins and editors, partial editors
-/// assigned to the dataset, and sysadmins, through a token that allows writing.
+/// assigned to the dataset, and sysadmins, through a token whose scope covers the dataset.
 pub fn may_on_dataset(
     who: Option<&Identity>,
     ds: &Dataset,
@@ -93,7 +157,7 @@ pub fn may_on_dataset(
     action: DatasetAction,
 ) -> bool {
     let Some(who) = who else { return false };
-    if action != DatasetAction::ReadHidden && !who.may_write() {
+    if action != DatasetAction::ReadHidden && !who.may_write_dataset(ds) {
         return false;
     }
     if who.is_sysadmin() || ds.owner_id.as_deref() == Some(who.user.id.as_str()) {
@@ -112,7 +176,7 @@ pub fn may_on_dataset(
 /// sysadmins edit it and manage its members.
 pub fn may_on_org(who: Option<&Identity>, org_id: &str, action: OrgAction) -> bool {
     let Some(who) = who else { return false };
-    if action != OrgAction::ReadPrivate && !who.may_write() {
+    if action != OrgAction::ReadPrivate && !who.may_write_org(org_id) {
         return false;
     }
     if who.is_sysadmin() {
@@ -128,7 +192,7 @@ pub fn may_on_org(who: Option<&Identity>, org_id: &str, action: OrgAction) -> bo
 /// May `who` put a new dataset in organization `org_id`? Any member may (a partial editor then gets
 /// the dataset assigned), as may sysadmins.
 pub fn may_publish_in(who: &Identity, org_id: &str) -> bool {
-    who.may_write() && (who.is_sysadmin() || who.role_in(org_id).is_some())
+    who.may_write_org(org_id) && (who.is_sysadmin() || who.role_in(org_id).is_some())
 }
 
 #[cfg(test)]
@@ -170,6 +234,7 @@ mod tests {
     /// The actors of the matrix, by name.
     fn actor(name: &str) -> Option<Identity> {
         let all = &[Scope::Admin];
+        let read = &[Scope::Read];
         match name {
             "anonymous" => None,
             "sysadmin" => Some(identity("root", true, None, all)),
@@ -181,6 +246,9 @@ mod tests {
             }
             "stranger" => Some(identity("stranger", false, None, all)),
             "editor, no scope" => Some(identity("editor", false, Some(Role::Editor), &[])),
+            "editor, read" => Some(identity("editor", false, Some(Role::Editor), read)),
+            "org admin, read" => Some(identity("admin", false, Some(Role::Admin), read)),
+            "sysadmin, read" => Some(identity("root", true, None, read)),
             other => panic!("unknown actor {other}"),
         }
     }
@@ -206,6 +274,8 @@ mod tests {
             ("stranger", [false; 3], [false; 3]),
             ("anonymous", [false; 3], [false; 3]),
             ("editor, no scope", [true, false, false], [false; 3]),
+            ("editor, read", [true, false, false], [false; 3]),
+            ("sysadmin, read", [true, false, false], [true, false, false]),
         ];
         let org_ds = dataset(None, Some(ORG));
         let own_ds = dataset(Some("owner"), None);
@@ -255,6 +325,8 @@ mod tests {
             ("owner", [false; 3]),
             ("anonymous", [false; 3]),
             ("editor, no scope", [true, false, false]),
+            ("org admin, read", [true, false, false]),
+            ("sysadmin, read", [true, false, false]),
         ];
         for (name, expected) in table {
             let who = actor(name);
@@ -264,7 +336,9 @@ mod tests {
                     expected[i],
                     "{name} {action:?}"
                 );
-                assert!(!may_on_org(who.as_ref(), OTHER_ORG, action) || *name == "sysadmin");
+                assert!(
+                    !may_on_org(who.as_ref(), OTHER_ORG, action) || name.starts_with("sysadmin")
+                );
             }
         }
     }
@@ -278,9 +352,183 @@ mod tests {
             ("partial (assigned)", true),
             ("stranger", false),
             ("editor, no scope", false),
+            ("editor, read", false),
+            ("sysadmin, read", false),
         ] {
             let who = actor(name).expect("an identity");
             assert_eq!(may_publish_in(&who, ORG), expected, "{name}");
         }
+    }
+
+    #[test]
+    fn scopes_parse_and_print() {
+        let id = "5f1e2d3c4b5a697887960504";
+        for text in [
+            "admin".to_string(),
+            "read".to_string(),
+            format!("organization:{id}"),
+            format!("dataset:{id}"),
+        ] {
+            let scope = Scope::parse(&text).expect(&text);
+            assert_eq!(scope.to_string(), text);
+        }
+        for bad in [
+            "",
+            "ADMIN",
+            "write",
+            "dataset:",
+            "dataset:budget",
+            "organization:5f1e2d3c4b5a69788796050",
+            "user:5f1e2d3c4b5a697887960504",
+            "dataset:5f1e2d3c4b5a697887960504:x",
+        ] {
+            assert_eq!(Scope::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn narrow_scopes_allow_writes_only_where_they_point() {
+        use DatasetAction::*;
+        let org_ds = dataset(None, Some(ORG));
+        let other_ds = {
+            let mut ds = dataset(None, Some(ORG));
+            ds.id = "other-ds".into();
+            ds
+        };
+        let mut other_org_ds = dataset(None, Some(OTHER_ORG));
+        other_org_ds.id = "third-ds".into();
+        // scopes of an org admin of ORG (also admin of OTHER_ORG) → (read hidden, edit, delete) on
+        // ORG's dataset `ds`, edit on ORG's `other-ds`, edit on OTHER_ORG's `third-ds`, (edit, manage
+        // members, publish) in ORG, the same in OTHER_ORG, account writes.
+        type Row = (
+            Vec<Scope>,
+            [bool; 3],
+            bool,
+            bool,
+            [bool; 3],
+            [bool; 3],
+            bool,
+        );
+        let org = |o: &str| Scope::Organization(o.into());
+        let table: Vec<Row> = vec![
+            (
+                vec![Scope::Admin],
+                [true; 3],
+                true,
+                true,
+                [true; 3],
+                [true; 3],
+                true,
+            ),
+            (
+                vec![Scope::Read],
+                [true, false, false],
+                false,
+                false,
+                [false; 3],
+                [false; 3],
+                false,
+            ),
+            (
+                vec![org(ORG)],
+                [true; 3],
+                true,
+                false,
+                [true; 3],
+                [false; 3],
+                false,
+            ),
+            (
+                vec![org(OTHER_ORG)],
+                [true, false, false],
+                false,
+                true,
+                [false; 3],
+                [true; 3],
+                false,
+            ),
+            (
+                vec![Scope::Dataset("ds".into())],
+                [true; 3],
+                false,
+                false,
+                [false; 3],
+                [false; 3],
+                false,
+            ),
+            (
+                vec![Scope::Read, org(ORG)],
+                [true; 3],
+                true,
+                false,
+                [true; 3],
+                [false; 3],
+                false,
+            ),
+            (
+                vec![],
+                [true, false, false],
+                false,
+                false,
+                [false; 3],
+                [false; 3],
+                false,
+            ),
+        ];
+        for (scopes, on_ds, on_other_ds, on_other_org_ds, in_org, in_other_org, account) in table {
+            let mut who = identity("admin", false, Some(Role::Admin), &scopes);
+            who.memberships.push(Member {
+                org_id: OTHER_ORG.into(),
+                user_id: "admin".into(),
+                role: Role::Admin,
+                since: now(),
+            });
+            let identity = &who;
+            let who = Some(identity);
+            for (i, action) in [ReadHidden, Edit, Delete].into_iter().enumerate() {
+                assert_eq!(
+                    may_on_dataset(who, &org_ds, false, action),
+                    on_ds[i],
+                    "{scopes:?} {action:?}"
+                );
+            }
+            assert_eq!(
+                may_on_dataset(who, &other_ds, false, Edit),
+                on_other_ds,
+                "{scopes:?}"
+            );
+            assert_eq!(
+                may_on_dataset(who, &other_org_ds, false, Edit),
+                on_other_org_ds,
+                "{scopes:?}"
+            );
+            for (org_id, expected) in [(ORG, in_org), (OTHER_ORG, in_other_org)] {
+                let got = [
+                    may_on_org(who, org_id, OrgAction::Edit),
+                    may_on_org(who, org_id, OrgAction::ManageMembers),
+                    may_publish_in(identity, org_id),
+                ];
+                assert_eq!(got, expected, "{scopes:?} in {org_id}");
+                assert!(
+                    may_on_org(who, org_id, OrgAction::ReadPrivate),
+                    "{scopes:?}"
+                );
+            }
+            assert_eq!(identity.may_write_account(), account, "{scopes:?}");
+        }
+    }
+
+    #[test]
+    fn a_scope_adds_no_right_the_user_lacks() {
+        let ds = dataset(None, Some(ORG));
+        let who = identity(
+            "stranger",
+            false,
+            None,
+            &[Scope::Dataset("ds".into()), Scope::Organization(ORG.into())],
+        );
+        assert!(!may_on_dataset(Some(&who), &ds, false, DatasetAction::Edit));
+        assert!(!may_on_org(Some(&who), ORG, OrgAction::Edit));
+        assert!(!may_publish_in(&who, ORG));
     }
 }

@@ -30,6 +30,10 @@ pub async fn create_dataset(
     who: &Identity,
     form: &DatasetForm,
 ) -> Result<DatasetWritten, ApiError> {
+    // A token that may write nowhere (`read`) is refused before the form is read.
+    if !who.may_write_anything() {
+        return Err(ApiError::Forbidden);
+    }
     let now = now();
     let mut ds = Dataset::blank(new_object_id(), now);
     let requests = apply_dataset_input(&mut ds, form, true)?;
@@ -46,6 +50,10 @@ pub async fn create_dataset(
             ds.organization_id = Some(org.id);
         }
         None => {
+            // Outside any organization the dataset is the account's: only an `admin` token.
+            if !who.may_write_account() {
+                return Err(ApiError::Forbidden);
+            }
             if let Some(Some(owner)) = &requests.owner
                 && *owner != who.user.id
                 && !who.is_sysadmin()
@@ -229,6 +237,10 @@ async fn resolve_organization(
     };
     if may_publish_in(who, &org.id) {
         Ok(Ok(org))
+    } else if who.is_sysadmin() || who.role_in(&org.id).is_some() {
+        // The user may publish there, but not through this token (its scope): as any write outside
+        // a token's scope, 403.
+        Err(ApiError::Forbidden)
     } else {
         Ok(Err("Permission denied for this organization"))
     }

@@ -5,19 +5,36 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::api_token::{ApiToken, PlainToken};
 use crate::domain::ids::new_object_id;
+use crate::domain::permissions::{DatasetAction, Identity, Scope, may_on_dataset};
 use crate::domain::time::now;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::Lookup;
 
 /// Issues a token to user `user_id` and returns it with its plaintext, which exists only in this
 /// answer: the store keeps a keyed hash. `expires_at` is taken as given (the API refuses past dates
-/// before calling; tests issue expired tokens on purpose).
+/// before calling; tests issue expired tokens on purpose). The token holds the `admin` scope.
 pub async fn issue_api_token(
     state: &AppState,
     user_id: &str,
     name: Option<String>,
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<(ApiToken, PlainToken), ApiError> {
+    issue_scoped_api_token(state, user_id, name, vec![Scope::Admin], expires_at).await
+}
+
+/// [`issue_api_token`] with the given scopes (checked first by [`check_scopes`]; none: `admin`).
+pub async fn issue_scoped_api_token(
+    state: &AppState,
+    user_id: &str,
+    name: Option<String>,
+    mut scopes: Vec<Scope>,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<(ApiToken, PlainToken), ApiError> {
+    if scopes.is_empty() {
+        scopes.push(Scope::Admin);
+    }
+    scopes.dedup();
     let plain = PlainToken::generate();
     let token = ApiToken {
         id: new_object_id(),
@@ -29,6 +46,7 @@ pub async fn issue_api_token(
         user_agents: Vec::new(),
         revoked_at: None,
         expires_at,
+        scopes,
     };
     let mut tx = state.store.begin().await?;
     tx.insert_api_token(&token, &state.config.token_key.hash(plain.expose()))
@@ -52,4 +70,45 @@ pub async fn revoke_api_token(state: &AppState, user_id: &str, id: &str) -> Resu
     tx.revoke_api_token(&token.id, &now()).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Why `who` may not hold a token with `scope`, if so: an `organization:` scope names an existing
+/// organization `who` belongs to, a `dataset:` scope an existing dataset `who` may edit (sysadmins:
+/// any). Otherwise the scope would grant nothing, or tell whether a private object exists.
+pub async fn check_scope(
+    state: &AppState,
+    who: &Identity,
+    scope: &Scope,
+) -> Result<Option<String>, ApiError> {
+    // The check is about the user's rights, whatever the scope of the token asking.
+    let mut user = who.clone();
+    user.scopes = vec![Scope::Admin];
+    match scope {
+        Scope::Admin | Scope::Read => Ok(None),
+        Scope::Organization(id) => {
+            let found = match state.store.find_organization(id).await? {
+                Lookup::Found(o) => o.deleted.is_none() && o.id == *id,
+                _ => false,
+            };
+            Ok(
+                (!found || !(user.is_sysadmin() || user.role_in(id).is_some()))
+                    .then(|| format!("{scope}: no such organization among yours")),
+            )
+        }
+        Scope::Dataset(id) => {
+            let editable = match state.store.find_dataset(id).await? {
+                Lookup::Found(row) if row.dataset.id == *id => {
+                    let assigned = user.is_partial_editor()
+                        && state
+                            .store
+                            .list_assigned_datasets(&user.user.id)
+                            .await?
+                            .contains(id);
+                    may_on_dataset(Some(&user), &row.dataset, assigned, DatasetAction::Edit)
+                }
+                _ => false,
+            };
+            Ok((!editable).then(|| format!("{scope}: no such dataset that you may edit")))
+        }
+    }
 }

@@ -69,6 +69,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "rate limits",
         include_str!("../../migrations/sqlite/0010_rate_limits.sql"),
     ),
+    (
+        11,
+        "token scopes",
+        include_str!("../../migrations/sqlite/0011_token_scopes.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -120,6 +125,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         10,
         "rate limits",
         include_str!("../../migrations/postgres/0010_rate_limits.sql"),
+    ),
+    (
+        11,
+        "token scopes",
+        include_str!("../../migrations/postgres/0011_token_scopes.sql"),
     ),
 ];
 

@@ -4,10 +4,22 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreResult, WriteTx, db_ts, from_json, json_of, ts, ts_opt};
+use super::{Store, StoreError, StoreResult, WriteTx, db_ts, from_json, json_of, ts, ts_opt};
 use crate::domain::api_token::ApiToken;
+use crate::domain::permissions::Scope;
 
-const COLUMNS: &str = "id, user_id, name, token_prefix, created_at, last_used_at, user_agents, revoked_at, expires_at";
+const COLUMNS: &str = "id, user_id, name, token_prefix, created_at, last_used_at, user_agents, revoked_at, expires_at, scopes";
+
+/// A token's scopes as stored: a JSON array of their texts (`Scope`'s `Display`).
+fn scopes_of(text: &str) -> StoreResult<Vec<Scope>> {
+    from_json::<Vec<String>>(text)?
+        .iter()
+        .map(|s| {
+            Scope::parse(s)
+                .ok_or_else(|| StoreError::Other(anyhow::anyhow!("unknown token scope {s:?}")))
+        })
+        .collect()
+}
 
 fn token_of(row: &AnyRow) -> StoreResult<ApiToken> {
     Ok(ApiToken {
@@ -20,6 +32,7 @@ fn token_of(row: &AnyRow) -> StoreResult<ApiToken> {
         user_agents: from_json(&row.try_get::<String, _>("user_agents")?)?,
         revoked_at: ts_opt(row.try_get("revoked_at")?)?,
         expires_at: ts_opt(row.try_get("expires_at")?)?,
+        scopes: scopes_of(&row.try_get::<String, _>("scopes")?)?,
     })
 }
 
@@ -82,8 +95,8 @@ impl WriteTx {
     /// Stores a new token as its keyed hash (the plaintext is never stored).
     pub async fn insert_api_token(&mut self, t: &ApiToken, hash: &str) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix, created_at, user_agents, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, '[]', $7)",
+            "INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix, created_at, user_agents, expires_at, scopes)
+             VALUES ($1, $2, $3, $4, $5, $6, '[]', $7, $8)",
         )
         .bind(&t.id)
         .bind(&t.user_id)
@@ -92,6 +105,9 @@ impl WriteTx {
         .bind(&t.token_prefix)
         .bind(db_ts(&t.created_at))
         .bind(t.expires_at.as_ref().map(db_ts))
+        .bind(json_of(
+            &t.scopes.iter().map(Scope::to_string).collect::<Vec<_>>(),
+        )?)
         .execute(&mut *self.tx)
         .await?;
         Ok(())

@@ -10,6 +10,7 @@ mod resource_helpers;
 mod v2_helpers;
 
 mod auth;
+mod authorization_matrix;
 mod cache;
 mod datasets_create;
 mod datasets_delete;
@@ -43,6 +44,7 @@ mod search_upgrade;
 mod search_v2;
 mod server;
 mod suggest;
+mod tokens_scopes;
 mod uploads;
 mod uploads_field_order;
 mod v2_datasets;
