@@ -26,6 +26,8 @@ pub struct Config {
     pub token_key: TokenKey,
     /// Bytes of answers the response cache keeps (`0`: none).
     pub cache_size: u64,
+    /// Seconds anonymous reads may be reused by browsers and CDNs (`Cache-Control: max-age`).
+    pub cache_max_age: u64,
     /// DNS servers asked where remote resources' host names point; empty: the system's.
     pub dns_servers: Vec<std::net::SocketAddr>,
     /// Requests a minute allowed to each client (see `api::rate_limit`).
@@ -83,6 +85,7 @@ impl std::fmt::Debug for Config {
             .field("max_upload_size", &self.max_upload_size)
             .field("upload_retention", &self.upload_retention)
             .field("cache_size", &self.cache_size)
+            .field("cache_max_age", &self.cache_max_age)
             .field("dns_servers", &self.dns_servers)
             .field("rate_limits", &self.rate_limits)
             .field("trusted_proxies", &self.trusted_proxies)
@@ -104,6 +107,7 @@ impl Config {
             upload_retention: Duration::from_secs(24 * 3600),
             token_key,
             cache_size: DEFAULT_CACHE_SIZE,
+            cache_max_age: DEFAULT_CACHE_MAX_AGE,
             dns_servers: Vec::new(),
             rate_limits: RateLimits::default(),
             trusted_proxies: Vec::new(),
@@ -113,6 +117,10 @@ impl Config {
 
 /// The response cache's default size: 64 MiB.
 pub const DEFAULT_CACHE_SIZE: u64 = 64 << 20;
+
+/// How long browsers and CDNs may reuse an anonymous read without asking again, in seconds: a
+/// minute, the staleness a re-user may see after a write (README, "Caching and CDNs").
+pub const DEFAULT_CACHE_MAX_AGE: u64 = 60;
 
 /// Parses a duration such as `90s`, `15m`, `2h`, `1d` or a number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {

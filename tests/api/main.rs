@@ -11,6 +11,7 @@ mod v2_helpers;
 
 mod auth;
 mod cache;
+mod compression;
 mod datasets_create;
 mod datasets_delete;
 mod datasets_filters;
@@ -25,6 +26,7 @@ mod exports;
 mod hardening;
 mod hardening_files;
 mod hardening_hosts;
+mod http_caching;
 mod masks;
 mod organizations;
 mod organizations_datasets;
