@@ -76,13 +76,19 @@ fn is_shared(req: &Request) -> bool {
 
 /// Middleware (inside the response cache): `ETag`, `Last-Modified`, `Cache-Control` and `Vary` on
 /// successful API reads.
-pub async fn validators(State(state): State<AppState>, req: Request, next: Next) -> Response {
+///
+/// A `HEAD` runs as the `GET` it stands for, so that it gets the same tag; its body is dropped here
+/// (and again by axum, which answers `HEAD` with the `GET` route).
+pub async fn validators(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
     if !is_read || !req.uri().path().starts_with("/api/") {
         return next.run(req).await;
     }
     let shared = is_shared(&req);
-    let is_get = req.method() == Method::GET;
+    let is_head = req.method() == Method::HEAD;
+    if is_head {
+        *req.method_mut() = Method::GET;
+    }
     let mut response = next.run(req).await;
     if !response.status().is_success() {
         return response;
@@ -106,10 +112,9 @@ pub async fn validators(State(state): State<AppState>, req: Request, next: Next)
             response.headers_mut().insert(header::LAST_MODIFIED, v);
         }
     }
-    // HEAD answers carry no body to hash here; streamed or very large answers are not held.
+    // Streamed or very large answers are not held.
     let size = response.body().size_hint().exact();
-    if !is_get
-        || response.status() != StatusCode::OK
+    if response.status() != StatusCode::OK
         || response.headers().contains_key(header::ETAG)
         || size.is_none_or(|n| n > MAX_TAGGED)
     {
@@ -126,6 +131,12 @@ pub async fn validators(State(state): State<AppState>, req: Request, next: Next)
     let hash = xxhash_rust::xxh3::xxh3_128(&body);
     if let Ok(v) = HeaderValue::from_str(&format!("\"{hash:032x}\"")) {
         parts.headers.insert(header::ETAG, v);
+    }
+    if is_head {
+        parts
+            .headers
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        return Response::from_parts(parts, Body::empty());
     }
     Response::from_parts(parts, Body::from(body))
 }
@@ -274,13 +285,13 @@ impl tower_http::compression::Predicate for Compressible {
     where
         B: axum::body::HttpBody,
     {
-        let size = response.body().size_hint().exact().or_else(|| {
-            response
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok())
-        });
+        // The header first: a `HEAD` answer has an empty body but the length of its `GET`.
+        let size = response
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .or_else(|| response.body().size_hint().exact());
         compressible(response.status(), response.headers(), size)
     }
 }

@@ -81,6 +81,20 @@ async fn each_encoding_decodes_to_exactly_the_identity_body_with_its_own_etag() 
             assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{path} {encoding}");
             assert!(again.body.is_empty());
             assert_eq!(again.header("etag").as_deref(), Some(tag.as_str()));
+            // HEAD says what GET would send.
+            let head = app
+                .raw(
+                    Method::HEAD,
+                    path,
+                    None,
+                    &[("accept-encoding", encoding)],
+                    Vec::new(),
+                )
+                .await;
+            assert_eq!(head.status, StatusCode::OK);
+            assert!(head.body.is_empty());
+            assert_eq!(head.header("content-encoding").as_deref(), Some(encoding));
+            assert_eq!(head.header("etag").as_deref(), Some(tag.as_str()));
         }
     }
 }

@@ -73,6 +73,25 @@ async fn every_json_read_has_a_strong_etag_of_its_bytes_and_a_match_answers_304_
             assert!(r.header("etag").is_some(), "{path}");
             assert!(r.header("cache-control").is_some(), "{path}");
         }
+        // HEAD: the same validators as GET, and the same 304.
+        let head = app.raw(Method::HEAD, &path, None, &[], Vec::new()).await;
+        assert_eq!(head.status, StatusCode::OK, "{path}");
+        assert!(head.body.is_empty(), "{path}");
+        assert_eq!(
+            head.header("etag").as_deref(),
+            Some(etag.as_str()),
+            "{path}"
+        );
+        let head = app
+            .raw(
+                Method::HEAD,
+                &path,
+                None,
+                &[("if-none-match", &etag)],
+                Vec::new(),
+            )
+            .await;
+        assert_eq!(head.status, StatusCode::NOT_MODIFIED, "{path}");
         let r = get_with(&app, &path, None, &[("if-none-match", "\"0123\"")]).await;
         assert_eq!(r.status, StatusCode::OK, "{path}");
         assert_eq!(r.body, first.body, "{path}");
