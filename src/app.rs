@@ -12,8 +12,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
 use crate::api::{
-    cache, datasets, exports, files, health, invitations, mask, me, organizations, rate_limit,
-    reference, resources, suggest, uploads, v2,
+    cache, datasets, exports, files, health, http_cache, invitations, mask, me, organizations,
+    rate_limit, reference, resources, suggest, uploads, v2,
 };
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -204,8 +204,18 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(refuse_undecodable_path))
         .layer(middleware::from_fn(rate_limit::mark_authenticated))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        // Inside the cache: the validators are kept with the answer, not computed again on a hit.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            http_cache::validators,
+        ))
         // Outside `authenticate`: an anonymous answer kept is served without a lookup.
         .layer(middleware::from_fn_with_state(state.clone(), cache::cached))
+        // 304s outside the cache (a kept answer is revalidated without a copy), compression
+        // outside them (a 304 has nothing to compress), then the compressed answers' own ETags.
+        .layer(middleware::from_fn(http_cache::conditional))
+        .layer(http_cache::compression())
+        .layer(middleware::from_fn(http_cache::tag_encoding))
         // Outside the cache (an answer kept is still a request) and inside CORS (a 429 is readable).
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -391,7 +401,7 @@ async fn cors(
         );
         if let Some(o) = allowed {
             h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o.clone());
-            h.insert(header::VARY, HeaderValue::from_static("Origin"));
+            http_cache::add_vary(h, "Origin");
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_METHODS,
                 HeaderValue::from_static("GET, HEAD, POST, PUT, DELETE, OPTIONS"),
@@ -416,9 +426,7 @@ async fn cors(
         response
             .headers_mut()
             .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o.clone());
-        response
-            .headers_mut()
-            .insert(header::VARY, HeaderValue::from_static("Origin"));
+        http_cache::add_vary(response.headers_mut(), "Origin");
     }
     response
 }

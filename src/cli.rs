@@ -227,6 +227,10 @@ pub struct ServeArgs {
     /// bound on how late a revocation or a role change is seen.
     #[arg(long, env = "RUDATA_IDENTITY_TTL", default_value = "5s")]
     pub identity_ttl: String,
+    /// How long browsers and CDNs may reuse an anonymous read (`Cache-Control: public, max-age`),
+    /// e.g. 60s, 5m; 0 makes them ask again each time.
+    #[arg(long, env = "RUDATA_CACHE_MAX_AGE", default_value = "60s")]
+    pub cache_max_age: String,
     /// DNS servers (`ip` or `ip:port`, comma-separated) asked where remote resources' host names
     /// point; default: the system's (`/etc/resolv.conf`).
     #[arg(long, env = "RUDATA_DNS_SERVERS", value_delimiter = ',')]
@@ -646,6 +650,9 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
             parse_duration(&args.upload_retention).map_err(anyhow::Error::msg)?;
         config.cache_size = parse_size(&args.cache_size)?;
         config.identity_ttl = parse_duration(&args.identity_ttl).map_err(anyhow::Error::msg)?;
+        config.cache_max_age = parse_duration(&args.cache_max_age)
+            .map_err(anyhow::Error::msg)?
+            .as_secs();
         config.dns_servers = args
             .dns_servers
             .iter()

@@ -28,6 +28,8 @@ pub struct Config {
     pub cache_size: u64,
     /// How long a node may keep an identity resolved from an API key (`auth::IdentityCache`).
     pub identity_ttl: Duration,
+    /// Seconds anonymous reads may be reused by browsers and CDNs (`Cache-Control: max-age`).
+    pub cache_max_age: u64,
     /// DNS servers asked where remote resources' host names point; empty: the system's.
     pub dns_servers: Vec<std::net::SocketAddr>,
     /// Requests a minute allowed to each client (see `api::rate_limit`).
@@ -148,6 +150,7 @@ impl std::fmt::Debug for Config {
             .field("upload_retention", &self.upload_retention)
             .field("cache_size", &self.cache_size)
             .field("identity_ttl", &self.identity_ttl)
+            .field("cache_max_age", &self.cache_max_age)
             .field("dns_servers", &self.dns_servers)
             .field("rate_limits", &self.rate_limits)
             .field("trusted_proxies", &self.trusted_proxies)
@@ -171,6 +174,7 @@ impl Config {
             token_key,
             cache_size: DEFAULT_CACHE_SIZE,
             identity_ttl: Duration::from_secs(5),
+            cache_max_age: DEFAULT_CACHE_MAX_AGE,
             dns_servers: Vec::new(),
             rate_limits: RateLimits::default(),
             trusted_proxies: Vec::new(),
@@ -181,6 +185,10 @@ impl Config {
 
 /// The response cache's default size: 64 MiB.
 pub const DEFAULT_CACHE_SIZE: u64 = 64 << 20;
+
+/// How long browsers and CDNs may reuse an anonymous read without asking again, in seconds: a
+/// minute, the staleness a re-user may see after a write (README, "Caching and CDNs").
+pub const DEFAULT_CACHE_MAX_AGE: u64 = 60;
 
 /// Parses a duration such as `90s`, `15m`, `2h`, `1d` or a number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {

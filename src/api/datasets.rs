@@ -1,5 +1,6 @@
 //! `/api/1/datasets/`: list, read, create, update (and restore), soft delete.
 
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{StatusCode, header};
@@ -8,6 +9,7 @@ use futures_util::{Stream, StreamExt, stream};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::http_cache::LastModified;
 use super::resources::{Internal, ResourceResponse, resource_json};
 use super::{
     BaseUrl, JsonObject, QueryPairs, Refs, lookup, org_ref, page_envelope, param_error, user_ref,
@@ -319,7 +321,12 @@ pub async fn get_dataset(
         write_resources(&mut head, &base, &resources, true)
             .map_err(|e| ApiError::Internal(e.into()))?;
         head.extend_from_slice(&tail);
-        return Ok(([(header::CONTENT_TYPE, "application/json")], head).into_response());
+        return Ok((
+            [(header::CONTENT_TYPE, "application/json")],
+            Extension(dataset_last_modified(&row)),
+            head,
+        )
+            .into_response());
     }
     let batches = resource_batches(state.clone(), base.clone(), row.dataset.id.clone());
     let body = stream::once(async { Ok(Bytes::from(head)) })
@@ -327,9 +334,15 @@ pub async fn get_dataset(
         .chain(stream::once(async { Ok(Bytes::from(tail)) }));
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
+        Extension(dataset_last_modified(&row)),
         Body::from_stream(body),
     )
         .into_response())
+}
+
+/// A dataset's `Last-Modified`: its own change or its newest resource's, whichever is later.
+pub fn dataset_last_modified(row: &DatasetRow) -> LastModified {
+    LastModified(row.dataset.last_modified.max(row.last_update))
 }
 
 /// The resources of a dataset as the comma-separated items of a JSON array, one chunk per batch.

@@ -5,6 +5,7 @@ pub mod datasets;
 pub mod exports;
 pub mod files;
 pub mod health;
+pub mod http_cache;
 pub mod invitations;
 pub mod lookup;
 pub mod mask;

@@ -1,12 +1,14 @@
 //! `/api/1/datasets/{id}/resources/...`: remote resources, metadata updates, reorder, delete,
 //! the `latest` permalink and the list of a resource's files.
 
+use axum::Extension;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::http_cache::LastModified;
 use super::{BaseUrl, JsonBody, JsonObject, lookup};
 use crate::auth::{AuthUser, Caller, require_edit};
 use crate::domain::resource::{Checksum, Resource};
@@ -105,7 +107,8 @@ pub async fn get_resource(
     Path((key, rid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (_, r) = lookup::resource_for_read(&state, caller.identity(), &key, &rid, &uri).await?;
-    Ok(axum::Json(resource_json(&base, &r)).into_response())
+    let last_modified = Extension(LastModified(r.last_modified));
+    Ok((last_modified, axum::Json(resource_json(&base, &r))).into_response())
 }
 
 pub async fn create_resource(

@@ -5,11 +5,13 @@
 //! the store's summary columns, a page (filtered by type and title) from an index (see
 //! `store::resource_pages`).
 
+use axum::Extension;
 use axum::extract::{OriginalUri, Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::render::{RESOURCES_PAGE_SIZE, dataset_v2};
+use crate::api::http_cache::LastModified;
 use crate::api::resources::{ResourceResponse, resource_json};
 use crate::api::{BaseUrl, QueryPairs, Refs, lookup, org_ref, param_error, user_ref};
 use crate::auth::{Caller, can_edit_dataset};
@@ -50,7 +52,8 @@ pub async fn get_dataset(
             .map(|u| user_ref(&base, u)),
         can_edit,
     );
-    Ok(axum::Json(json).into_response())
+    let last_modified = Extension(crate::api::datasets::dataset_last_modified(&row));
+    Ok((last_modified, axum::Json(json)).into_response())
 }
 
 /// API v2's envelope of a page of resources (udata's order). Past the last page the page is empty:
@@ -205,9 +208,10 @@ pub async fn get_resource(
     Path(rid): Path<String>,
 ) -> Result<Response, ApiError> {
     let (r, row) = lookup::resource_anywhere(&state, caller.identity(), &rid).await?;
-    Ok(axum::Json(SpecificResource {
+    let last_modified = Extension(LastModified(r.last_modified));
+    let json = axum::Json(SpecificResource {
         resource: resource_json(&base, &r),
         dataset_id: &row.dataset.id,
-    })
-    .into_response())
+    });
+    Ok((last_modified, json).into_response())
 }
