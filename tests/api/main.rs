@@ -26,6 +26,7 @@ mod hardening;
 mod hardening_files;
 mod hardening_hosts;
 mod masks;
+mod openapi;
 mod organizations;
 mod organizations_datasets;
 mod organizations_invitations;
