@@ -22,7 +22,8 @@ pub struct Message {
 #[allow(dead_code)]
 pub struct ValidationErrors {
     pub errors: HashMap<String, Value>,
-    pub message: String,
+    /// Absent from form validation errors.
+    pub message: Option<String>,
 }
 
 /// The status of an upload that failed: `{"success": false, "error": ...}`.
