@@ -30,6 +30,7 @@ mod openapi;
 mod organizations;
 mod organizations_datasets;
 mod organizations_invitations;
+mod properties;
 mod rate_limits;
 mod reference_lists;
 mod request_ids;
