@@ -10,5 +10,7 @@ window.onload = function () {
     deepLinking: true,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
     layout: "StandaloneLayout",
+    // No badge from validator.swagger.io: the page talks to this server only.
+    validatorUrl: null,
   });
 };

@@ -189,6 +189,8 @@ async fn swagger_ui_is_served_with_its_files_and_their_types() {
         .await
         .text();
     assert!(init.contains("/api/1/swagger.json") && init.contains("/api/2/swagger.json"));
+    // The page sends nothing to a third party (Swagger UI's default validator badge would).
+    assert!(init.contains("validatorUrl: null"));
     let missing = app.get("/api/1/swagger-ui/../../secret.key", None).await;
     assert_eq!(missing.status, 404);
     assert_eq!(

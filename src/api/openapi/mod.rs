@@ -321,7 +321,7 @@ fn document(doc: utoipa::openapi::OpenApi) -> Response {
 /// The Swagger UI page's policy: only its own scripts (no inline script), styles inline as the UI
 /// sets them, requests to this origin only.
 const UI_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
      frame-ancestors 'none'";
 
 /// `GET /api/1/`: Swagger UI on both documents.
