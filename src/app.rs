@@ -175,6 +175,13 @@ pub fn router(state: AppState) -> Router {
                 .put(v2::extras::change_organization)
                 .delete(v2::extras::change_organization),
         )
+        .route("/api/1/swagger.json", get(crate::api::openapi::swagger_v1))
+        .route("/api/2/swagger.json", get(crate::api::openapi::swagger_v2))
+        .route("/api/1", get(crate::api::openapi::swagger_ui))
+        .route(
+            "/api/1/swagger-ui/{file}",
+            get(crate::api::openapi::swagger_ui_asset),
+        )
         .route("/s/{*key}", get(files::serve_file))
         .route("/health", get(|| async { "ok" }))
         .route("/healthz", get(health::healthz))

@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod lookup;
 pub mod mask;
 pub mod me;
+pub mod openapi;
 pub mod organizations;
 pub mod rate_limit;
 pub mod reference;
