@@ -9,14 +9,6 @@ use crate::helpers::{Part, TestApp, id_of};
 /// A realistic file name: 92 Chinese characters, which normalise to far more than 255 bytes.
 const CHINESE_NAME: &str = "二零二三年全国各省市自治区直辖市城镇居民人均可支配收入与消费支出统计数据汇总表按季度划分含同比增长率及环比变化分析以及各地区人口结构就业情况住房条件教育医疗卫生资源配置情况最终修订版本.csv";
 
-async fn stale_marks(app: &TestApp) -> Vec<String> {
-    app.state
-        .store
-        .list_stale_pending_files(&(chrono::Utc::now() + chrono::Duration::days(1)))
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_very_long_file_name_uploads_replaces_and_assembles() {
     let normalised = rudata::domain::resource::normalize_filename(CHINESE_NAME);
@@ -77,7 +69,7 @@ async fn a_very_long_file_name_uploads_replaces_and_assembles() {
     assert_eq!(r.json()["filesize"], 4);
 
     // Nothing is left marked pending.
-    assert!(stale_marks(&app).await.is_empty());
+    assert!(app.stale_marks().await.is_empty());
 }
 
 #[tokio::test]
@@ -110,7 +102,7 @@ async fn the_upload_cleanup_goes_past_a_mark_it_cannot_remove() {
         .unwrap();
     assert!(report.objects >= 1, "{report:?}");
     assert!(!app.state.files.exists(good).await.unwrap());
-    let left = stale_marks(&app).await;
+    let left = app.stale_marks().await;
     assert!(!left.contains(&good.to_string()), "{left:?}");
     // A name no filesystem can hold names no file: its mark goes too.
     assert!(!left.contains(&long), "{left:?}");

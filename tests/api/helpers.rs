@@ -350,6 +350,15 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Files still marked pending a day from now: what an interrupted or refused upload left behind.
+    pub async fn stale_marks(&self) -> Vec<String> {
+        self.state
+            .store
+            .list_stale_pending_files(&(chrono::Utc::now() + chrono::Duration::days(1)))
+            .await
+            .unwrap()
+    }
+
     /// Changes the configuration (before any request holds the state).
     pub fn configure(&mut self, change: impl FnOnce(&mut rudata::config::Config)) {
         change(std::sync::Arc::get_mut(&mut self.state.config).expect("no request in flight"));

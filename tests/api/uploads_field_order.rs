@@ -8,6 +8,14 @@ use sha1::{Digest, Sha1};
 
 use crate::helpers::{Part, TestApp, TestResponse, id_of};
 
+fn file<'a>(filename: &'a str, bytes: &'a [u8]) -> Part<'a> {
+    Part::File {
+        name: "file",
+        filename,
+        bytes,
+    }
+}
+
 fn field(name: &'static str, value: impl ToString) -> Part<'static> {
     Part::Field {
         name,
@@ -26,11 +34,7 @@ async fn part_file_first(
     bytes: &[u8],
 ) -> TestResponse {
     let parts = [
-        Part::File {
-            name: "file",
-            filename: "blob",
-            bytes,
-        },
+        file("blob", bytes),
         field("chunksize", bytes.len()),
         field("totalparts", total),
         field("filename", "data.csv"),
@@ -38,14 +42,6 @@ async fn part_file_first(
         field("uuid", uuid),
     ];
     app.multipart(path, Some(key), &parts).await
-}
-
-async fn stale_marks(app: &TestApp) -> Vec<String> {
-    app.state
-        .store
-        .list_stale_pending_files(&(chrono::Utc::now() + chrono::Duration::days(1)))
-        .await
-        .unwrap()
 }
 
 async fn download(app: &TestApp, resource: &Value) -> Vec<u8> {
@@ -110,7 +106,7 @@ async fn chunked_parts_with_the_file_before_their_fields_assemble_like_any_other
         hex::encode(Sha1::digest(&whole))
     );
     assert_eq!(download(&app, &resource).await, whole);
-    assert!(stale_marks(&app).await.is_empty());
+    assert!(app.stale_marks().await.is_empty());
 }
 
 #[tokio::test]
@@ -128,19 +124,12 @@ async fn a_single_upload_with_its_checksum_after_the_file_is_verified() {
         .multipart(
             &path,
             Some(&user.key),
-            &[
-                Part::File {
-                    name: "file",
-                    filename: "data.csv",
-                    bytes,
-                },
-                field("checksum", &wrong),
-            ],
+            &[file("data.csv", bytes), field("checksum", &wrong)],
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
     assert!(r.text().contains("Checksum mismatch"), "{}", r.text());
-    assert!(stale_marks(&app).await.is_empty());
+    assert!(app.stale_marks().await.is_empty());
 
     // The right one: accepted.
     let right = format!("sha256:{sha256}");
@@ -148,14 +137,7 @@ async fn a_single_upload_with_its_checksum_after_the_file_is_verified() {
         .multipart(
             &path,
             Some(&user.key),
-            &[
-                Part::File {
-                    name: "file",
-                    filename: "data.csv",
-                    bytes,
-                },
-                field("checksum", &right),
-            ],
+            &[file("data.csv", bytes), field("checksum", &right)],
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -177,11 +159,7 @@ async fn a_file_first_part_that_turns_out_invalid_leaves_nothing() {
             &path,
             Some(&user.key),
             &[
-                Part::File {
-                    name: "file",
-                    filename: "blob",
-                    bytes: b"12345",
-                },
+                file("blob", b"12345"),
                 field("uuid", "bad-1"),
                 field("partindex", 0),
                 field("totalparts", 2),
@@ -198,15 +176,7 @@ async fn a_file_first_part_that_turns_out_invalid_leaves_nothing() {
 
     // A whole file with a refused type, its name in the file field.
     let r = app
-        .multipart(
-            &path,
-            Some(&user.key),
-            &[Part::File {
-                name: "file",
-                filename: "page.exe",
-                bytes: b"MZ",
-            }],
-        )
+        .multipart(&path, Some(&user.key), &[file("page.exe", b"MZ")])
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
 
@@ -215,18 +185,7 @@ async fn a_file_first_part_that_turns_out_invalid_leaves_nothing() {
         .multipart(
             &path,
             Some(&user.key),
-            &[
-                Part::File {
-                    name: "file",
-                    filename: "a.csv",
-                    bytes: b"a",
-                },
-                Part::File {
-                    name: "file",
-                    filename: "b.csv",
-                    bytes: b"b",
-                },
-            ],
+            &[file("a.csv", b"a"), file("b.csv", b"b")],
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
@@ -246,9 +205,9 @@ async fn a_file_first_part_that_turns_out_invalid_leaves_nothing() {
         );
     }
     assert!(
-        stale_marks(&app).await.is_empty(),
+        app.stale_marks().await.is_empty(),
         "{:?}",
-        stale_marks(&app).await
+        app.stale_marks().await
     );
     let r = app.get(&format!("/api/1/datasets/{ds}/"), None).await;
     assert_eq!(r.json()["resources"], serde_json::json!([]));
