@@ -56,8 +56,31 @@ async fn read_json(req: Request, state: &AppState) -> Result<Value, ApiError> {
     let bytes = Bytes::from_request(req, state)
         .await
         .map_err(|e| ApiError::BadRequest(format!("Could not read the request body: {e}")))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::BadRequest(format!("Failed to decode JSON object: {e}")))
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("Failed to decode JSON object: {e}")))?;
+    refuse_nul(&value)?;
+    Ok(value)
+}
+
+/// PostgreSQL's text cannot hold U+0000: a JSON body with one in any string or key is refused (400),
+/// alike on both backends, instead of failing in the database.
+pub(crate) fn refuse_nul(value: &Value) -> Result<(), ApiError> {
+    if holds_nul(value) {
+        return Err(ApiError::BadRequest(
+            "Failed to decode JSON object: a string holds a NUL character (\\u0000)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether any string or key of `value` holds U+0000.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
 }
 
 impl FromRequest<AppState> for JsonObject {

@@ -78,7 +78,9 @@ fn request_json(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
     if !is_json {
         return Err(ApiError::UnsupportedMedia(NOT_JSON.into()));
     }
-    serde_json::from_slice(body).map_err(|_| ApiError::BadRequest(MALFORMED.into()))
+    let value = serde_json::from_slice(body).map_err(|_| ApiError::BadRequest(MALFORMED.into()))?;
+    super::super::refuse_nul(&value)?;
+    Ok(value)
 }
 
 /// A `PUT` body: an object (in the request's order).
