@@ -270,6 +270,117 @@ impl Files {
     }
 }
 
+impl Files {
+    /// Whether files live in a local directory, where one file can be written at several offsets
+    /// (chunked uploads written in place).
+    pub fn is_local(&self) -> bool {
+        self.local_root.is_some()
+    }
+
+    /// The local file at `key` (local backend only).
+    fn local_path(&self, key: &str) -> anyhow::Result<std::path::PathBuf> {
+        let root = self
+            .local_root
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("not a local file storage"))?;
+        let key = ObjectPath::from(key);
+        Ok(key
+            .parts()
+            .fold(root.clone(), |p, part| p.join(part.as_ref())))
+    }
+
+    /// Starts writing at byte `offset` of the local file `key` (created if missing, other bytes kept):
+    /// one part of a chunked upload written in its place.
+    pub async fn writer_at(&self, key: &str, offset: u64) -> anyhow::Result<PlacedWriter> {
+        use tokio::io::AsyncSeekExt;
+        let path = self.local_path(key)?;
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        let mut file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .await?;
+        file.seek(std::io::SeekFrom::Start(offset)).await?;
+        Ok(PlacedWriter {
+            file: tokio::io::BufWriter::with_capacity(1024 * 1024, file),
+            hasher: Hasher::start(false),
+            size: 0,
+        })
+    }
+
+    /// Cuts the local file `key` to `len` bytes (what a longer earlier copy of the last part left).
+    pub async fn set_len(&self, key: &str, len: u64) -> anyhow::Result<()> {
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .open(self.local_path(key)?)
+            .await?;
+        file.set_len(len).await?;
+        file.sync_all().await?;
+        Ok(())
+    }
+
+    /// Moves `from` to `to` without copying its bytes (a rename on the local backend). `Ok(false)`
+    /// when nothing is at `from`.
+    pub async fn rename(&self, from: &str, to: &str) -> anyhow::Result<bool> {
+        let (from, to) = (ObjectPath::from(from), ObjectPath::from(to));
+        match bounded(self.timeout, self.store.rename(&from, &to)).await {
+            Ok(()) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The sha1 (and, when asked, sha256) and size of the stored object at `key`, read back.
+    pub async fn digest(&self, key: &str, sha256: bool) -> anyhow::Result<WrittenFile> {
+        let mut body = self.read(key, None).await?;
+        let mut hasher = Hasher::start(sha256);
+        let mut size = 0;
+        while let Some(chunk) = body.stream.next().await {
+            let chunk = chunk?;
+            size += chunk.len() as u64;
+            hasher.push(chunk).await?;
+        }
+        let (sha1, sha256) = hasher.finish().await?;
+        Ok(WrittenFile { sha1, sha256, size })
+    }
+}
+
+/// One part being written at its offset of a local file (hashed and counted on the way).
+pub struct PlacedWriter {
+    file: tokio::io::BufWriter<tokio::fs::File>,
+    hasher: Hasher,
+    size: u64,
+}
+
+impl PlacedWriter {
+    pub async fn write(&mut self, chunk: Bytes) -> anyhow::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        self.size += chunk.len() as u64;
+        self.file.write_all(&chunk).await?;
+        self.hasher.push(chunk).await
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Flushes the part to disk.
+    pub async fn finish(mut self) -> anyhow::Result<WrittenFile> {
+        use tokio::io::AsyncWriteExt;
+        self.file.flush().await?;
+        self.file.get_ref().sync_data().await?;
+        let (sha1, sha256) = self.hasher.finish().await?;
+        Ok(WrittenFile {
+            sha1,
+            sha256,
+            size: self.size,
+        })
+    }
+}
+
 /// An object being written: bytes are hashed and counted on their way to the store.
 pub struct FileWriter {
     inner: WriteMultipart,
