@@ -291,7 +291,13 @@ impl Files {
 
     /// Starts writing at byte `offset` of the local file `key` (created if missing, other bytes kept):
     /// one part of a chunked upload written in its place.
-    pub async fn writer_at(&self, key: &str, offset: u64) -> anyhow::Result<PlacedWriter> {
+    /// `prefix`: the running sha1 of the upload's bytes before `offset`, continued with this part's.
+    pub async fn writer_at(
+        &self,
+        key: &str,
+        offset: u64,
+        prefix: Option<Sha1>,
+    ) -> anyhow::Result<PlacedWriter> {
         use tokio::io::AsyncSeekExt;
         let path = self.local_path(key)?;
         if let Some(dir) = path.parent() {
@@ -306,7 +312,7 @@ impl Files {
         file.seek(std::io::SeekFrom::Start(offset)).await?;
         Ok(PlacedWriter {
             file: tokio::io::BufWriter::with_capacity(1024 * 1024, file),
-            hasher: Hasher::start(false),
+            hasher: Hasher::start_with(false, prefix),
             size: 0,
         })
     }
@@ -331,6 +337,28 @@ impl Files {
             Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The sha1 of the object at `key`, given `sha1` of its bytes before `from`: only the rest is read.
+    pub async fn continue_sha1(
+        &self,
+        key: &str,
+        from: u64,
+        size: u64,
+        mut sha1: Sha1,
+    ) -> anyhow::Result<String> {
+        if from < size {
+            let mut body = self.read(key, Some(from..size)).await?;
+            while let Some(chunk) = body.stream.next().await {
+                let chunk = chunk?;
+                sha1 = tokio::task::spawn_blocking(move || {
+                    sha1.update(&chunk);
+                    sha1
+                })
+                .await?;
+            }
+        }
+        Ok(hex::encode(sha1.finalize()))
     }
 
     /// The sha1 (and, when asked, sha256) and size of the stored object at `key`, read back.
@@ -367,17 +395,18 @@ impl PlacedWriter {
         self.size
     }
 
-    /// Flushes the part to disk.
-    pub async fn finish(mut self) -> anyhow::Result<WrittenFile> {
+    /// Flushes the part to disk; the running sha1 of the upload, if one was given, continued.
+    pub async fn finish(mut self) -> anyhow::Result<(WrittenFile, Option<Sha1>)> {
         use tokio::io::AsyncWriteExt;
         self.file.flush().await?;
         self.file.get_ref().sync_data().await?;
-        let (sha1, sha256) = self.hasher.finish().await?;
-        Ok(WrittenFile {
+        let (sha1, sha256, prefix) = self.hasher.finish_with().await?;
+        let written = WrittenFile {
             sha1,
             sha256,
             size: self.size,
-        })
+        };
+        Ok((written, prefix))
     }
 }
 
@@ -397,13 +426,18 @@ struct Hasher {
     tx: tokio::sync::mpsc::Sender<Vec<Bytes>>,
     batch: Vec<Bytes>,
     batched: usize,
-    done: tokio::task::JoinHandle<(String, Option<String>)>,
+    done: tokio::task::JoinHandle<(String, Option<String>, Option<Sha1>)>,
 }
 
 const HASH_BATCH: usize = 1024 * 1024;
 
 impl Hasher {
     fn start(sha256: bool) -> Hasher {
+        Self::start_with(sha256, None)
+    }
+
+    /// Also feeds the bytes to `prefix` (the running sha1 of a whole upload), returned at the end.
+    fn start_with(sha256: bool, mut prefix: Option<Sha1>) -> Hasher {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Bytes>>(8);
         let done = tokio::task::spawn_blocking(move || {
             let mut sha1 = Sha1::new();
@@ -414,11 +448,15 @@ impl Hasher {
                     if let Some(h) = &mut sha2 {
                         h.update(&bytes);
                     }
+                    if let Some(h) = &mut prefix {
+                        h.update(&bytes);
+                    }
                 }
             }
             (
                 hex::encode(sha1.finalize()),
                 sha2.map(|h| hex::encode(h.finalize())),
+                prefix,
             )
         });
         Hasher {
@@ -447,7 +485,12 @@ impl Hasher {
             .map_err(|_| anyhow::anyhow!("the hashing thread stopped"))
     }
 
-    async fn finish(mut self) -> anyhow::Result<(String, Option<String>)> {
+    async fn finish(self) -> anyhow::Result<(String, Option<String>)> {
+        let (sha1, sha256, _) = self.finish_with().await?;
+        Ok((sha1, sha256))
+    }
+
+    async fn finish_with(mut self) -> anyhow::Result<(String, Option<String>, Option<Sha1>)> {
         self.flush().await?;
         drop(self.tx);
         Ok(self.done.await?)

@@ -113,6 +113,34 @@ fn new_part_key(uuid: &str, index: u64) -> String {
     format!("chunks/{uuid}/{index}-{}", salt())
 }
 
+/// The sha1 of an upload written in place, as far as its parts came in order to this node (fed as
+/// they are written), so that the final request reads only what came after (nothing, when all came in
+/// order). Per process: a part sent to another node stops it there; the final request checks each
+/// part it covers against the part's recorded sha1, so a part re-sent elsewhere is never missed.
+struct Prefix {
+    /// The next part to hash, at byte `bytes`.
+    next: u64,
+    bytes: u64,
+    sha1: sha1::Sha1,
+    /// The sha1 of each part hashed.
+    parts: Vec<String>,
+}
+
+/// At most this many uploads' running hashes are kept (about 100 bytes each); beyond, the final
+/// request reads the file.
+const MAX_PREFIXES: usize = 10_000;
+
+static PREFIXES: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Prefix>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn prefixes() -> std::sync::MutexGuard<'static, std::collections::HashMap<String, Prefix>> {
+    PREFIXES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn prefix_key(dataset_id: &str, user_id: &str, uuid: &str) -> String {
+    format!("{dataset_id}/{user_id}/{uuid}")
+}
+
 /// The one file of a chunked upload written in place: every part at its offset.
 fn upload_file_key(uuid: &str) -> String {
     format!("chunks/{uuid}/data")
@@ -325,7 +353,36 @@ impl Uploader<'_> {
         {
             self.state.files.delete(&old).await?;
         }
-        let mut writer = self.state.files.writer_at(&key, offset).await?;
+        let pkey = prefix_key(self.dataset_id, self.user_id, &part.uuid);
+        let prefix = {
+            let mut map = prefixes();
+            match map.get(&pkey) {
+                // The next part in order: it continues the running hash (taken meanwhile).
+                Some(p) if p.next == part.index && p.bytes == offset => map.remove(&pkey),
+                // A part already hashed is overwritten: the running hash no longer holds.
+                Some(p) if part.index < p.next => {
+                    map.remove(&pkey);
+                    None
+                }
+                Some(_) => None,
+                None if part.index == 0 => Some(Prefix {
+                    next: 0,
+                    bytes: 0,
+                    sha1: sha1::Sha1::default(),
+                    parts: Vec::new(),
+                }),
+                None => None,
+            }
+        };
+        let (prefix_sha1, mut prefix) = match prefix {
+            Some(p) => (Some(p.sha1.clone()), Some(p)),
+            None => (None, None),
+        };
+        let mut writer = self
+            .state
+            .files
+            .writer_at(&key, offset, prefix_sha1)
+            .await?;
         let max = self.state.config.max_upload_size;
         let mut bytes = std::pin::pin!(bytes);
         while let Some(chunk) = bytes.next().await {
@@ -343,10 +400,11 @@ impl Uploader<'_> {
             }
             writer.write(chunk).await?;
         }
-        let written = writer.finish().await?;
+        let (written, running) = writer.finish().await?;
         if part.size != Some(written.size) {
             return Err(upload_error("Chunk size mismatch"));
         }
+        let part_sha1 = written.sha1.clone();
         let record = UploadPart {
             uuid: part.uuid.clone(),
             index: part.index as i64,
@@ -365,6 +423,16 @@ impl Uploader<'_> {
                 return Err(upload_error("This upload uuid belongs to another upload"));
             }
             Err(e) => return Err(e.into()),
+        }
+        if let (Some(mut p), Some(sha1)) = (prefix.take(), running) {
+            p.next += 1;
+            p.bytes += written.size;
+            p.sha1 = sha1;
+            p.parts.push(part_sha1);
+            let mut map = prefixes();
+            if map.len() < MAX_PREFIXES {
+                map.insert(pkey, p);
+            }
         }
         Ok(())
     }
@@ -504,7 +572,9 @@ impl Uploader<'_> {
             return Err(too_large(max));
         }
         if let Some(size) = contiguous(&parts) {
-            return self.take_in_place(uuid, size, filename, expected).await;
+            return self
+                .take_in_place(uuid, &parts, size, filename, expected)
+                .await;
         }
         let key = new_file_key(self.dataset_id, &filename);
         let mut writer = self
@@ -547,6 +617,7 @@ impl Uploader<'_> {
     async fn take_in_place(
         &self,
         uuid: &str,
+        parts: &[&UploadPart],
         size: u64,
         filename: String,
         expected: Option<Expected>,
@@ -574,9 +645,29 @@ impl Uploader<'_> {
             return gone().await;
         }
         let sha256 = matches!(expected, Some(Expected::Sha256(_)));
+        // The running sha1, if it covers parts as recorded (none re-sent since it hashed them).
+        let prefix = prefixes()
+            .remove(&prefix_key(self.dataset_id, self.user_id, uuid))
+            .filter(|p| {
+                p.next as usize <= parts.len()
+                    && p.parts
+                        .iter()
+                        .zip(parts)
+                        .all(|(sha1, part)| *sha1 == part.sha1)
+            });
         let read = async {
             files.set_len(&from, size).await?;
-            files.digest(&from, sha256).await
+            match prefix {
+                Some(p) if !sha256 => {
+                    let sha1 = files.continue_sha1(&from, p.bytes, size, p.sha1).await?;
+                    Ok(crate::files::WrittenFile {
+                        sha1,
+                        sha256: None,
+                        size,
+                    })
+                }
+                _ => files.digest(&from, sha256).await,
+            }
         };
         let written = match read.await {
             Ok(written) => written,

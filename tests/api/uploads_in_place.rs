@@ -314,3 +314,50 @@ async fn an_abandoned_upload_written_in_place_is_cleaned() {
     let r = app.finish_upload(&path, &key, "left", 3, &[]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_part_resent_after_it_was_hashed_in_order_gives_the_sha1_of_the_new_bytes() {
+    let app = TestApp::new().await;
+    let (key, _, path) = setup(&app).await;
+    let data = content(4000, 4);
+    let parts = pieces(&data, 4000);
+    // In order, part 1 wrong the first time: the running sha1 covers the wrong bytes...
+    let wrong = vec![b'?'; 4000];
+    send(&app, &path, &key, "again", 0, &parts).await;
+    let r = app.send_part(&path, &key, "again", 1, 4, &wrong).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    send(&app, &path, &key, "again", 2, &parts).await;
+    send(&app, &path, &key, "again", 3, &parts).await;
+    // ...until part 1 comes again, right.
+    send(&app, &path, &key, "again", 1, &parts).await;
+    let ino = upload_file(&app, "again", data.len());
+    let resource = finish(&app, &path, &key, "again", 4, &data).await;
+    moved_not_copied(&app, &resource, ino, data.len());
+}
+
+#[tokio::test]
+async fn a_sha256_checksum_of_an_upload_written_in_place_is_verified() {
+    let app = TestApp::new().await;
+    let (key, _, path) = setup(&app).await;
+    let data = content(3000, 3);
+    let parts = pieces(&data, 3000);
+    for i in 0..3 {
+        send(&app, &path, &key, "sha256", i, &parts).await;
+    }
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let r = app
+        .finish_upload(&path, &key, "sha256", 3, &[("checksum", &wrong)])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    // Nothing recorded, the parts kept: the right checksum then succeeds.
+    let right = format!(
+        "sha256:{}",
+        hex::encode(<sha2::Sha256 as Digest>::digest(&data))
+    );
+    let r = app
+        .finish_upload(&path, &key, "sha256", 3, &[("checksum", &right)])
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["checksum"]["value"], sha1_hex(&data));
+    assert_eq!(download(&app, &r.json()).await, data);
+}
