@@ -333,7 +333,13 @@ impl Files {
     pub async fn rename(&self, from: &str, to: &str) -> anyhow::Result<bool> {
         let (from, to) = (ObjectPath::from(from), ObjectPath::from(to));
         match bounded(self.timeout, self.store.rename(&from, &to)).await {
-            Ok(()) => Ok(true),
+            Ok(()) => {
+                // The directory the file leaves, if now empty (as a delete leaves none).
+                if let Some(dir) = self.local_path(from.as_ref())?.parent() {
+                    let _ = tokio::fs::remove_dir(dir).await;
+                }
+                Ok(true)
+            }
             Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(e) => Err(e.into()),
         }

@@ -730,6 +730,7 @@ impl Uploader<'_> {
                 // A file moved from an upload written in place goes back, so the parts stay whole.
                 if let Some(uuid) = upload
                     && self.state.files.is_local()
+                    && self.parts(uuid).await?.iter().any(|p| p.offset.is_some())
                     && !self.state.files.exists(&upload_file_key(uuid)).await?
                     && self
                         .state

@@ -98,12 +98,16 @@ fn upload_file(app: &TestApp, uuid: &str, size: usize) -> Option<u64> {
 
 /// After the final request, on local storage: the resource's file is the upload's file, moved (same
 /// inode), and it is the only file: no part, no copy.
-fn moved_not_copied(app: &TestApp, resource: &Value, ino: Option<u64>, size: usize) {
+fn moved_not_copied(app: &TestApp, uuid: &str, resource: &Value, ino: Option<u64>, size: usize) {
     let (Some(dir), Some(ino)) = (app.files_dir(), ino) else {
         return;
     };
     let files = files_under(&dir);
     assert_eq!(files.len(), 1, "{files:?}");
+    assert!(
+        !dir.join("chunks").join(uuid).exists(),
+        "left: chunks/{uuid}"
+    );
     let (path, (got_ino, len)) = files.iter().next().unwrap();
     assert!(path.starts_with("resources"), "{path:?}");
     assert_eq!(*len as usize, size);
@@ -143,7 +147,7 @@ async fn parts_in_order_are_written_in_place_and_the_final_request_moves_the_fil
     }
     let ino = upload_file(&app, "in-order", data.len());
     let resource = finish(&app, &path, &key, "in-order", parts.len(), &data).await;
-    moved_not_copied(&app, &resource, ino, data.len());
+    moved_not_copied(&app, "in-order", &resource, ino, data.len());
 }
 
 #[tokio::test]
@@ -162,7 +166,7 @@ async fn parts_out_of_order_and_a_resent_part_land_in_their_place() {
     }
     let ino = upload_file(&app, "shuffled", data.len());
     let resource = finish(&app, &path, &key, "shuffled", 5, &data).await;
-    moved_not_copied(&app, &resource, ino, data.len());
+    moved_not_copied(&app, "shuffled", &resource, ino, data.len());
 }
 
 #[tokio::test]
@@ -179,7 +183,7 @@ async fn a_longer_earlier_copy_of_the_last_part_leaves_no_trailing_bytes() {
     send(&app, &path, &key, "shorter", 1, &parts).await;
     let ino = upload_file(&app, "shorter", data.len());
     let resource = finish(&app, &path, &key, "shorter", 3, &data).await;
-    moved_not_copied(&app, &resource, ino, data.len());
+    moved_not_copied(&app, "shorter", &resource, ino, data.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -332,7 +336,7 @@ async fn a_part_resent_after_it_was_hashed_in_order_gives_the_sha1_of_the_new_by
     send(&app, &path, &key, "again", 1, &parts).await;
     let ino = upload_file(&app, "again", data.len());
     let resource = finish(&app, &path, &key, "again", 4, &data).await;
-    moved_not_copied(&app, &resource, ino, data.len());
+    moved_not_copied(&app, "again", &resource, ino, data.len());
 }
 
 #[tokio::test]
