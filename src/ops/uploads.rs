@@ -316,9 +316,12 @@ impl Uploader<'_> {
         if last && size > full {
             return Ok(None);
         }
-        let Some(offset) = part.index.checked_mul(full) else {
+        // A file of at most 1 TiB is written in place (no seek far past what a filesystem holds
+        // because of a chunksize a client made up).
+        let offset = part.index.saturating_mul(full);
+        if offset.saturating_add(size) > 1 << 40 {
             return Ok(None);
-        };
+        }
         if let Some(max) = self.state.config.max_upload_size
             && offset.saturating_add(size) > max
         {

@@ -365,3 +365,25 @@ async fn a_sha256_checksum_of_an_upload_written_in_place_is_verified() {
     assert_eq!(r.json()["checksum"]["value"], sha1_hex(&data));
     assert_eq!(download(&app, &r.json()).await, data);
 }
+
+#[tokio::test]
+async fn a_chunksize_far_beyond_any_file_is_a_clear_400() {
+    let app = TestApp::new().await;
+    let (key, _, path) = setup(&app).await;
+    let huge = 1u64 << 50;
+    let form = [
+        field("uuid", "huge"),
+        field("filename", "data.csv"),
+        field("partindex", 3),
+        field("totalparts", 5),
+        field("chunksize", huge),
+        Part::File {
+            name: "file",
+            filename: "blob",
+            bytes: b"tiny",
+        },
+    ];
+    let r = app.multipart(&path, Some(&key), &form).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert_eq!(r.json()["success"], false);
+}
