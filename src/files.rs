@@ -270,6 +270,152 @@ impl Files {
     }
 }
 
+impl Files {
+    /// Whether files live in a local directory, where one file can be written at several offsets
+    /// (chunked uploads written in place).
+    pub fn is_local(&self) -> bool {
+        self.local_root.is_some()
+    }
+
+    /// The local file at `key` (local backend only).
+    fn local_path(&self, key: &str) -> anyhow::Result<std::path::PathBuf> {
+        let root = self
+            .local_root
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("not a local file storage"))?;
+        let key = ObjectPath::from(key);
+        Ok(key
+            .parts()
+            .fold(root.clone(), |p, part| p.join(part.as_ref())))
+    }
+
+    /// Starts writing at byte `offset` of the local file `key` (created if missing, other bytes kept):
+    /// one part of a chunked upload written in its place.
+    /// `prefix`: the running sha1 of the upload's bytes before `offset`, continued with this part's.
+    pub async fn writer_at(
+        &self,
+        key: &str,
+        offset: u64,
+        prefix: Option<Sha1>,
+    ) -> anyhow::Result<PlacedWriter> {
+        use tokio::io::AsyncSeekExt;
+        let path = self.local_path(key)?;
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        let mut file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .await?;
+        file.seek(std::io::SeekFrom::Start(offset)).await?;
+        Ok(PlacedWriter {
+            file: tokio::io::BufWriter::with_capacity(1024 * 1024, file),
+            hasher: Hasher::start_with(false, prefix),
+            size: 0,
+        })
+    }
+
+    /// Cuts the local file `key` to `len` bytes (what a longer earlier copy of the last part left).
+    pub async fn set_len(&self, key: &str, len: u64) -> anyhow::Result<()> {
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .open(self.local_path(key)?)
+            .await?;
+        file.set_len(len).await?;
+        file.sync_all().await?;
+        Ok(())
+    }
+
+    /// Moves `from` to `to` without copying its bytes (a rename on the local backend). `Ok(false)`
+    /// when nothing is at `from`.
+    pub async fn rename(&self, from: &str, to: &str) -> anyhow::Result<bool> {
+        let (from, to) = (ObjectPath::from(from), ObjectPath::from(to));
+        match bounded(self.timeout, self.store.rename(&from, &to)).await {
+            Ok(()) => {
+                // The directory the file leaves, if now empty (as a delete leaves none).
+                if let Some(dir) = self.local_path(from.as_ref())?.parent() {
+                    let _ = tokio::fs::remove_dir(dir).await;
+                }
+                Ok(true)
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The sha1 of the object at `key`, given `sha1` of its bytes before `from`: only the rest is read.
+    pub async fn continue_sha1(
+        &self,
+        key: &str,
+        from: u64,
+        size: u64,
+        mut sha1: Sha1,
+    ) -> anyhow::Result<String> {
+        if from < size {
+            let mut body = self.read(key, Some(from..size)).await?;
+            while let Some(chunk) = body.stream.next().await {
+                let chunk = chunk?;
+                sha1 = tokio::task::spawn_blocking(move || {
+                    sha1.update(&chunk);
+                    sha1
+                })
+                .await?;
+            }
+        }
+        Ok(hex::encode(sha1.finalize()))
+    }
+
+    /// The sha1 (and, when asked, sha256) and size of the stored object at `key`, read back.
+    pub async fn digest(&self, key: &str, sha256: bool) -> anyhow::Result<WrittenFile> {
+        let mut body = self.read(key, None).await?;
+        let mut hasher = Hasher::start(sha256);
+        let mut size = 0;
+        while let Some(chunk) = body.stream.next().await {
+            let chunk = chunk?;
+            size += chunk.len() as u64;
+            hasher.push(chunk).await?;
+        }
+        let (sha1, sha256) = hasher.finish().await?;
+        Ok(WrittenFile { sha1, sha256, size })
+    }
+}
+
+/// One part being written at its offset of a local file (hashed and counted on the way).
+pub struct PlacedWriter {
+    file: tokio::io::BufWriter<tokio::fs::File>,
+    hasher: Hasher,
+    size: u64,
+}
+
+impl PlacedWriter {
+    pub async fn write(&mut self, chunk: Bytes) -> anyhow::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        self.size += chunk.len() as u64;
+        self.file.write_all(&chunk).await?;
+        self.hasher.push(chunk).await
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Flushes the part to disk; the running sha1 of the upload, if one was given, continued.
+    pub async fn finish(mut self) -> anyhow::Result<(WrittenFile, Option<Sha1>)> {
+        use tokio::io::AsyncWriteExt;
+        self.file.flush().await?;
+        self.file.get_ref().sync_data().await?;
+        let (sha1, sha256, prefix) = self.hasher.finish_with().await?;
+        let written = WrittenFile {
+            sha1,
+            sha256,
+            size: self.size,
+        };
+        Ok((written, prefix))
+    }
+}
+
 /// An object being written: bytes are hashed and counted on their way to the store.
 pub struct FileWriter {
     inner: WriteMultipart,
@@ -286,13 +432,18 @@ struct Hasher {
     tx: tokio::sync::mpsc::Sender<Vec<Bytes>>,
     batch: Vec<Bytes>,
     batched: usize,
-    done: tokio::task::JoinHandle<(String, Option<String>)>,
+    done: tokio::task::JoinHandle<(String, Option<String>, Option<Sha1>)>,
 }
 
 const HASH_BATCH: usize = 1024 * 1024;
 
 impl Hasher {
     fn start(sha256: bool) -> Hasher {
+        Self::start_with(sha256, None)
+    }
+
+    /// Also feeds the bytes to `prefix` (the running sha1 of a whole upload), returned at the end.
+    fn start_with(sha256: bool, mut prefix: Option<Sha1>) -> Hasher {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Bytes>>(8);
         let done = tokio::task::spawn_blocking(move || {
             let mut sha1 = Sha1::new();
@@ -303,11 +454,15 @@ impl Hasher {
                     if let Some(h) = &mut sha2 {
                         h.update(&bytes);
                     }
+                    if let Some(h) = &mut prefix {
+                        h.update(&bytes);
+                    }
                 }
             }
             (
                 hex::encode(sha1.finalize()),
                 sha2.map(|h| hex::encode(h.finalize())),
+                prefix,
             )
         });
         Hasher {
@@ -336,7 +491,12 @@ impl Hasher {
             .map_err(|_| anyhow::anyhow!("the hashing thread stopped"))
     }
 
-    async fn finish(mut self) -> anyhow::Result<(String, Option<String>)> {
+    async fn finish(self) -> anyhow::Result<(String, Option<String>)> {
+        let (sha1, sha256, _) = self.finish_with().await?;
+        Ok((sha1, sha256))
+    }
+
+    async fn finish_with(mut self) -> anyhow::Result<(String, Option<String>, Option<Sha1>)> {
         self.flush().await?;
         drop(self.tx);
         Ok(self.done.await?)

@@ -39,6 +39,20 @@ fn wait_for_staging(dir: &Path) {
     }
 }
 
+/// Waits until the file at `path` is longer than `len` (a part is being written in place), at most
+/// 20 s.
+fn wait_for_len(path: &Path, len: u64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::metadata(path).map_or(0, |m| m.len()) <= len {
+        assert!(
+            Instant::now() < deadline,
+            "no part being written at {}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 fn kill_hard(server: &mut Server) {
     server.child.kill().unwrap(); // SIGKILL
     server.child.wait().unwrap();
@@ -213,7 +227,8 @@ fn killed_during_a_part_then_during_the_assembly() {
             format!("file=@{}", part.display()),
         ]
     };
-    // Part 0 arrives whole; part 1 is cut by the kill.
+    // Part 0 arrives whole; part 1, written in place after it in the upload's one file, is cut by
+    // the kill.
     let mut args: Vec<String> = vec![
         "-X".into(),
         "POST".into(),
@@ -228,7 +243,7 @@ fn killed_during_a_part_then_during_the_assembly() {
     let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
     assert_eq!(curl(&args_ref).0, 200);
     let mut upload = slow_upload(&url, &s.key, &fields(1));
-    wait_for_staging(&s.files());
+    wait_for_len(&s.files().join("chunks/crash-upload/data"), size as u64);
     kill_hard(&mut server);
     let _ = upload.kill();
     let _ = upload.wait();
@@ -245,6 +260,8 @@ fn killed_during_a_part_then_during_the_assembly() {
     assert_eq!(parts.len(), 1, "{out}");
     assert_eq!(parts[0]["index"], 0);
     let url = format!("{}/datasets/{id}/upload/", server.api);
+    // Parts 1 and 2 with their file before their fields: stored apart, so that the final request
+    // copies the parts into the file (the path killed below).
     for index in [1, 2] {
         let mut args: Vec<String> = vec![
             "-X".into(),
@@ -253,7 +270,9 @@ fn killed_during_a_part_then_during_the_assembly() {
             "-H".into(),
             format!("X-API-KEY: {}", s.key),
         ];
-        for f in fields(index) {
+        let mut form = fields(index);
+        form.rotate_right(1);
+        for f in form {
             args.push("-F".into());
             args.push(f);
         }

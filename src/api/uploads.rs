@@ -290,6 +290,7 @@ fn part_input(fields: &HashMap<String, String>) -> Result<PartInput, ApiError> {
         uuid,
         index,
         size: numeric(fields, "chunksize")?,
+        total,
     })
 }
 

@@ -74,6 +74,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "token scopes",
         include_str!("../../migrations/sqlite/0011_token_scopes.sql"),
     ),
+    (
+        12,
+        "upload parts in place",
+        include_str!("../../migrations/sqlite/0012_upload_parts_in_place.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -130,6 +135,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "token scopes",
         include_str!("../../migrations/postgres/0011_token_scopes.sql"),
+    ),
+    (
+        12,
+        "upload parts in place",
+        include_str!("../../migrations/postgres/0012_upload_parts_in_place.sql"),
     ),
 ];
 

@@ -17,6 +17,8 @@ pub struct UploadPart {
     pub size: i64,
     pub sha1: String,
     pub updated_at: DateTime<Utc>,
+    /// Written in place: the part's bytes are at this offset of the upload's file (`key`).
+    pub offset: Option<i64>,
 }
 
 fn part_of(row: &AnyRow) -> StoreResult<UploadPart> {
@@ -29,6 +31,7 @@ fn part_of(row: &AnyRow) -> StoreResult<UploadPart> {
         size: row.try_get("size")?,
         sha1: row.try_get("sha1")?,
         updated_at: ts(&row.try_get::<String, _>("updated_at")?)?,
+        offset: row.try_get("offset_bytes")?,
     })
 }
 
@@ -49,6 +52,49 @@ impl Store {
             .execute(&self.write)
             .await?;
         Ok(())
+    }
+
+    /// Notes (again) that the file of an upload written in place is being written: its mark is
+    /// refreshed by every part, so only an upload abandoned for the retention is swept.
+    pub async fn touch_pending_file(&self, key: &str, now: &DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO pending_files (key, started_at) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET started_at = excluded.started_at",
+        )
+        .bind(key)
+        .bind(db_ts(now))
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// The dataset and user an upload belongs to (those of its first part), if it has parts.
+    pub async fn upload_owner(&self, uuid: &str) -> StoreResult<Option<(String, String)>> {
+        let row =
+            sqlx::query("SELECT dataset_id, user_id FROM upload_parts WHERE uuid = $1 LIMIT 1")
+                .bind(uuid)
+                .fetch_optional(&self.write)
+                .await?;
+        row.map(|r| Ok((r.try_get("dataset_id")?, r.try_get("user_id")?)))
+            .transpose()
+    }
+
+    /// Forgets part `index` of `uuid` (about to be overwritten in place: until it is whole again, it
+    /// is missing). Returns the key of its own object, if it had one, for deletion.
+    pub async fn forget_upload_part(&self, uuid: &str, index: i64) -> StoreResult<Option<String>> {
+        let row = sqlx::query(
+            "DELETE FROM upload_parts WHERE uuid = $1 AND idx = $2 RETURNING key, offset_bytes",
+        )
+        .bind(uuid)
+        .bind(index)
+        .fetch_optional(&self.write)
+        .await?;
+        match row {
+            Some(r) if r.try_get::<Option<i64>, _>("offset_bytes")?.is_none() => {
+                Ok(Some(r.try_get("key")?))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Objects whose writing started before `before` and never finished.
@@ -82,17 +128,21 @@ impl Store {
                 ));
             }
         }
-        let old: Option<String> =
-            sqlx::query_scalar("SELECT key FROM upload_parts WHERE uuid = $1 AND idx = $2")
-                .bind(&part.uuid)
-                .bind(part.index)
-                .fetch_optional(&mut *tx)
-                .await?;
+        // The old copy's own object, if it had one (one written in place shares the upload's file).
+        let old: Option<String> = sqlx::query_scalar(
+            "SELECT key FROM upload_parts WHERE uuid = $1 AND idx = $2 AND offset_bytes IS NULL",
+        )
+        .bind(&part.uuid)
+        .bind(part.index)
+        .fetch_optional(&mut *tx)
+        .await?;
         sqlx::query(
-            "INSERT INTO upload_parts (uuid, idx, dataset_id, user_id, key, size, sha1, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            "INSERT INTO upload_parts
+                 (uuid, idx, dataset_id, user_id, key, size, sha1, updated_at, offset_bytes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (uuid, idx) DO UPDATE SET key = excluded.key, size = excluded.size,
-                 sha1 = excluded.sha1, updated_at = excluded.updated_at",
+                 sha1 = excluded.sha1, updated_at = excluded.updated_at,
+                 offset_bytes = excluded.offset_bytes",
         )
         .bind(&part.uuid)
         .bind(part.index)
@@ -102,8 +152,11 @@ impl Store {
         .bind(part.size)
         .bind(&part.sha1)
         .bind(db_ts(&part.updated_at))
+        .bind(part.offset)
         .execute(&mut *tx)
         .await?;
+        // For a part written in place this unmarks the upload's file: from now on its rows name it
+        // for the cleanup (a part being written marks it again first).
         sqlx::query("DELETE FROM pending_files WHERE key = $1")
             .bind(&part.key)
             .execute(&mut *tx)
@@ -115,7 +168,8 @@ impl Store {
     /// The parts received for `uuid`, by index.
     pub async fn list_upload_parts(&self, uuid: &str) -> StoreResult<Vec<UploadPart>> {
         sqlx::query(
-            "SELECT uuid, idx, dataset_id, user_id, key, size, sha1, updated_at FROM upload_parts
+            "SELECT uuid, idx, dataset_id, user_id, key, size, sha1, updated_at, offset_bytes
+             FROM upload_parts
              WHERE uuid = $1 ORDER BY idx",
         )
         .bind(uuid)
@@ -139,10 +193,11 @@ impl Store {
     /// Forgets an upload's parts; returns their keys for deletion.
     pub async fn delete_upload(&self, uuid: &str) -> StoreResult<Vec<String>> {
         let mut tx = self.begin_raw().await?;
-        let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM upload_parts WHERE uuid = $1")
-            .bind(uuid)
-            .fetch_all(&mut *tx)
-            .await?;
+        let keys: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT key FROM upload_parts WHERE uuid = $1")
+                .bind(uuid)
+                .fetch_all(&mut *tx)
+                .await?;
         sqlx::query("DELETE FROM upload_parts WHERE uuid = $1")
             .bind(uuid)
             .execute(&mut *tx)

@@ -318,6 +318,14 @@ impl TestApp {
     }
 
     /// Path of a stored file URL (`http://rudata.test/s/...` → `/s/...`).
+    /// The directory of the local file storage (`None` when the files are in S3).
+    pub fn files_dir(&self) -> Option<std::path::PathBuf> {
+        self.state
+            .files
+            .is_local()
+            .then(|| self._dir.path().join("files"))
+    }
+
     pub fn path_of(url: &str) -> String {
         url.strip_prefix("http://rudata.test")
             .unwrap_or(url)

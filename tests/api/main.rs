@@ -51,6 +51,7 @@ mod suggest;
 mod tokens_scopes;
 mod uploads;
 mod uploads_field_order;
+mod uploads_in_place;
 mod v2_datasets;
 mod v2_extras;
 mod v2_organization_extras;
