@@ -108,6 +108,19 @@ async fn the_upload_cleanup_goes_past_a_mark_it_cannot_remove() {
     assert!(!left.contains(&long), "{left:?}");
 }
 
+/// A control character in a URL is a form error on `url`; a NUL is refused before, with every JSON body
+/// holding one (PostgreSQL cannot store it).
+fn assert_url_refused(bad: &str, body: &serde_json::Value) {
+    if bad.contains('\0') {
+        assert_eq!(
+            body["message"],
+            "Failed to decode JSON object: a string holds a NUL character (\\u0000)"
+        );
+    } else {
+        assert!(body["errors"]["url"][0].is_string(), "{body}");
+    }
+}
+
 #[tokio::test]
 async fn urls_with_control_characters_are_refused() {
     let app = TestApp::new().await;
@@ -130,7 +143,7 @@ async fn urls_with_control_characters_are_refused() {
             )
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad:?}: {}", r.text());
-        assert!(r.json()["errors"]["url"][0].is_string(), "{}", r.text());
+        assert_url_refused(bad, &r.json());
         let r = app
             .put(
                 &format!("/api/1/datasets/{ds}/resources/{rid}/"),
@@ -139,7 +152,7 @@ async fn urls_with_control_characters_are_refused() {
             )
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad:?}: {}", r.text());
-        assert!(r.json()["errors"]["url"][0].is_string(), "{}", r.text());
+        assert_url_refused(bad, &r.json());
     }
     let r = app.get(&format!("/api/1/datasets/r/{rid}"), None).await;
     assert_eq!(r.status, StatusCode::FOUND);
