@@ -6,7 +6,11 @@
 //! file, so a crash at any point leaves no resource pointing to a partial file, only a mark that the
 //! cleanup job removes.
 
-use std::time::Duration;
+mod cleanup;
+mod in_place;
+
+pub use cleanup::{CleanupReport, cleanup};
+use in_place::{contiguous, upload_file_key};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -19,7 +23,7 @@ use crate::domain::time::now;
 use crate::error::ApiError;
 use crate::files::{FileWriter, WrittenFile};
 use crate::state::AppState;
-use crate::store::{Lease, StoreError, UploadPart};
+use crate::store::{StoreError, UploadPart};
 
 /// A checksum the client asks the server to verify.
 #[derive(Debug, Clone)]
@@ -111,62 +115,6 @@ fn new_file_key(dataset_id: &str, filename: &str) -> String {
 /// A fresh key for a copy of a part (a re-sent part never overwrites one being assembled).
 fn new_part_key(uuid: &str, index: u64) -> String {
     format!("chunks/{uuid}/{index}-{}", salt())
-}
-
-/// The sha1 of an upload written in place, as far as its parts came in order to this node (fed as
-/// they are written), so that the final request reads only what came after (nothing, when all came in
-/// order). Per process: a part sent to another node stops it there; the final request checks each
-/// part it covers against the part's recorded sha1, so a part re-sent elsewhere is never missed.
-struct Prefix {
-    /// The next part to hash, at byte `bytes`.
-    next: u64,
-    bytes: u64,
-    sha1: sha1::Sha1,
-    /// The sha1 of each part hashed.
-    parts: Vec<String>,
-}
-
-/// At most this many uploads' running hashes are kept (about 100 bytes each); beyond, the final
-/// request reads the file.
-const MAX_PREFIXES: usize = 10_000;
-
-static PREFIXES: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Prefix>>> =
-    std::sync::LazyLock::new(Default::default);
-
-fn prefixes() -> std::sync::MutexGuard<'static, std::collections::HashMap<String, Prefix>> {
-    PREFIXES.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn prefix_key(dataset_id: &str, user_id: &str, uuid: &str) -> String {
-    format!("{dataset_id}/{user_id}/{uuid}")
-}
-
-/// The one file of a chunked upload written in place: every part at its offset.
-fn upload_file_key(uuid: &str) -> String {
-    format!("chunks/{uuid}/data")
-}
-
-/// The size of the full parts of an upload, from one of its parts written in place (every part but
-/// the last is full: part `i` is at `i` times that size).
-fn full_part_size(part: &UploadPart) -> Option<u64> {
-    match (part.offset, part.index) {
-        (Some(_), 0) => Some(part.size as u64),
-        (Some(offset), i) => Some(offset as u64 / i as u64),
-        (None, _) => None,
-    }
-}
-
-/// Where the parts `0..total` are in one file, when all were written in place, each right after the
-/// one before (then the file is the upload, as is); its size.
-fn contiguous(parts: &[&UploadPart]) -> Option<u64> {
-    let mut end = 0u64;
-    for p in parts {
-        if p.offset != Some(end as i64) {
-            return None;
-        }
-        end += p.size as u64;
-    }
-    Some(end)
 }
 
 /// `Err` when the written file does not match what the client announced.
@@ -291,153 +239,6 @@ impl Uploader<'_> {
         let key = new_part_key(&part.uuid, part.index);
         let written = self.write_stream(&key, bytes, false).await?;
         self.record_part(part, key, written).await
-    }
-
-    /// The offset at which `part` goes in the upload's one file, when it can be known before its
-    /// bytes: local storage, `chunksize` sent before the file, and the size of the full parts known
-    /// (this part's own size unless it is the last; else from a part already written in place) and
-    /// consistent with it. `None`: the part is stored as its own object, as before.
-    async fn place_of(&self, part: &PartInput) -> Result<Option<u64>, ApiError> {
-        let Some(size) = part.size.filter(|_| self.state.files.is_local()) else {
-            return Ok(None);
-        };
-        let parts = self.parts(&part.uuid).await?;
-        let known = parts
-            .iter()
-            .filter(|p| (p.index as u64) < part.total)
-            .find_map(full_part_size);
-        let last = part.index + 1 == part.total;
-        let full = match (known, last) {
-            (Some(full), false) if full != size => return Ok(None),
-            (Some(full), _) => full,
-            (None, false) => size,
-            (None, true) => return Ok(None),
-        };
-        if last && size > full {
-            return Ok(None);
-        }
-        // A file of at most 1 TiB is written in place (no seek far past what a filesystem holds
-        // because of a chunksize a client made up).
-        let offset = part.index.saturating_mul(full);
-        if offset.saturating_add(size) > 1 << 40 {
-            return Ok(None);
-        }
-        if let Some(max) = self.state.config.max_upload_size
-            && offset.saturating_add(size) > max
-        {
-            return Ok(None);
-        }
-        Ok(Some(offset))
-    }
-
-    /// Writes `part` at `offset` of the upload's file, then records it. Until it is recorded the
-    /// part is missing (an earlier copy is forgotten first: its place is being overwritten).
-    async fn store_part_in_place<S>(
-        &self,
-        part: &PartInput,
-        offset: u64,
-        bytes: S,
-    ) -> Result<(), ApiError>
-    where
-        S: Stream<Item = Result<Bytes, ApiError>> + Send,
-    {
-        if let Some((dataset, user)) = self.state.store.upload_owner(&part.uuid).await?
-            && (dataset != self.dataset_id || user != self.user_id)
-        {
-            return Err(upload_error("This upload uuid belongs to another upload"));
-        }
-        let key = upload_file_key(&part.uuid);
-        self.state.store.touch_pending_file(&key, &now()).await?;
-        if let Some(old) = self
-            .state
-            .store
-            .forget_upload_part(&part.uuid, part.index as i64)
-            .await?
-        {
-            self.state.files.delete(&old).await?;
-        }
-        let pkey = prefix_key(self.dataset_id, self.user_id, &part.uuid);
-        let prefix = {
-            let mut map = prefixes();
-            match map.get(&pkey) {
-                // The next part in order: it continues the running hash (taken meanwhile).
-                Some(p) if p.next == part.index && p.bytes == offset => map.remove(&pkey),
-                // A part already hashed is overwritten: the running hash no longer holds.
-                Some(p) if part.index < p.next => {
-                    map.remove(&pkey);
-                    None
-                }
-                Some(_) => None,
-                None if part.index == 0 => Some(Prefix {
-                    next: 0,
-                    bytes: 0,
-                    sha1: sha1::Sha1::default(),
-                    parts: Vec::new(),
-                }),
-                None => None,
-            }
-        };
-        let (prefix_sha1, mut prefix) = match prefix {
-            Some(p) => (Some(p.sha1.clone()), Some(p)),
-            None => (None, None),
-        };
-        let mut writer = self
-            .state
-            .files
-            .writer_at(&key, offset, prefix_sha1)
-            .await?;
-        let max = self.state.config.max_upload_size;
-        let mut bytes = std::pin::pin!(bytes);
-        while let Some(chunk) = bytes.next().await {
-            let chunk = chunk?;
-            if let Some(max) = max
-                && offset + writer.size() + chunk.len() as u64 > max
-            {
-                return Err(too_large(max));
-            }
-            if part
-                .size
-                .is_some_and(|s| writer.size() + chunk.len() as u64 > s)
-            {
-                return Err(upload_error("Chunk size mismatch"));
-            }
-            writer.write(chunk).await?;
-        }
-        let (written, running) = writer.finish().await?;
-        if part.size != Some(written.size) {
-            return Err(upload_error("Chunk size mismatch"));
-        }
-        let part_sha1 = written.sha1.clone();
-        let record = UploadPart {
-            uuid: part.uuid.clone(),
-            index: part.index as i64,
-            dataset_id: self.dataset_id.to_string(),
-            user_id: self.user_id.to_string(),
-            key,
-            size: written.size as i64,
-            sha1: written.sha1,
-            updated_at: now(),
-            offset: Some(offset as i64),
-        };
-        match self.state.store.record_upload_part(&record).await {
-            Ok(Some(old)) => self.state.files.delete(&old).await?,
-            Ok(None) => {}
-            Err(StoreError::Conflict(_)) => {
-                return Err(upload_error("This upload uuid belongs to another upload"));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        if let (Some(mut p), Some(sha1)) = (prefix.take(), running) {
-            p.next += 1;
-            p.bytes += written.size;
-            p.sha1 = sha1;
-            p.parts.push(part_sha1);
-            let mut map = prefixes();
-            if map.len() < MAX_PREFIXES {
-                map.insert(pkey, p);
-            }
-        }
-        Ok(())
     }
 
     /// Records the object at `key` as `part` (removed if it cannot be).
@@ -614,86 +415,6 @@ impl Uploader<'_> {
         Ok(stored_file(key, filename, &written))
     }
 
-    /// The final request of an upload whose parts were all written in place, one after the other:
-    /// its file is the upload. It is cut to its size, hashed (one read), and moved to its final key
-    /// (a rename: no copy). Of simultaneous final requests, the one whose move succeeds goes on.
-    async fn take_in_place(
-        &self,
-        uuid: &str,
-        parts: &[&UploadPart],
-        size: u64,
-        filename: String,
-        expected: Option<Expected>,
-    ) -> Result<StoredFile, ApiError> {
-        let files = &self.state.files;
-        let from = upload_file_key(uuid);
-        // The file was moved by a simultaneous final request of this upload: it records it (then
-        // the parts are gone, and this request answers as for an unknown upload) or, failing,
-        // moves it back. Waits (briefly) to tell which.
-        let gone = || async {
-            for _ in 0..200 {
-                if self.parts(uuid).await?.is_empty() {
-                    return Err(unknown_upload(uuid));
-                }
-                if files.exists(&from).await? {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
-            Err(upload_error(&format!(
-                "Upload {uuid} is being recorded by another request: retry"
-            )))
-        };
-        if !files.exists(&from).await? {
-            return gone().await;
-        }
-        let sha256 = matches!(expected, Some(Expected::Sha256(_)));
-        // The running sha1, if it covers parts as recorded (none re-sent since it hashed them).
-        let prefix = prefixes()
-            .remove(&prefix_key(self.dataset_id, self.user_id, uuid))
-            .filter(|p| {
-                p.next as usize <= parts.len()
-                    && p.parts
-                        .iter()
-                        .zip(parts)
-                        .all(|(sha1, part)| *sha1 == part.sha1)
-            });
-        let read = async {
-            files.set_len(&from, size).await?;
-            match prefix {
-                Some(p) if !sha256 => {
-                    let sha1 = files.continue_sha1(&from, p.bytes, size, p.sha1).await?;
-                    Ok(crate::files::WrittenFile {
-                        sha1,
-                        sha256: None,
-                        size,
-                    })
-                }
-                _ => files.digest(&from, sha256).await,
-            }
-        };
-        let written = match read.await {
-            Ok(written) => written,
-            // Moved by a simultaneous final request of the same upload.
-            Err(_) if !files.exists(&from).await? => return gone().await,
-            Err(e) => return Err(e.into()),
-        };
-        verify(&expected, &written)?;
-        let key = new_file_key(self.dataset_id, &filename);
-        self.state.store.insert_pending_file(&key, &now()).await?;
-        match files.rename(&from, &key).await {
-            Ok(true) => Ok(stored_file(key, filename, &written)),
-            Ok(false) => {
-                self.state.store.delete_pending_file(&key).await?;
-                gone().await
-            }
-            Err(e) => {
-                self.state.store.delete_pending_file(&key).await?;
-                Err(e.into())
-            }
-        }
-    }
-
     /// Records a stored file as `target`. If that fails the file is removed; once it is recorded, the
     /// parts it was assembled from (`upload`) are claimed in the same transaction, then deleted.
     pub async fn record(
@@ -788,48 +509,4 @@ async fn copy_into(
         .await
         .map_err(|e| ApiError::from(anyhow::Error::from(e)))?;
     Ok(())
-}
-
-const CLEANUP_LEASE: &str = "uploads-cleanup";
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct CleanupReport {
-    pub uploads: usize,
-    pub objects: usize,
-}
-
-/// Removes what uploads left behind for longer than `retention`.
-/// Chunked-upload parts left longer than `retention`, and objects whose writing started (a pending
-/// mark) but was never recorded (a crash mid-upload).
-pub async fn cleanup(state: &AppState, retention: Duration) -> anyhow::Result<CleanupReport> {
-    let (store, files) = (&state.store, &state.files);
-    let Some(lease) = Lease::take(store, CLEANUP_LEASE).await? else {
-        return Ok(CleanupReport::default());
-    };
-    let now = chrono::Utc::now();
-    let before = now - chrono::Duration::from_std(retention).unwrap_or_default();
-    let mut report = CleanupReport::default();
-    let result: anyhow::Result<()> = async {
-        for uuid in store.list_stale_uploads(&before).await? {
-            for key in store.delete_upload(&uuid).await? {
-                files.delete(&key).await?;
-                report.objects += 1;
-            }
-            report.uploads += 1;
-        }
-        for key in store.list_stale_pending_files(&before).await? {
-            // One object that cannot be removed (a backend error, a key it refuses) must not keep
-            // the others forever: it is logged and tried again at the next run.
-            if let Err(e) = files.delete(&key).await {
-                tracing::warn!(key, error = ?e, "cannot remove an abandoned upload; skipped");
-                continue;
-            }
-            store.delete_pending_file(&key).await?;
-            report.objects += 1;
-        }
-        Ok(())
-    }
-    .await;
-    lease.release().await?;
-    result.map(|()| report)
 }
