@@ -373,10 +373,17 @@ async fn serve_connection<S>(
 
 /// The 408 answer to a request whose body stopped coming; the connection closes after it.
 fn body_timeout_response() -> Response {
-    let body = serde_json::json!({
-        "message": "The request body stopped arriving: request timed out."
-    });
-    let mut response = (StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response();
+    closing(
+        StatusCode::REQUEST_TIMEOUT,
+        "The request body stopped arriving: request timed out.",
+    )
+}
+
+/// A JSON error after which the connection closes: the rest of the request's body is not read, so
+/// the connection cannot carry another request.
+fn closing(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "message": message });
+    let mut response = (status, axum::Json(body)).into_response();
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -564,13 +571,7 @@ pub async fn limit_json_body(State(state): State<AppState>, req: Request, next: 
 }
 
 fn too_large() -> Response {
-    let body = serde_json::json!({ "message": TOO_LARGE_MESSAGE });
-    let mut response = (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
-    // The rest of the body is not read: the connection cannot carry another request.
-    response
-        .headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    response
+    closing(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE_MESSAGE)
 }
 
 /// A body cut off with an error once more than `remaining` bytes came.
