@@ -133,6 +133,24 @@ fn publisher(data: &std::path::Path, env: &[(String, String)]) -> String {
     )
 }
 
+/// Uploads `file` as a new resource of dataset `id` (201); the path under which rudata serves it.
+fn upload(server: &Server, key: &str, id: &str, file: &std::path::Path) -> String {
+    let (code, out) = curl(&[
+        "-X",
+        "POST",
+        &format!("{}/datasets/{id}/upload/", server.api),
+        "-H",
+        &format!("X-API-KEY: {key}"),
+        "-F",
+        &format!("file=@{}", file.display()),
+    ]);
+    assert_eq!(code, 201, "{out}");
+    let url = json(&out)["url"].as_str().unwrap().to_string();
+    url.split_once("/s/")
+        .map(|(_, p)| format!("/s/{p}"))
+        .unwrap()
+}
+
 fn create_dataset(server: &Server, key: &str, title: &str) -> String {
     let body = format!(r#"{{"title": "{title}", "description": "d"}}"#);
     let a = send(
@@ -282,21 +300,7 @@ fn a_client_that_stops_reading_its_download_is_disconnected() {
     let size = 48 << 20;
     let big = dir.path().join("big.csv");
     std::fs::write(&big, vec![b'a'; size]).unwrap();
-    let (code, out) = curl(&[
-        "-X",
-        "POST",
-        &format!("{}/datasets/{id}/upload/", server.api),
-        "-H",
-        &format!("X-API-KEY: {key}"),
-        "-F",
-        &format!("file=@{}", big.display()),
-    ]);
-    assert_eq!(code, 201, "{out}");
-    let url = json(&out)["url"].as_str().unwrap().to_string();
-    let path = url
-        .split_once("/s/")
-        .map(|(_, p)| format!("/s/{p}"))
-        .unwrap();
+    let path = upload(&server, &key, &id, &big);
 
     let mut stream = TcpStream::connect(addr_of(&server)).unwrap();
     let head = format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n");
@@ -657,21 +661,7 @@ fn a_storage_that_does_not_answer_gives_prompt_503s() {
     let csv = dir.path().join("data.csv");
     std::fs::write(&csv, "a,b\n1,2\n").unwrap();
     let hkey = format!("X-API-KEY: {key}");
-    let (code, out) = curl(&[
-        "-X",
-        "POST",
-        &format!("{}/datasets/{id}/upload/", server.api),
-        "-H",
-        &hkey,
-        "-F",
-        &format!("file=@{}", csv.display()),
-    ]);
-    assert_eq!(code, 201, "{out}");
-    let url = json(&out)["url"].as_str().unwrap().to_string();
-    let path = url
-        .split_once("/s/")
-        .map(|(_, p)| format!("/s/{p}"))
-        .unwrap();
+    let path = upload(&server, &key, &id, &csv);
     drop(server);
 
     // Then the same catalog on a storage that hangs.
