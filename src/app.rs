@@ -208,7 +208,7 @@ pub fn router(state: AppState) -> Router {
         })
         // Innermost: `X-Fields` reshapes what the handler answered (nothing to do without it).
         .layer(middleware::from_fn(mask::reshape))
-        .layer(middleware::from_fn(refuse_undecodable_path))
+        .layer(middleware::from_fn(refuse_undecodable_target))
         .layer(middleware::from_fn(rate_limit::mark_authenticated))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         // Inside the cache: the validators are kept with the answer, not computed again on a hit.
@@ -264,15 +264,19 @@ async fn drop_unusable_request_id(mut req: Request, next: Next) -> Response {
 
 const X_REQUEST_ID: &str = "x-request-id";
 
-/// A path whose percent-encoded bytes are not UTF-8 names nothing we hold (udata decodes it with
-/// replacement characters and finds nothing): 404, before an extractor answers in plain text.
-async fn refuse_undecodable_path(req: Request, next: Next) -> Response {
+/// A path whose percent-encoded bytes are not UTF-8, or hold a NUL, names nothing we hold (udata
+/// decodes it with replacement characters and finds nothing): 404, before an extractor answers in
+/// plain text. A NUL in the query string is refused with a 400: no parameter can hold one, and
+/// PostgreSQL refuses it in any text it is compared with.
+async fn refuse_undecodable_target(req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if percent_encoding::percent_decode_str(path)
-        .decode_utf8()
-        .is_err()
-    {
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8();
+    if decoded.is_err() || path.contains("%00") {
         return ApiError::not_found().into_response();
+    }
+    if req.uri().query().is_some_and(|q| q.contains("%00")) {
+        return ApiError::BadRequest("The query string holds a NUL character (%00).".into())
+            .into_response();
     }
     next.run(req).await
 }
