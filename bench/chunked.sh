@@ -19,7 +19,7 @@ now() { date +%s.%N; }
 if [ -z "${API:-}" ]; then
   export RUDATA_RATE_LIMIT_ANONYMOUS=0 RUDATA_RATE_LIMIT_AUTHENTICATED=0
   BIN=${BIN:-}
-  if [ -z "$BIN" ]; then cargo build --release -q; BIN=$PWD/target/release/rudata; fi
+  if [ -z "$BIN" ]; then cargo build --release -q; BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/rudata; fi
   RUST_LOG=warn "$BIN" --data-dir "$WORK/data" serve --bind 127.0.0.1:0 >"$WORK/out" 2>"$WORK/err" &
   SERVER_PID=$!
   for _ in $(seq 1 100); do grep -q "listening on" "$WORK/out" 2>/dev/null && break; sleep 0.1; done
@@ -64,5 +64,6 @@ import sys
 size, n, jobs = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 t0, t1, t2 = map(float, sys.argv[4:])
 print(f"{size / 1048576:.0f} MiB in {n} parts, {jobs} in flight: parts {t1 - t0:.2f} s "
-      f"({size / 1048576 / (t1 - t0):.0f} MiB/s), final request {t2 - t1:.2f} s")
+      f"({size / 1048576 / (t1 - t0):.0f} MiB/s), final request {t2 - t1:.2f} s, "
+      f"in all {size / 1048576 / (t2 - t0):.0f} MiB/s")
 PY

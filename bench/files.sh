@@ -11,7 +11,7 @@ PART=${PART:-20000000}
 S3_SIZE_MB=${S3_SIZE_MB:-256}
 S3=${S3:-1}
 cargo build --release -q
-BIN=$PWD/target/release/rudata
+BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/rudata
 WORK=$(mktemp -d -p "${BENCH_DIR:-$PWD}" bench.XXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -22,6 +22,11 @@ mbps() { python3 -c "print(f'{$1 / 1048576 / ($3 - $2):.0f}')"; }
 median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 RUNS=${RUNS:-3}
 rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+# The server's memory growth during one operation: its peak (VmHWM, reset through clear_refs) above
+# its resident size when the operation starts, in MiB, the largest of the runs.
+GROWTH=0
+mem_start() { echo 5 >"/proc/$SERVER_PID/clear_refs"; BASE=$(rss_kib "$SERVER_PID" VmRSS); }
+mem_end() { local g=$((($(rss_kib "$SERVER_PID" VmHWM) - BASE) / 1024)); [ "$g" -gt "$GROWTH" ] && GROWTH=$g; true; }
 
 start() { # $1 = dir, then extra env as NAME=VALUE
   local dir=$1; shift
@@ -86,17 +91,17 @@ RSS0=$(rss_kib "$SERVER_PID" VmRSS)
 
 runs=()
 for _ in $(seq "$RUNS"); do
-  sync; t0=$(now); URL=$(upload "$SRC"); t1=$(now)
+  sync; mem_start; t0=$(now); URL=$(upload "$SRC"); t1=$(now); mem_end
   runs+=("$(mbps "$BYTES" "$t0" "$t1")")
 done
-SINGLE=$(median "${runs[@]}")
+SINGLE=$(median "${runs[@]}"); SINGLE_MEM=$GROWTH; GROWTH=0
 
 mkdir "$WORK/parts"
 split -b "$PART" -d -a 4 "$SRC" "$WORK/parts/p"
 N=$(ls "$WORK/parts" | wc -l)
 runs=()
 for run in $(seq "$RUNS"); do
-  sync; t0=$(now)
+  sync; mem_start; t0=$(now)
   i=0
   for p in "$WORK"/parts/p*; do
     size=$(stat -c %s "$p")
@@ -106,31 +111,41 @@ for run in $(seq "$RUNS"); do
   done
   curl -sf -o /dev/null -X POST "$API/datasets/$DS/upload/" -H "X-API-KEY: $KEY" \
     -F "uuid=bench-$run" -F filename=chunked.csv -F "totalparts=$N"
-  t1=$(now)
+  t1=$(now); mem_end
   runs+=("$(mbps "$BYTES" "$t0" "$t1")")
 done
-CHUNKED=$(median "${runs[@]}")
+CHUNKED=$(median "${runs[@]}"); CHUNKED_MEM=$GROWTH; GROWTH=0
 rm -r "$WORK/parts"
+
+# The same parts, 4 in flight (bench/chunked.sh, against this server).
+runs=()
+for _ in $(seq "$RUNS"); do
+  sync; mem_start
+  out=$(API=$API KEY=$KEY DS=$DS FILE=$SRC PART=$PART JOBS=4 BENCH_DIR=$WORK bench/chunked.sh)
+  mem_end
+  runs+=("$(sed -n 's/.*in all \([0-9]*\) MiB\/s.*/\1/p' <<<"$out")")
+done
+PARALLEL=$(median "${runs[@]}"); PARALLEL_MEM=$GROWTH; GROWTH=0
 
 runs=()
 for _ in $(seq "$RUNS"); do
-  sync; t0=$(now); curl -sf -o /dev/null "$URL"; t1=$(now)
+  sync; mem_start; t0=$(now); curl -sf -o /dev/null "$URL"; t1=$(now); mem_end
   runs+=("$(mbps "$BYTES" "$t0" "$t1")")
 done
-DOWN=$(median "${runs[@]}")
-HWM=$(rss_kib "$SERVER_PID" VmHWM)
+DOWN=$(median "${runs[@]}"); DOWN_MEM=$GROWTH; GROWTH=0
 ratio() { python3 -c "print(f'{$1 / $CP:.2f}')"; }
 
 echo
-echo "| operation ($SIZE_MB MiB, median of $RUNS) | MB/s | × cp |"
-echo "|---|---|---|"
-echo "| cp (baseline) | $CP | 1.00 |"
-echo "| curl upload to a byte-counting sink (no server work: the ceiling) | $SINK | $(ratio "$SINK") |"
-echo "| single upload (multipart POST) | $SINGLE | $(ratio "$SINGLE") |"
-echo "| chunked upload ($N parts of $PART bytes + final) | $CHUNKED | $(ratio "$CHUNKED") |"
-echo "| download (GET of the file) | $DOWN | $(ratio "$DOWN") |"
+echo "| operation ($SIZE_MB MiB, median of $RUNS) | MB/s | × cp | server memory growth (MiB, max of runs) |"
+echo "|---|---|---|---|"
+echo "| cp (baseline) | $CP | 1.00 | |"
+echo "| curl upload to a byte-counting sink (no server work: the ceiling) | $SINK | $(ratio "$SINK") | |"
+echo "| single upload (multipart POST) | $SINGLE | $(ratio "$SINGLE") | $SINGLE_MEM |"
+echo "| chunked upload ($N parts of $PART bytes + final), sequential | $CHUNKED | $(ratio "$CHUNKED") | $CHUNKED_MEM |"
+echo "| chunked upload, 4 parts in flight (bench/chunked.sh) | $PARALLEL | $(ratio "$PARALLEL") | $PARALLEL_MEM |"
+echo "| download (GET of the file) | $DOWN | $(ratio "$DOWN") | $DOWN_MEM |"
 echo
-echo "server RSS: $((RSS0 / 1024)) MiB after start, peak $((HWM / 1024)) MiB: grew by $(((HWM - RSS0) / 1024)) MiB"
+echo "server RSS: $((RSS0 / 1024)) MiB after start"
 kill "$SERVER_PID"
 
 [ "$S3" = 1 ] || exit 0

@@ -12,7 +12,7 @@ DATASETS=${DATASETS:-200}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 cargo build --release -q
-BIN=$PWD/target/release/rudata
+BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/rudata
 WORK=$(mktemp -d)
 SERVER_PID=
 cleanup() {
