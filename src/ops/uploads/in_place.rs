@@ -41,16 +41,6 @@ pub(super) fn upload_file_key(uuid: &str) -> String {
     format!("chunks/{uuid}/data")
 }
 
-/// The size of the full parts of an upload, from one of its parts written in place (every part but
-/// the last is full: part `i` is at `i` times that size).
-fn full_part_size(part: &UploadPart) -> Option<u64> {
-    match (part.offset, part.index) {
-        (Some(_), 0) => Some(part.size as u64),
-        (Some(offset), i) => Some(offset as u64 / i as u64),
-        (None, _) => None,
-    }
-}
-
 /// Where the parts `0..total` are in one file, when all were written in place, each right after the
 /// one before (then the file is the upload, as is); its size.
 pub(super) fn contiguous(parts: &[&UploadPart]) -> Option<u64> {
@@ -73,11 +63,13 @@ impl Uploader<'_> {
         let Some(size) = part.size.filter(|_| self.state.files.is_local()) else {
             return Ok(None);
         };
-        let parts = self.parts(&part.uuid).await?;
-        let known = parts
-            .iter()
-            .filter(|p| (p.index as u64) < part.total)
-            .find_map(full_part_size);
+        let total = i64::try_from(part.total).unwrap_or(i64::MAX);
+        let known = self
+            .state
+            .store
+            .find_full_part_size(&part.uuid, self.dataset_id, self.user_id, total)
+            .await?
+            .map(|size| size as u64);
         let last = part.index + 1 == part.total;
         let full = match (known, last) {
             (Some(full), false) if full != size => return Ok(None),
@@ -190,6 +182,7 @@ impl Uploader<'_> {
             sha1: written.sha1,
             updated_at: now(),
             offset: Some(offset as i64),
+            etags: None,
         };
         match self.state.store.record_upload_part(&record).await {
             Ok(Some(old)) => self.state.files.delete(&old).await?,

@@ -264,6 +264,7 @@ impl Uploader<'_> {
             sha1: written.sha1,
             updated_at: now(),
             offset: None,
+            etags: None,
         };
         match self.state.store.record_upload_part(&record).await {
             Ok(Some(old)) => self.state.files.delete(&old).await?,
