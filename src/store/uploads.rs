@@ -38,6 +38,8 @@ pub struct ChunkedUpload {
     pub total: i64,
     /// The multipart upload was completed: the object at its key is the whole upload.
     pub completed: bool,
+    /// A final request is assembling it.
+    pub claimed: bool,
 }
 
 fn chunked_upload_of(row: &AnyRow) -> StoreResult<ChunkedUpload> {
@@ -52,11 +54,12 @@ fn chunked_upload_of(row: &AnyRow) -> StoreResult<ChunkedUpload> {
         pieces: row.try_get("pieces")?,
         total: row.try_get("total")?,
         completed: row.try_get::<i64, _>("completed")? != 0,
+        claimed: row.try_get::<Option<String>, _>("claimed_at")?.is_some(),
     })
 }
 
 const CHUNKED_UPLOAD_COLUMNS: &str =
-    "uuid, dataset_id, user_id, key, multipart_id, part_size, pieces, total, completed";
+    "uuid, dataset_id, user_id, key, multipart_id, part_size, pieces, total, completed, claimed_at";
 
 fn etags_of(raw: Option<String>) -> StoreResult<Option<Vec<String>>> {
     raw.map(|s| {
@@ -397,18 +400,12 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Releases the claim of a final request that failed; `completed`: the multipart upload was
-    /// completed (its object is now the upload's bytes, kept for the next final request).
-    pub async fn release_chunked_upload(&self, uuid: &str, completed: bool) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE chunked_uploads SET claimed_at = NULL,
-                 completed = CASE WHEN $2 <> 0 THEN 1 ELSE completed END
-             WHERE uuid = $1",
-        )
-        .bind(uuid)
-        .bind(i64::from(completed))
-        .execute(&self.write)
-        .await?;
+    /// Releases the claim of a final request that failed (what it completed stays completed).
+    pub async fn release_chunked_upload(&self, uuid: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE chunked_uploads SET claimed_at = NULL WHERE uuid = $1")
+            .bind(uuid)
+            .execute(&self.write)
+            .await?;
         Ok(())
     }
 

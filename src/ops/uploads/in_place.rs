@@ -12,11 +12,11 @@ use super::*;
 /// they are written), so that the final request reads only what came after (nothing, when all came in
 /// order). Per process: a part sent to another node stops it there; the final request checks each
 /// part it covers against the part's recorded sha1, so a part re-sent elsewhere is never missed.
-struct Prefix {
+pub(super) struct Prefix {
     /// The next part to hash, at byte `bytes`.
     next: u64,
-    bytes: u64,
-    sha1: sha1::Sha1,
+    pub(super) bytes: u64,
+    pub(super) sha1: sha1::Sha1,
     /// The sha1 of each part hashed.
     parts: Vec<String>,
 }
@@ -32,8 +32,61 @@ fn prefixes() -> std::sync::MutexGuard<'static, std::collections::HashMap<String
     PREFIXES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn prefix_key(dataset_id: &str, user_id: &str, uuid: &str) -> String {
+pub(super) fn prefix_key(dataset_id: &str, user_id: &str, uuid: &str) -> String {
     format!("{dataset_id}/{user_id}/{uuid}")
+}
+
+/// Takes the running hash of upload `pkey` when part `index`, at byte `offset`, continues it (part 0
+/// starts one); a part already hashed being sent again ends it.
+pub(super) fn take_prefix(pkey: &str, index: u64, offset: u64) -> Option<Prefix> {
+    let mut map = prefixes();
+    match map.get(pkey) {
+        // The next part in order: it continues the running hash (taken meanwhile).
+        Some(p) if p.next == index && p.bytes == offset => map.remove(pkey),
+        // A part already hashed is overwritten: the running hash no longer holds.
+        Some(p) if index < p.next => {
+            map.remove(pkey);
+            None
+        }
+        Some(_) => None,
+        None if index == 0 => Some(Prefix {
+            next: 0,
+            bytes: 0,
+            sha1: sha1::Sha1::default(),
+            parts: Vec::new(),
+        }),
+        None => None,
+    }
+}
+
+/// Puts back the running hash `p`, continued over a part of `size` bytes (whose sha1 is `part_sha1`).
+pub(super) fn advance_prefix(
+    pkey: String,
+    mut p: Prefix,
+    size: u64,
+    sha1: sha1::Sha1,
+    part_sha1: String,
+) {
+    p.next += 1;
+    p.bytes += size;
+    p.sha1 = sha1;
+    p.parts.push(part_sha1);
+    let mut map = prefixes();
+    if map.len() < MAX_PREFIXES {
+        map.insert(pkey, p);
+    }
+}
+
+/// The running hash of an upload at its final request, if it covers parts as recorded (none re-sent
+/// since it hashed them).
+pub(super) fn final_prefix(pkey: &str, parts: &[&UploadPart]) -> Option<Prefix> {
+    prefixes().remove(pkey).filter(|p| {
+        p.next as usize <= parts.len()
+            && p.parts
+                .iter()
+                .zip(parts)
+                .all(|(sha1, part)| *sha1 == part.sha1)
+    })
 }
 
 /// The one file of a chunked upload written in place: every part at its offset.
@@ -121,26 +174,7 @@ impl Uploader<'_> {
             self.state.files.delete(&old).await?;
         }
         let pkey = prefix_key(self.dataset_id, self.user_id, &part.uuid);
-        let prefix = {
-            let mut map = prefixes();
-            match map.get(&pkey) {
-                // The next part in order: it continues the running hash (taken meanwhile).
-                Some(p) if p.next == part.index && p.bytes == offset => map.remove(&pkey),
-                // A part already hashed is overwritten: the running hash no longer holds.
-                Some(p) if part.index < p.next => {
-                    map.remove(&pkey);
-                    None
-                }
-                Some(_) => None,
-                None if part.index == 0 => Some(Prefix {
-                    next: 0,
-                    bytes: 0,
-                    sha1: sha1::Sha1::default(),
-                    parts: Vec::new(),
-                }),
-                None => None,
-            }
-        };
+        let prefix = take_prefix(&pkey, part.index, offset);
         let (prefix_sha1, mut prefix) = match prefix {
             Some(p) => (Some(p.sha1.clone()), Some(p)),
             None => (None, None),
@@ -192,15 +226,8 @@ impl Uploader<'_> {
             }
             Err(e) => return Err(e.into()),
         }
-        if let (Some(mut p), Some(sha1)) = (prefix.take(), running) {
-            p.next += 1;
-            p.bytes += written.size;
-            p.sha1 = sha1;
-            p.parts.push(part_sha1);
-            let mut map = prefixes();
-            if map.len() < MAX_PREFIXES {
-                map.insert(pkey, p);
-            }
+        if let (Some(p), Some(sha1)) = (prefix.take(), running) {
+            advance_prefix(pkey, p, written.size, sha1, part_sha1);
         }
         Ok(())
     }
@@ -240,15 +267,7 @@ impl Uploader<'_> {
         }
         let sha256 = matches!(expected, Some(Expected::Sha256(_)));
         // The running sha1, if it covers parts as recorded (none re-sent since it hashed them).
-        let prefix = prefixes()
-            .remove(&prefix_key(self.dataset_id, self.user_id, uuid))
-            .filter(|p| {
-                p.next as usize <= parts.len()
-                    && p.parts
-                        .iter()
-                        .zip(parts)
-                        .all(|(sha1, part)| *sha1 == part.sha1)
-            });
+        let prefix = final_prefix(&prefix_key(self.dataset_id, self.user_id, uuid), parts);
         let read = async {
             files.set_len(&from, size).await?;
             match prefix {
