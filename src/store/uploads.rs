@@ -180,19 +180,19 @@ impl Store {
                 ));
             }
         }
+        // A final request is assembling the upload's S3 multipart upload (or completed it): a
+        // part coming now would not be in the file.
+        let busy: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM chunked_uploads WHERE uuid = $1 AND multipart_id IS NOT NULL
+                 AND (completed <> 0 OR claimed_at IS NOT NULL)",
+        )
+        .bind(&part.uuid)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if busy.is_some() {
+            return Err(StoreError::Conflict("upload being assembled".into()));
+        }
         if part.etags.is_some() {
-            // A final request is assembling the upload (or did): a part coming now would not be in
-            // the file, or would change a multipart upload already completed.
-            let busy: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM chunked_uploads
-                 WHERE uuid = $1 AND (completed <> 0 OR claimed_at IS NOT NULL)",
-            )
-            .bind(&part.uuid)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if busy.is_some() {
-                return Err(StoreError::Conflict("upload being assembled".into()));
-            }
             sqlx::query("UPDATE chunked_uploads SET updated_at = $2 WHERE uuid = $1")
                 .bind(&part.uuid)
                 .bind(db_ts(&part.updated_at))

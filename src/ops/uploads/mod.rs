@@ -275,8 +275,11 @@ impl Uploader<'_> {
         match self.state.store.record_upload_part(&record).await {
             Ok(Some(old)) => self.state.files.delete(&old).await?,
             Ok(None) => {}
-            Err(StoreError::Conflict(_)) => {
+            Err(StoreError::Conflict(what)) => {
                 self.discard(&key).await?;
+                if what.contains("assembled") {
+                    return Err(multipart::being_assembled(&part.uuid));
+                }
                 return Err(upload_error("This upload uuid belongs to another upload"));
             }
             Err(e) => return Err(e.into()),
@@ -473,6 +476,11 @@ impl Uploader<'_> {
                         .is_some_and(|(key, _)| *key == file.key)
                 {
                     self.state.store.release_chunked_upload(uuid).await?;
+                    return Err(e);
+                }
+                // Recorded by a simultaneous final request of the same multipart upload (this one
+                // took over a claim it thought dead): that file is not this request's to remove.
+                if upload.is_some() && self.state.store.find_file(&file.key).await?.is_some() {
                     return Err(e);
                 }
                 // A file moved from an upload written in place goes back, so the parts stay whole.

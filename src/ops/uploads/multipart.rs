@@ -72,9 +72,10 @@ fn belongs_to_another() -> ApiError {
     upload_error("This upload uuid belongs to another upload")
 }
 
-fn being_assembled(uuid: &str) -> ApiError {
+pub(super) fn being_assembled(uuid: &str) -> ApiError {
     upload_error(&format!(
-        "Upload {uuid} is being assembled by its final request: no part can be sent now"
+        "Upload {uuid} is assembled (or being assembled) by a final request: its parts can no \
+         longer change; send the final request again, or start a new upload"
     ))
 }
 
