@@ -109,8 +109,8 @@ async fn completed_in_place(app: &TestApp, resource: &Value) {
 async fn parts_in_order_go_into_one_multipart_upload_that_the_final_request_completes() {
     let app = TestApp::new().await;
     let (key, _, path) = setup(&app).await;
-    // 17 MiB parts: each is sent as two S3 parts.
-    let data = content(17 * MIB, 3);
+    // 17 MiB parts: each is sent as two S3 parts (the last, 11.3 MiB, too).
+    let data = content(17 * MIB, 2);
     let parts: Vec<&[u8]> = data.chunks(17 * MIB).collect();
     for i in 0..parts.len() {
         send(&app, &path, &key, "in-order", i, &parts).await;
@@ -151,6 +151,7 @@ async fn a_part_resent_after_the_parts_in_order_gives_the_sha1_of_the_new_bytes(
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     send(&app, &path, &key, "again", 2, &parts).await;
     send(&app, &path, &key, "again", 1, &parts).await;
+    one_multipart_upload(&app).await;
     let resource = finish(&app, &path, &key, "again", 3, &data).await;
     completed_in_place(&app, &resource).await;
 }
@@ -251,6 +252,15 @@ async fn the_last_part_first_is_copied_into_the_multipart_upload() {
     for i in [2, 0, 1] {
         send(&app, &path, &key, "last-first", i, &parts).await;
     }
+    if let Some(uploads) = multipart_uploads(&app) {
+        assert_eq!(uploads.len(), 1, "{uploads:?}");
+        let objects = objects(&app).await.unwrap();
+        assert_eq!(
+            objects.len(),
+            1,
+            "the last part alone is apart: {objects:?}"
+        );
+    }
     let resource = finish(&app, &path, &key, "last-first", 3, &data).await;
     completed_in_place(&app, &resource).await;
 }
@@ -274,6 +284,13 @@ async fn a_wrong_checksum_keeps_the_upload_for_a_right_final_request() {
         .await
         .json();
     assert_eq!(dataset["resources"].as_array().unwrap().len(), 0);
+    if multipart_uploads(&app).is_some() {
+        // The final request completed the multipart upload (S3 joined the parts, kept for the
+        // next final request): the parts can no longer change.
+        let r = app.send_part(&path, &key, "checked", 1, 2, parts[1]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert!(r.text().contains("assembled"), "{}", r.text());
+    }
     let resource = finish(&app, &path, &key, "checked", 2, &data).await;
     completed_in_place(&app, &resource).await;
 }
