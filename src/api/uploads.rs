@@ -291,6 +291,10 @@ fn part_input(fields: &HashMap<String, String>) -> Result<PartInput, ApiError> {
         index,
         size: numeric(fields, "chunksize")?,
         total,
+        filename: fields
+            .get("filename")
+            .map(|f| normalize_filename(f))
+            .filter(|f| !f.is_empty()),
     })
 }
 

@@ -41,7 +41,7 @@ pub use resource_pages::{ResourceCursor, ResourceQuery};
 pub use resources::{FileRecord, Position};
 pub use search::{OrganizationSort, SEARCH_VERSION};
 pub use suggest::{SuggestKind, TERM_LENGTH};
-pub use uploads::UploadPart;
+pub use uploads::{ChunkedUpload, UploadPart};
 
 use std::sync::Arc;
 

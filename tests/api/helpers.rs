@@ -22,6 +22,8 @@ pub struct TestApp {
     pub admin_key: String,
     /// The PostgreSQL database made for this test, dropped with it.
     _database: Option<TestDatabase>,
+    /// The folder of the S3 test bucket this test's files are under (with `TEST_S3_ENDPOINT`).
+    pub s3_prefix: Option<String>,
 }
 
 pub struct TestResponse {
@@ -84,13 +86,10 @@ impl TestApp {
         };
         let store = Store::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
-        let files = match test_s3() {
-            Some(s3) => Files::s3(
-                &s3,
-                Some(&format!("test-{}", rudata::domain::ids::new_object_id())),
-            )
-            .unwrap(),
-            None => Files::local(&dir.path().join("files")).unwrap(),
+        let s3_prefix = test_s3().map(|_| format!("test-{}", rudata::domain::ids::new_object_id()));
+        let files = match (test_s3(), &s3_prefix) {
+            (Some(s3), Some(prefix)) => Files::s3(&s3, Some(prefix)).unwrap(),
+            _ => Files::local(&dir.path().join("files")).unwrap(),
         };
         let config = Config::new(TokenKey::new(
             b"test-secret-test-secret-test-secret".to_vec(),
@@ -108,6 +107,7 @@ impl TestApp {
             _dir: dir,
             admin_key: key.expose().to_string(),
             _database: database,
+            s3_prefix,
         }
     }
 

@@ -52,6 +52,7 @@ mod tokens_scopes;
 mod uploads;
 mod uploads_field_order;
 mod uploads_in_place;
+mod uploads_multipart;
 mod v2_datasets;
 mod v2_extras;
 mod v2_organization_extras;

@@ -14,7 +14,7 @@ pub struct CleanupReport {
 }
 
 /// Removes what uploads left behind for longer than `retention`.
-/// Chunked-upload parts left longer than `retention`, and objects whose writing started (a pending
+/// Chunked-upload parts left longer than `retention` (and their S3 multipart upload, aborted), and objects whose writing started (a pending
 /// mark) but was never recorded (a crash mid-upload).
 pub async fn cleanup(state: &AppState, retention: Duration) -> anyhow::Result<CleanupReport> {
     let (store, files) = (&state.store, &state.files);
@@ -26,7 +26,14 @@ pub async fn cleanup(state: &AppState, retention: Duration) -> anyhow::Result<Cl
     let mut report = CleanupReport::default();
     let result: anyhow::Result<()> = async {
         for uuid in store.list_stale_uploads(&before).await? {
-            for key in store.delete_upload(&uuid).await? {
+            let (keys, multipart) = store.delete_upload(&uuid).await?;
+            for key in keys {
+                files.delete(&key).await?;
+                report.objects += 1;
+            }
+            if let Some((key, id)) = multipart {
+                // Its parts, if it was never completed; its object, if it was but not recorded.
+                files.abort_upload(&key, &id).await?;
                 files.delete(&key).await?;
                 report.objects += 1;
             }

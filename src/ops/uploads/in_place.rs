@@ -12,11 +12,11 @@ use super::*;
 /// they are written), so that the final request reads only what came after (nothing, when all came in
 /// order). Per process: a part sent to another node stops it there; the final request checks each
 /// part it covers against the part's recorded sha1, so a part re-sent elsewhere is never missed.
-struct Prefix {
+pub(super) struct Prefix {
     /// The next part to hash, at byte `bytes`.
     next: u64,
-    bytes: u64,
-    sha1: sha1::Sha1,
+    pub(super) bytes: u64,
+    pub(super) sha1: sha1::Sha1,
     /// The sha1 of each part hashed.
     parts: Vec<String>,
 }
@@ -32,23 +32,66 @@ fn prefixes() -> std::sync::MutexGuard<'static, std::collections::HashMap<String
     PREFIXES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn prefix_key(dataset_id: &str, user_id: &str, uuid: &str) -> String {
+pub(super) fn prefix_key(dataset_id: &str, user_id: &str, uuid: &str) -> String {
     format!("{dataset_id}/{user_id}/{uuid}")
+}
+
+/// Takes the running hash of upload `pkey` when part `index`, at byte `offset`, continues it (part 0
+/// starts one); a part already hashed being sent again ends it.
+pub(super) fn take_prefix(pkey: &str, index: u64, offset: u64) -> Option<Prefix> {
+    let mut map = prefixes();
+    match map.get(pkey) {
+        // The next part in order: it continues the running hash (taken meanwhile).
+        Some(p) if p.next == index && p.bytes == offset => map.remove(pkey),
+        // A part already hashed is overwritten: the running hash no longer holds.
+        Some(p) if index < p.next => {
+            map.remove(pkey);
+            None
+        }
+        Some(_) => None,
+        None if index == 0 => Some(Prefix {
+            next: 0,
+            bytes: 0,
+            sha1: sha1::Sha1::default(),
+            parts: Vec::new(),
+        }),
+        None => None,
+    }
+}
+
+/// Puts back the running hash `p`, continued over a part of `size` bytes (whose sha1 is `part_sha1`).
+pub(super) fn advance_prefix(
+    pkey: String,
+    mut p: Prefix,
+    size: u64,
+    sha1: sha1::Sha1,
+    part_sha1: String,
+) {
+    p.next += 1;
+    p.bytes += size;
+    p.sha1 = sha1;
+    p.parts.push(part_sha1);
+    let mut map = prefixes();
+    if map.len() < MAX_PREFIXES {
+        map.insert(pkey, p);
+    }
+}
+
+/// The running hash of an upload at its final request, if it covers parts as recorded (none re-sent
+/// since it hashed them).
+pub(super) fn final_prefix(pkey: &str, parts: &[&UploadPart]) -> Option<Prefix> {
+    prefixes().remove(pkey).filter(|p| {
+        p.next as usize <= parts.len()
+            && p.parts
+                .iter()
+                .zip(parts)
+                .all(|(sha1, part)| *sha1 == part.sha1)
+    })
 }
 
 /// The one file of a chunked upload written in place: every part at its offset.
 pub(super) fn upload_file_key(uuid: &str) -> String {
     format!("chunks/{uuid}/data")
-}
-
-/// The size of the full parts of an upload, from one of its parts written in place (every part but
-/// the last is full: part `i` is at `i` times that size).
-fn full_part_size(part: &UploadPart) -> Option<u64> {
-    match (part.offset, part.index) {
-        (Some(_), 0) => Some(part.size as u64),
-        (Some(offset), i) => Some(offset as u64 / i as u64),
-        (None, _) => None,
-    }
 }
 
 /// Where the parts `0..total` are in one file, when all were written in place, each right after the
@@ -73,11 +116,13 @@ impl Uploader<'_> {
         let Some(size) = part.size.filter(|_| self.state.files.is_local()) else {
             return Ok(None);
         };
-        let parts = self.parts(&part.uuid).await?;
-        let known = parts
-            .iter()
-            .filter(|p| (p.index as u64) < part.total)
-            .find_map(full_part_size);
+        let total = i64::try_from(part.total).unwrap_or(i64::MAX);
+        let known = self
+            .state
+            .store
+            .find_full_part_size(&part.uuid, self.dataset_id, self.user_id, total)
+            .await?
+            .map(|size| size as u64);
         let last = part.index + 1 == part.total;
         let full = match (known, last) {
             (Some(full), false) if full != size => return Ok(None),
@@ -129,26 +174,7 @@ impl Uploader<'_> {
             self.state.files.delete(&old).await?;
         }
         let pkey = prefix_key(self.dataset_id, self.user_id, &part.uuid);
-        let prefix = {
-            let mut map = prefixes();
-            match map.get(&pkey) {
-                // The next part in order: it continues the running hash (taken meanwhile).
-                Some(p) if p.next == part.index && p.bytes == offset => map.remove(&pkey),
-                // A part already hashed is overwritten: the running hash no longer holds.
-                Some(p) if part.index < p.next => {
-                    map.remove(&pkey);
-                    None
-                }
-                Some(_) => None,
-                None if part.index == 0 => Some(Prefix {
-                    next: 0,
-                    bytes: 0,
-                    sha1: sha1::Sha1::default(),
-                    parts: Vec::new(),
-                }),
-                None => None,
-            }
-        };
+        let prefix = take_prefix(&pkey, part.index, offset);
         let (prefix_sha1, mut prefix) = match prefix {
             Some(p) => (Some(p.sha1.clone()), Some(p)),
             None => (None, None),
@@ -190,6 +216,7 @@ impl Uploader<'_> {
             sha1: written.sha1,
             updated_at: now(),
             offset: Some(offset as i64),
+            etags: None,
         };
         match self.state.store.record_upload_part(&record).await {
             Ok(Some(old)) => self.state.files.delete(&old).await?,
@@ -199,15 +226,8 @@ impl Uploader<'_> {
             }
             Err(e) => return Err(e.into()),
         }
-        if let (Some(mut p), Some(sha1)) = (prefix.take(), running) {
-            p.next += 1;
-            p.bytes += written.size;
-            p.sha1 = sha1;
-            p.parts.push(part_sha1);
-            let mut map = prefixes();
-            if map.len() < MAX_PREFIXES {
-                map.insert(pkey, p);
-            }
+        if let (Some(p), Some(sha1)) = (prefix.take(), running) {
+            advance_prefix(pkey, p, written.size, sha1, part_sha1);
         }
         Ok(())
     }
@@ -247,15 +267,7 @@ impl Uploader<'_> {
         }
         let sha256 = matches!(expected, Some(Expected::Sha256(_)));
         // The running sha1, if it covers parts as recorded (none re-sent since it hashed them).
-        let prefix = prefixes()
-            .remove(&prefix_key(self.dataset_id, self.user_id, uuid))
-            .filter(|p| {
-                p.next as usize <= parts.len()
-                    && p.parts
-                        .iter()
-                        .zip(parts)
-                        .all(|(sha1, part)| *sha1 == part.sha1)
-            });
+        let prefix = final_prefix(&prefix_key(self.dataset_id, self.user_id, uuid), parts);
         let read = async {
             files.set_len(&from, size).await?;
             match prefix {

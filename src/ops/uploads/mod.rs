@@ -8,6 +8,7 @@
 
 mod cleanup;
 mod in_place;
+mod multipart;
 
 pub use cleanup::{CleanupReport, cleanup};
 use in_place::{contiguous, upload_file_key};
@@ -41,6 +42,8 @@ pub struct PartInput {
     pub size: Option<u64>,
     /// `totalparts`.
     pub total: u64,
+    /// `filename`, when the part carries it (it names an S3 multipart upload's object).
+    pub filename: Option<String>,
 }
 
 /// What a stored file becomes.
@@ -236,6 +239,9 @@ impl Uploader<'_> {
         if let Some(offset) = self.place_of(part).await? {
             return self.store_part_in_place(part, offset, bytes).await;
         }
+        if let Some(upload) = self.multipart_for(part).await? {
+            return self.store_part_multipart(part, &upload, bytes).await;
+        }
         let key = new_part_key(&part.uuid, part.index);
         let written = self.write_stream(&key, bytes, false).await?;
         self.record_part(part, key, written).await
@@ -264,12 +270,16 @@ impl Uploader<'_> {
             sha1: written.sha1,
             updated_at: now(),
             offset: None,
+            etags: None,
         };
         match self.state.store.record_upload_part(&record).await {
             Ok(Some(old)) => self.state.files.delete(&old).await?,
             Ok(None) => {}
-            Err(StoreError::Conflict(_)) => {
+            Err(StoreError::Conflict(what)) => {
                 self.discard(&key).await?;
+                if what.contains("assembled") {
+                    return Err(multipart::being_assembled(&part.uuid));
+                }
                 return Err(upload_error("This upload uuid belongs to another upload"));
             }
             Err(e) => return Err(e.into()),
@@ -380,6 +390,11 @@ impl Uploader<'_> {
                 .take_in_place(uuid, &parts, size, filename, expected)
                 .await;
         }
+        if self.state.files.has_multipart() && self.multipart_upload(uuid).await?.is_some() {
+            return self
+                .complete_multipart(uuid, &parts, filename, expected)
+                .await;
+        }
         let key = new_file_key(self.dataset_id, &filename);
         let mut writer = self
             .writer(&key, matches!(expected, Some(Expected::Sha256(_))))
@@ -439,7 +454,8 @@ impl Uploader<'_> {
             Ok((resource, mut parts)) => {
                 parts.sort();
                 parts.dedup();
-                for key in parts {
+                // (An empty key: a part sent as S3 parts, now in the recorded file.)
+                for key in parts.into_iter().filter(|k| !k.is_empty()) {
                     self.state.files.delete(&key).await?;
                 }
                 if let Some(uuid) = upload {
@@ -451,6 +467,22 @@ impl Uploader<'_> {
                 Ok(resource)
             }
             Err(e) => {
+                // A multipart upload completed into this file: it stays the upload's bytes, for
+                // another final request.
+                if let Some(uuid) = upload
+                    && let Some(u) = self.multipart_upload(uuid).await?
+                    && u.multipart
+                        .as_ref()
+                        .is_some_and(|(key, _)| *key == file.key)
+                {
+                    self.state.store.release_chunked_upload(uuid).await?;
+                    return Err(e);
+                }
+                // Recorded by a simultaneous final request of the same multipart upload (this one
+                // took over a claim it thought dead): that file is not this request's to remove.
+                if upload.is_some() && self.state.store.find_file(&file.key).await?.is_some() {
+                    return Err(e);
+                }
                 // A file moved from an upload written in place goes back, so the parts stay whole.
                 if let Some(uuid) = upload
                     && self.state.files.is_local()
