@@ -243,7 +243,23 @@ fn killed_during_a_part_then_during_the_assembly() {
     let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
     assert_eq!(curl(&args_ref).0, 200);
     let mut upload = slow_upload(&url, &s.key, &fields(1));
-    wait_for_len(&s.files().join("chunks/crash-upload/data"), size as u64);
+    // The upload's one file is the only file in its directory (named by the dataset and the user).
+    let one_file = || {
+        std::fs::read_dir(s.files().join("chunks/crash-upload"))
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .map(|e| e.path())
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let data = loop {
+        if let Some(path) = one_file() {
+            break path;
+        }
+        assert!(Instant::now() < deadline, "no upload file written in place");
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    wait_for_len(&data, size as u64);
     kill_hard(&mut server);
     let _ = upload.kill();
     let _ = upload.wait();

@@ -83,10 +83,12 @@ async fn download(app: &TestApp, resource: &Value) -> Vec<u8> {
 fn upload_file(app: &TestApp, uuid: &str, size: usize) -> Option<u64> {
     let dir = app.files_dir()?;
     let files = files_under(&dir);
-    let data = PathBuf::from(format!("chunks/{uuid}/data"));
-    let (ino, len) = files.get(&data).copied().unwrap_or_else(|| {
-        panic!("no file written in place for {uuid}: {files:?}");
-    });
+    let dir_of_upload = PathBuf::from(format!("chunks/{uuid}"));
+    let (data, (ino, len)) = files
+        .iter()
+        .find(|(p, _)| p.parent() == Some(&dir_of_upload))
+        .map(|(p, v)| (p.clone(), *v))
+        .unwrap_or_else(|| panic!("no file written in place for {uuid}: {files:?}"));
     assert!(len as usize >= size, "{files:?}");
     let others: Vec<_> = files
         .keys()
@@ -386,4 +388,60 @@ async fn a_chunksize_far_beyond_any_file_is_a_clear_400() {
     let r = app.multipart(&path, Some(&key), &form).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
     assert_eq!(r.json()["success"], false);
+}
+
+/// Two users who pick the same uuid at the same moment (the uuid is the client's) never write into
+/// one file: every upload that goes through is exactly its own bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_uploads_given_one_uuid_at_once_never_mix_their_bytes() {
+    let app = std::sync::Arc::new(TestApp::new().await);
+    let mut uploaders = Vec::new();
+    for (email, fill) in [("a@example.org", b'a'), ("b@example.org", b'b')] {
+        let user = app.user(email).await;
+        let ds = app.dataset(&user.key, email).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let data: Vec<u8> = (0..400_000).map(|i| fill + (i % 7) as u8).collect();
+        uploaders.push((user.key, format!("/api/1/datasets/{ds}/upload/"), data));
+    }
+    let full = 256 * 1024;
+    let mut through = 0;
+    for round in 0..8 {
+        let uuid = format!("shared-{round}");
+        let first: Vec<_> = uploaders
+            .iter()
+            .map(|(key, path, data)| {
+                let (app, key, path, uuid) = (app.clone(), key.clone(), path.clone(), uuid.clone());
+                let part = data[..full].to_vec();
+                tokio::spawn(async move { app.send_part(&path, &key, &uuid, 0, 2, &part).await })
+            })
+            .collect();
+        for (task, (key, path, data)) in first.into_iter().zip(&uploaders) {
+            let r = task.await.unwrap();
+            if r.status != StatusCode::OK {
+                assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+                continue;
+            }
+            let r = app.send_part(path, key, &uuid, 1, 2, &data[full..]).await;
+            if r.status != StatusCode::OK {
+                assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+                continue;
+            }
+            let r = app.finish_upload(path, key, &uuid, 2, &[]).await;
+            if r.status != StatusCode::CREATED {
+                assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+                continue;
+            }
+            let resource = r.json();
+            assert_eq!(
+                resource["checksum"]["value"],
+                sha1_hex(data),
+                "round {round}"
+            );
+            assert_eq!(download(&app, &resource).await, *data, "round {round}");
+            through += 1;
+        }
+    }
+    assert!(through >= 8, "only {through} uploads went through");
 }

@@ -89,11 +89,6 @@ pub(super) fn final_prefix(pkey: &str, parts: &[&UploadPart]) -> Option<Prefix> 
     })
 }
 
-/// The one file of a chunked upload written in place: every part at its offset.
-pub(super) fn upload_file_key(uuid: &str) -> String {
-    format!("chunks/{uuid}/data")
-}
-
 /// Where the parts `0..total` are in one file, when all were written in place, each right after the
 /// one before (then the file is the upload, as is); its size.
 pub(super) fn contiguous(parts: &[&UploadPart]) -> Option<u64> {
@@ -108,6 +103,13 @@ pub(super) fn contiguous(parts: &[&UploadPart]) -> Option<u64> {
 }
 
 impl Uploader<'_> {
+    /// The one file of a chunked upload written in place: every part at its offset. The uuid is
+    /// the client's: the file is also named by the dataset and the user, so that two uploads given
+    /// the same uuid at the same moment never write into one file.
+    pub(super) fn in_place_key(&self, uuid: &str) -> String {
+        format!("chunks/{uuid}/{}-{}", self.dataset_id, self.user_id)
+    }
+
     /// The offset at which `part` goes in the upload's one file, when it can be known before its
     /// bytes: local storage, `chunksize` sent before the file, and the size of the full parts known
     /// (this part's own size unless it is the last; else from a part already written in place) and
@@ -163,7 +165,7 @@ impl Uploader<'_> {
         {
             return Err(upload_error("This upload uuid belongs to another upload"));
         }
-        let key = upload_file_key(&part.uuid);
+        let key = self.in_place_key(&part.uuid);
         self.state.store.touch_pending_file(&key, &now()).await?;
         if let Some(old) = self
             .state
@@ -244,7 +246,7 @@ impl Uploader<'_> {
         expected: Option<Expected>,
     ) -> Result<StoredFile, ApiError> {
         let files = &self.state.files;
-        let from = upload_file_key(uuid);
+        let from = self.in_place_key(uuid);
         // The file was moved by a simultaneous final request of this upload: it records it (then
         // the parts are gone, and this request answers as for an unknown upload) or, failing,
         // moves it back. Waits (briefly) to tell which.

@@ -11,7 +11,7 @@ mod in_place;
 mod multipart;
 
 pub use cleanup::{CleanupReport, cleanup};
-use in_place::{contiguous, upload_file_key};
+use in_place::contiguous;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -461,7 +461,7 @@ impl Uploader<'_> {
                 if let Some(uuid) = upload {
                     self.state
                         .store
-                        .delete_pending_file(&upload_file_key(uuid))
+                        .delete_pending_file(&self.in_place_key(uuid))
                         .await?;
                 }
                 Ok(resource)
@@ -487,11 +487,11 @@ impl Uploader<'_> {
                 if let Some(uuid) = upload
                     && self.state.files.is_local()
                     && self.parts(uuid).await?.iter().any(|p| p.offset.is_some())
-                    && !self.state.files.exists(&upload_file_key(uuid)).await?
+                    && !self.state.files.exists(&self.in_place_key(uuid)).await?
                     && self
                         .state
                         .files
-                        .rename(&file.key, &upload_file_key(uuid))
+                        .rename(&file.key, &self.in_place_key(uuid))
                         .await?
                 {
                     self.state.store.delete_pending_file(&file.key).await?;
