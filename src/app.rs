@@ -7,8 +7,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use tower::ServiceExt;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
 use crate::api::{
@@ -232,34 +230,72 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(access_log))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(refuse_oversized_head))
-        // Outermost: every request has an id before anything logs, and every answer carries it.
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(middleware::from_fn(drop_unusable_request_id))
-        // Every answer, errors included: browsers never guess a type other than the one declared.
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
+        // Outermost: every request has an id before anything logs, and every answer carries it
+        // and `nosniff`.
+        .layer(middleware::from_fn(edge))
         .with_state(state)
 }
 
 /// The longest request id kept from a client.
 const MAX_REQUEST_ID: usize = 128;
 
-/// A client's `X-Request-Id` is kept (a proxy or a script can then follow its request through our
-/// logs) unless it is too long or holds anything but visible ASCII: then a fresh one is made.
-async fn drop_unusable_request_id(mut req: Request, next: Next) -> Response {
-    let usable = |v: &HeaderValue| {
-        let b = v.as_bytes();
-        !b.is_empty() && b.len() <= MAX_REQUEST_ID && b.iter().all(u8::is_ascii_graphic)
-    };
-    // Exactly one usable value is kept; none, several, or a bad one: a fresh id.
-    let values: Vec<&HeaderValue> = req.headers().get_all(X_REQUEST_ID).iter().collect();
-    if !matches!(values.as_slice(), [] | [_]) || !values.iter().all(|v| usable(v)) {
-        req.headers_mut().remove(X_REQUEST_ID);
+/// The request's id: the client's `X-Request-Id` (a proxy or a script can then follow its request
+/// through our logs) unless it is too long, holds anything but visible ASCII, or comes more than
+/// once; then a fresh UUID.
+fn request_id(req: &Request) -> HeaderValue {
+    let mut values = req.headers().get_all(X_REQUEST_ID).iter();
+    match (values.next(), values.next()) {
+        (Some(v), None)
+            if !v.is_empty()
+                && v.len() <= MAX_REQUEST_ID
+                && v.as_bytes().iter().all(u8::is_ascii_graphic) =>
+        {
+            v.clone()
+        }
+        _ => fresh_request_id(),
     }
-    next.run(req).await
+}
+
+/// A random (version 4) UUID, from the thread's generator rather than a system call per request.
+fn fresh_request_id() -> HeaderValue {
+    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let text = id.hyphenated().encode_lower(&mut text);
+    HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("-"))
+}
+
+/// What every answer carries: its request's id, and `nosniff` (browsers never guess a type other
+/// than the one declared, errors included).
+fn edge_headers(response: &mut Response, id: HeaderValue) {
+    let h = response.headers_mut();
+    if !h.contains_key(X_REQUEST_ID) {
+        h.insert(X_REQUEST_ID, id);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+}
+
+/// Middleware, outermost: the request's id set before anything logs (see [`request_id`]), then
+/// [`edge_headers`].
+async fn edge(mut req: Request, next: Next) -> Response {
+    let id = request_id(&req);
+    req.headers_mut().insert(X_REQUEST_ID, id.clone());
+    let mut response = next.run(req).await;
+    edge_headers(&mut response, id);
+    response
+}
+
+/// An answer made before the layers (see `cache::front`) gets what the outer layers add to it: the
+/// request id, `nosniff`, and the access log's line.
+pub(crate) fn finish(req: &Request, response: &mut Response, started: std::time::Instant) {
+    let id = request_id(req);
+    if access_logged() {
+        let span = tracing::info_span!("request", id = %id.to_str().unwrap_or("-"));
+        span.in_scope(|| log_request(req.method(), req.uri().path(), response, started));
+    }
+    edge_headers(response, id);
 }
 
 const X_REQUEST_ID: &str = "x-request-id";
@@ -288,19 +324,31 @@ const MAX_URI: usize = 16 * 1024;
 /// more than 100 headers, itself with an empty 431; below that, the JSON answer comes from us.
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 
-/// 414 / 431 in udata's shape for request heads larger than anything a client of the API sends.
-async fn refuse_oversized_head(req: Request, next: Next) -> Response {
-    let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
-    if uri_len > MAX_URI {
-        let body = serde_json::json!({ "message": "The request URI is too long." });
-        return (StatusCode::URI_TOO_LONG, axum::Json(body)).into_response();
-    }
+fn uri_too_long(req: &Request) -> bool {
+    req.uri().path_and_query().map_or(0, |p| p.as_str().len()) > MAX_URI
+}
+
+fn headers_too_large(req: &Request) -> bool {
     let header_bytes: usize = req
         .headers()
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum();
-    if header_bytes > MAX_HEADER_BYTES {
+    header_bytes > MAX_HEADER_BYTES
+}
+
+/// Whether [`refuse_oversized_head`] refuses `req`.
+pub(crate) fn head_refused(req: &Request) -> bool {
+    uri_too_long(req) || headers_too_large(req)
+}
+
+/// 414 / 431 in udata's shape for request heads larger than anything a client of the API sends.
+async fn refuse_oversized_head(req: Request, next: Next) -> Response {
+    if uri_too_long(&req) {
+        let body = serde_json::json!({ "message": "The request URI is too long." });
+        return (StatusCode::URI_TOO_LONG, axum::Json(body)).into_response();
+    }
+    if headers_too_large(&req) {
         let body = serde_json::json!({ "message": "The request headers are too large." });
         return (
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -364,31 +412,40 @@ fn strip_trailing_slash(mut req: Request) -> Request {
 /// One structured log line per request: method, path, status, duration (never headers: they hold
 /// keys). Everything logged while the request is handled is inside its span, so every line of a
 /// request carries its id.
+/// Costs nothing while the log's level leaves it out.
 async fn access_log(req: Request, next: Next) -> Response {
+    if !access_logged() {
+        return next.run(req).await;
+    }
     let started = std::time::Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let id = req
-        .headers()
-        .get(X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_string();
-    let span = tracing::info_span!("request", id = %id);
+    let id = req.headers().get(X_REQUEST_ID);
+    let span =
+        tracing::info_span!("request", id = %id.and_then(|v| v.to_str().ok()).unwrap_or("-"));
     async move {
         let response = next.run(req).await;
-        tracing::info!(
-            target: "rudata::http",
-            %method,
-            path,
-            status = response.status().as_u16(),
-            ms = started.elapsed().as_secs_f64() * 1000.0,
-            "request"
-        );
+        log_request(&method, &path, &response, started);
         response
     }
     .instrument(span)
     .await
+}
+
+/// Whether requests are logged (the `rudata::http` target at `info`).
+fn access_logged() -> bool {
+    tracing::enabled!(target: "rudata::http", tracing::Level::INFO)
+}
+
+fn log_request(method: &Method, path: &str, response: &Response, started: std::time::Instant) {
+    tracing::info!(
+        target: "rudata::http",
+        %method,
+        path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
 }
 
 /// CORS as udata answers it: preflights get 204 with the origin echoed; other answers carry the origin.
@@ -450,19 +507,30 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let limits = state.config.limits;
-    let router = router(state);
+    let router = router(state.clone());
     let service = tower::service_fn(move |req: Request| {
         let router = router.clone();
-        async move { router.oneshot(strip_trailing_slash(req)).await }
+        let state = state.clone();
+        async move { Ok(respond(&state, router, req).await) }
     });
     crate::server::serve(listener, service, limits, shutdown).await
 }
 
-/// One request through the whole service, as the server would handle it (used by in-process tests).
-pub async fn handle(state: &AppState, req: Request) -> Response {
-    let router = router(state.clone());
-    match router.oneshot(strip_trailing_slash(req)).await {
+/// One request: from the response cache when it can answer before the layers (`cache::front`),
+/// otherwise through them.
+async fn respond(state: &AppState, router: Router, req: Request) -> Response {
+    let req = strip_trailing_slash(req);
+    let req = match cache::front(state, req).await {
+        Ok(response) => return response,
+        Err(req) => req,
+    };
+    match router.oneshot(req).await {
         Ok(r) => r,
         Err(never) => match never {},
     }
+}
+
+/// One request through the whole service, as the server would handle it (used by in-process tests).
+pub async fn handle(state: &AppState, req: Request) -> Response {
+    respond(state, router(state.clone()), req).await
 }

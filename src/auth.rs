@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Request, State};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -83,11 +84,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let caller = match key {
         None => Caller(None),
         Some(key) => {
-            let agent = req
-                .headers()
-                .get(axum::http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
+            let agent = user_agent(req.headers());
             match identify(&state, &key, agent).await {
                 Ok(identity) => Caller(Some(identity)),
                 Err(e) => return e.into_response(),
@@ -101,7 +98,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 async fn identify(
     state: &AppState,
     key: &str,
-    agent: Option<String>,
+    agent: Option<&str>,
 ) -> Result<Arc<Identity>, ApiError> {
     let hash = state.config.token_key.hash(key);
     let known = match state.identities.get(&hash, state.store.changes().current()) {
@@ -117,6 +114,41 @@ async fn identify(
             known
         }
     };
+    admit(state, &known, agent).await
+}
+
+/// The identity of the `X-API-KEY` among `headers` when this node holds it resolved already (see
+/// [`IdentityCache`]), with the key's keyed hash, checked and its use noted as [`authenticate`]
+/// does; `None` when it must be resolved or refused (then [`authenticate`] does, with the store).
+/// What answers a request from the response cache uses: it never reads the store.
+pub(crate) async fn identify_known(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Option<(String, Arc<Identity>)> {
+    let key = headers.get("x-api-key")?;
+    let hash = state
+        .config
+        .token_key
+        .hash(String::from_utf8_lossy(key.as_bytes()).trim());
+    let known = state
+        .identities
+        .get(&hash, state.store.changes().current())?;
+    let identity = admit(state, &known, user_agent(headers)).await.ok()?;
+    Some((hash, identity))
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// A resolved key, at the time of a request: refused once expired, its use noted.
+async fn admit(
+    state: &AppState,
+    known: &KnownKey,
+    agent: Option<&str>,
+) -> Result<Arc<Identity>, ApiError> {
     let now = now();
     // Expiry is a matter of time, not of the database: checked on every request, cached or not.
     if known.expires_at.is_some_and(|e| e <= now) {
@@ -167,7 +199,7 @@ impl KnownKey {
     /// Notes a use of the key; returns the token to write when the record must be written: at most
     /// once a minute per token and node (and for each new User-Agent, up to 20), never on every
     /// request.
-    fn note_use(&self, now: DateTime<Utc>, agent: Option<String>) -> Option<ApiToken> {
+    fn note_use(&self, now: DateTime<Utc>, agent: Option<&str>) -> Option<ApiToken> {
         let mut token = self
             .use_record
             .lock()
@@ -175,8 +207,9 @@ impl KnownKey {
         let stale = token
             .last_used_at
             .is_none_or(|t| (now - t).num_seconds() >= 60);
-        let new_agent =
-            agent.filter(|a| !token.user_agents.contains(a) && token.user_agents.len() < 20);
+        let new_agent = agent
+            .filter(|a| !token.user_agents.iter().any(|k| k == a) && token.user_agents.len() < 20)
+            .map(str::to_string);
         if !stale && new_agent.is_none() {
             return None;
         }

@@ -79,7 +79,7 @@ where
             },
         };
         let _ = stream.set_nodelay(true);
-        let conn = registry.add();
+        let conn = registry.add(limits);
         tokio::spawn(serve_connection(
             stream,
             peer,
@@ -136,11 +136,19 @@ enum Phase {
 }
 
 /// One open connection, shared by its task, its requests, its I/O and the registry.
+///
+/// The watchdog sleeps until a wake-up time no later than the connection's deadline, and checks
+/// the deadline when it wakes. What the connection does only wakes it early when it brings the
+/// deadline before that time: a request on a keep-alive connection then costs no wake-up (see
+/// [`Conn::wake_at`]).
 struct Conn {
+    limits: Limits,
     phase: Mutex<Phase>,
     /// Since when the socket has refused our writes (a client that does not read its answer).
     write_blocked: Mutex<Option<Instant>>,
-    /// Wakes the watchdog when the phase changes or the connection is evicted.
+    /// When the watchdog wakes next.
+    wake: Mutex<Option<Instant>>,
+    /// Wakes the watchdog when the deadline comes before its wake-up, or the connection is evicted.
     changed: Notify,
     evicted: AtomicBool,
 }
@@ -154,7 +162,33 @@ impl Conn {
         let mut phase = self.phase.lock().unwrap_or_else(|e| e.into_inner());
         *phase = f(*phase);
         drop(phase);
-        self.changed.notify_one();
+        self.wake_if_sooner();
+    }
+
+    /// Wakes the watchdog if the deadline now comes before its wake-up.
+    fn wake_if_sooner(&self) {
+        let Some(deadline) = self.deadline() else {
+            return;
+        };
+        let wake = *self.wake.lock().unwrap_or_else(|e| e.into_inner());
+        if wake.is_none_or(|wake| deadline < wake) {
+            self.changed.notify_one();
+        }
+    }
+
+    /// When the watchdog wakes next: at the deadline, or sooner: `header_timeout` after the
+    /// connection began waiting (a request's head that starts then ends its deadline no sooner),
+    /// and while busy, `header_timeout` from now (the connection may be waiting again by then).
+    fn wake_at(&self) -> Instant {
+        let soon = match self.phase() {
+            Phase::Waiting { since, .. } | Phase::Head { since } => {
+                since + self.limits.header_timeout
+            }
+            Phase::Busy(_) => {
+                Instant::now() + self.limits.header_timeout.min(self.limits.idle_timeout)
+            }
+        };
+        self.deadline().map_or(soon, |deadline| deadline.min(soon))
     }
 
     /// Bytes arrived: a waiting connection starts its header deadline.
@@ -193,7 +227,7 @@ impl Conn {
             (true, false) => {
                 *since = Some(Instant::now());
                 drop(since);
-                self.changed.notify_one();
+                self.wake_if_sooner();
             }
             (false, true) => *since = None,
             _ => {}
@@ -202,7 +236,8 @@ impl Conn {
 
     /// When the connection closes unless something happens first: the header or idle deadline,
     /// or, while busy, the body timeout once the client stops reading its answer.
-    fn deadline(&self, limits: &Limits) -> Option<Instant> {
+    fn deadline(&self) -> Option<Instant> {
+        let limits = &self.limits;
         match self.phase() {
             Phase::Waiting { since, fresh: true } | Phase::Head { since } => {
                 Some(since + limits.header_timeout)
@@ -232,9 +267,11 @@ struct Registry {
 }
 
 impl Registry {
-    fn add(&self) -> (u64, Arc<Conn>) {
+    fn add(&self, limits: Limits) -> (u64, Arc<Conn>) {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let conn = Arc::new(Conn {
+            limits,
+            wake: Mutex::new(None),
             phase: Mutex::new(Phase::Waiting {
                 since: Instant::now(),
                 fresh: true,
@@ -341,13 +378,9 @@ async fn serve_connection<S>(
             stopping = true;
             connection.as_mut().graceful_shutdown();
         }
-        let deadline = conn.deadline(&limits);
-        let expired = async move {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
+        let wake = conn.wake_at();
+        *conn.wake.lock().unwrap_or_else(|e| e.into_inner()) = Some(wake);
+        let expired = tokio::time::sleep_until(wake);
         tokio::select! {
             result = connection.as_mut() => {
                 if let Err(e) = result {
@@ -357,7 +390,7 @@ async fn serve_connection<S>(
             }
             () = conn.changed.notified() => {}
             () = expired => {
-                if conn.deadline(&limits).is_some_and(|at| at <= Instant::now()) {
+                if conn.deadline().is_some_and(|at| at <= Instant::now()) {
                     tracing::debug!(%peer, "closing a connection: header, idle or body timeout");
                     break;
                 }

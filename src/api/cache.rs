@@ -7,13 +7,26 @@
 //! (its author reads it at once); another node's or the CLI's moves it when the watcher sees it
 //! (within a second). While changes cannot be watched, nothing is kept or served from the cache.
 //!
-//! What is kept: answers (but server errors) to `GET` requests without an API key under `/api/`,
-//! whose body has a known size under [`MAX_ENTRY`] (a streamed document of a very large dataset is
-//! not kept). Not
-//! kept: `/api/1/me…` (always needs a key anyway), the catalog exports (streamed), and requests
-//! whose answer depends on the current time (`last_update_range`). The key holds everything else
-//! an answer depends on: the minute (see [`Key`]), the `Host` (absolute URLs are built from it when no public URL is set),
-//! the path and query, and `X-Fields`.
+//! What is kept: answers (but server errors) to `GET` requests under `/api/`, anonymous or whose
+//! API key authenticated, whose body has a known size under [`MAX_ENTRY`] (a streamed document of
+//! a very large dataset is not kept). Not kept: `/api/1/me…`, the catalog exports (streamed), the
+//! state of chunked uploads, and requests whose answer depends on the current time
+//! (`last_update_range`). The key holds
+//! everything else an answer depends on: the minute (see [`Key`]), the `Host` (absolute URLs are
+//! built from it when no public URL is set), the path and query, `X-Fields`, and the API key's
+//! keyed hash (an identity is the same for a key as long as the generation is).
+//!
+//! Two ways in:
+//!
+//! - [`front`], before the router and every layer: a hit is answered there with what the layers
+//!   outside the cache add (request id, `nosniff`, rate-limit headers, 304, access log), so that a
+//!   read served from memory costs no layer, no routing and no query. It takes the requests whose
+//!   answer needs nothing else from those layers (no `Origin`, no `Accept-Encoding`, no
+//!   `If-Modified-Since`), and an API key only when this node holds its identity resolved (see
+//!   `auth::identify_known`); anything else goes on through the layers.
+//! - [`cached`], the layer: misses are computed and kept there, and the requests [`front`] does
+//!   not take are answered from the cache there (anonymous ones; keyed ones are computed, as the
+//!   key is checked further in).
 
 use axum::body::HttpBody as _;
 use axum::body::{Body, Bytes};
@@ -23,6 +36,7 @@ use axum::middleware::Next;
 use axum::response::IntoResponse;
 use axum::response::Response;
 
+use crate::domain::rate_limit::Subject;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -44,6 +58,8 @@ struct Key {
     host: Option<HeaderValue>,
     uri: String,
     fields: Option<HeaderValue>,
+    /// The API key's keyed hash, for an authenticated read.
+    token: Option<String>,
 }
 
 #[derive(Clone)]
@@ -104,13 +120,25 @@ pub async fn cached(State(state): State<AppState>, req: Request, next: Next) -> 
     let Some(generation) = state.store.changes().current() else {
         return next.run(req).await;
     };
-    let key = Key {
-        generation,
-        minute: crate::domain::time::now().timestamp().div_euclid(60),
-        host: req.headers().get(header::HOST).cloned(),
-        uri: req.uri().to_string(),
-        fields: req.headers().get(super::mask::HEADER).cloned(),
-    };
+    // A keyed read is answered from the cache only by `front`, once its key is checked: here it is
+    // computed, and kept when its key authenticated.
+    if let Some(api_key) = req.headers().get("x-api-key") {
+        let token = state
+            .config
+            .token_key
+            .hash(String::from_utf8_lossy(api_key.as_bytes()).trim());
+        let key = key_of(&req, generation, Some(token));
+        let response = next.run(req).await;
+        if response
+            .extensions()
+            .get::<super::rate_limit::Authenticated>()
+            .is_none()
+        {
+            return response;
+        }
+        return keep(entries, key, response, None).await;
+    }
+    let key = key_of(&req, generation, None);
     let guard = match entries.get_value_or_guard_async(&key).await {
         Ok(Entry::Answer(answer)) => {
             let mut response = Response::new(Body::from(answer.body));
@@ -123,6 +151,33 @@ pub async fn cached(State(state): State<AppState>, req: Request, next: Next) -> 
         Err(guard) => guard,
     };
     let response = next.run(req).await;
+    keep(entries, key, response, Some(guard)).await
+}
+
+type Entries = quick_cache::sync::Cache<Key, Entry, Weight>;
+type Guard<'a> = quick_cache::sync::PlaceholderGuard<
+    'a,
+    Key,
+    Entry,
+    Weight,
+    quick_cache::DefaultHashBuilder,
+    quick_cache::sync::DefaultLifecycle<Key, Entry>,
+>;
+
+/// Keeps `response` under `key` (through the placeholder of those waiting for it, if any) when it
+/// may be kept, and answers it.
+async fn keep(
+    entries: &Entries,
+    key: Key,
+    response: Response,
+    guard: Option<Guard<'_>>,
+) -> Response {
+    let insert = |entry: Entry| match guard {
+        Some(guard) => {
+            let _ = guard.insert(entry);
+        }
+        None => entries.insert(key, entry),
+    };
     // Not kept: server errors (they may pass) and streamed or very large answers. Those who wait
     // for this key, and those who come after, then compute their own answer.
     if response.status().is_server_error()
@@ -132,7 +187,7 @@ pub async fn cached(State(state): State<AppState>, req: Request, next: Next) -> 
             .exact()
             .is_none_or(|n| n > MAX_ENTRY)
     {
-        let _ = guard.insert(Entry::Pass);
+        insert(Entry::Pass);
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -143,7 +198,7 @@ pub async fn cached(State(state): State<AppState>, req: Request, next: Next) -> 
             return ApiError::Internal(anyhow::anyhow!("reading an answer: {e}")).into_response();
         }
     };
-    let _ = guard.insert(Entry::Answer(Answer {
+    insert(Entry::Answer(Answer {
         status: parts.status,
         headers: parts.headers.clone(),
         body: body.clone(),
@@ -151,6 +206,100 @@ pub async fn cached(State(state): State<AppState>, req: Request, next: Next) -> 
     let mut response = Response::from_parts(parts, Body::from(body));
     mark(&mut response, "miss");
     response
+}
+
+fn key_of(req: &Request, generation: u64, token: Option<String>) -> Key {
+    Key {
+        generation,
+        minute: crate::domain::time::now().timestamp().div_euclid(60),
+        host: req.headers().get(header::HOST).cloned(),
+        uri: req.uri().to_string(),
+        fields: req.headers().get(super::mask::HEADER).cloned(),
+        token,
+    }
+}
+
+/// Answers `req` from the cache before any layer, as the layers would have answered it from the
+/// cache (see the module's documentation), or hands it back to go through them.
+pub async fn front(state: &AppState, req: Request) -> Result<Response, Request> {
+    let started = std::time::Instant::now();
+    let Some(entries) = &state.cache.entries else {
+        return Err(req);
+    };
+    let h = req.headers();
+    if !cacheable(&req)
+        // Whatever the layers would change or refuse: CORS, compression, dates to compare, an
+        // absolute-form target (its key differs), a head too large.
+        || h.contains_key(header::ORIGIN)
+        || h.contains_key(header::ACCEPT_ENCODING)
+        || h.contains_key(header::IF_MODIFIED_SINCE)
+        || req.uri().authority().is_some()
+        || crate::app::head_refused(&req)
+    {
+        return Err(req);
+    }
+    let Some(generation) = state.store.changes().current() else {
+        return Err(req);
+    };
+    // Rate limits as `rate_limit::limit` counts them: a request past its limit goes on to be
+    // refused there (nothing was counted here).
+    let limits = state.config.rate_limits;
+    let keyed = h.contains_key("x-api-key");
+    let ip = super::rate_limit::client_ip(&req, &state.config.trusted_proxies);
+    let now = chrono::Utc::now().timestamp();
+    let counters = &state.rate_limits;
+    let token = if keyed {
+        if limits.anonymous > 0
+            && !counters
+                .peek(Subject::failed_keys(ip), limits.anonymous, now)
+                .allowed()
+        {
+            return Err(req);
+        }
+        // Only a key this node holds resolved: any other is resolved (or refused) by the layers.
+        let Some((hash, _)) = crate::auth::identify_known(state, req.headers()).await else {
+            return Err(req);
+        };
+        if limits.authenticated > 0
+            && !counters
+                .peek(Subject::token(&hash), limits.authenticated, now)
+                .allowed()
+        {
+            return Err(req);
+        }
+        Some(hash)
+    } else {
+        None
+    };
+    let key = key_of(&req, generation, token);
+    let Some(Entry::Answer(answer)) = entries.get(&key) else {
+        return Err(req);
+    };
+    // Counted once found (a miss goes on to be counted by the layers).
+    let decision = match &key.token {
+        Some(hash) => (limits.authenticated > 0)
+            .then(|| counters.hit(Subject::token(hash), limits.authenticated, now)),
+        None => (limits.anonymous > 0)
+            .then(|| counters.hit(Subject::address(ip), limits.anonymous, now)),
+    };
+    if let Some(refused) = decision.as_ref().filter(|d| !d.allowed()) {
+        let mut response = super::rate_limit::too_many_requests(refused);
+        crate::app::finish(&req, &mut response, started);
+        return Ok(response);
+    }
+    let mut response = Response::new(Body::from(answer.body));
+    *response.status_mut() = answer.status;
+    *response.headers_mut() = answer.headers;
+    mark(&mut response, "hit");
+    let mut response = match super::http_cache::not_modified(req.headers(), &response) {
+        Some(not_modified) => not_modified,
+        None => response,
+    };
+    if let Some(decision) = &decision {
+        super::rate_limit::tell(response.headers_mut(), decision);
+    }
+    crate::app::finish(&req, &mut response, started);
+    Ok(response)
 }
 
 fn mark(response: &mut Response, how: &'static str) {
@@ -163,10 +312,11 @@ fn mark(response: &mut Response, how: &'static str) {
 fn cacheable(req: &Request) -> bool {
     let path = req.uri().path();
     req.method() == Method::GET
-        && !req.headers().contains_key("x-api-key")
         && path.starts_with("/api/")
         && !path.starts_with("/api/1/me")
         && !path.starts_with("/api/1/site/")
+        // A chunked upload's state (its parts, kept on storage as they come) is not the catalog's.
+        && !path.contains("/upload/")
         && !req
             .uri()
             .query()

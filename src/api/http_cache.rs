@@ -4,7 +4,7 @@
 //! Three layers and the compression between them (outermost first):
 //!
 //! 1. [`tag_encoding`]: a compressed answer is another representation, so its strong `ETag` gets the
-//!    encoding as a suffix (`"…-gzip"`, `"…-br"`, `"…-zstd"`, RFC 9110 §8.8.3).
+//!    encoding as a suffix (`"…-gzip"`, `"…-br"`, `"…-zstd"`, RFC 9110 §8.8.3); and one `Vary`.
 //! 2. [`compression`]: tower-http's layer, for the API's JSON and CSV answers of at least
 //!    [`MIN_COMPRESSED`] bytes (or streamed), never for stored files (`/s/`: ranges, zip, images,
 //!    parquet… are served as stored) nor for other types.
@@ -175,25 +175,33 @@ fn matching_tag<'a>(if_none_match: &'a HeaderMap, etag: &str) -> Option<&'a str>
 /// validators match the answer's.
 pub async fn conditional(req: Request, next: Next) -> Response {
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
-    let has_inm = req.headers().contains_key(header::IF_NONE_MATCH);
-    let ims = req
-        .headers()
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| httpdate::parse_http_date(v).ok());
-    if !is_read || (!has_inm && ims.is_none()) {
+    if !is_read
+        || !(req.headers().contains_key(header::IF_NONE_MATCH)
+            || req.headers().contains_key(header::IF_MODIFIED_SINCE))
+    {
         return next.run(req).await;
     }
     let conditions = req.headers().clone();
     let response = next.run(req).await;
-    if response.status() != StatusCode::OK {
-        return response;
+    not_modified(&conditions, &response).unwrap_or(response)
+}
+
+/// The 304 answering a read whose conditions (`If-None-Match`, or else `If-Modified-Since`, among
+/// the request headers `conditions`) the `response` matches; `None` when it must be sent.
+pub fn not_modified(conditions: &HeaderMap, response: &Response) -> Option<Response> {
+    let has_inm = conditions.contains_key(header::IF_NONE_MATCH);
+    let ims = conditions
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok());
+    if response.status() != StatusCode::OK || (!has_inm && ims.is_none()) {
+        return None;
     }
     let h = response.headers();
     let matched: Option<Option<String>> = if has_inm {
         h.get(header::ETAG)
             .and_then(|v| v.to_str().ok())
-            .and_then(|etag| matching_tag(&conditions, etag))
+            .and_then(|etag| matching_tag(conditions, etag))
             .map(|t| (t != "*").then(|| t.trim_start_matches("W/").to_string()))
     } else {
         let last_modified = h
@@ -205,9 +213,7 @@ pub async fn conditional(req: Request, next: Next) -> Response {
             _ => None,
         }
     };
-    let Some(echo) = matched else {
-        return response;
-    };
+    let echo = matched?;
     // What a 304 carries (RFC 9110 §15.4.5); the tag echoed is the representation the client holds.
     let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
     let out = not_modified.headers_mut();
@@ -227,12 +233,23 @@ pub async fn conditional(req: Request, next: Next) -> Response {
     if let Some(tag) = echo.and_then(|t| HeaderValue::from_str(&t).ok()) {
         out.insert(header::ETAG, tag);
     }
-    not_modified
+    Some(not_modified)
 }
 
 /// Middleware (outside the compression): a compressed answer's strong `ETag` names its encoding.
 pub async fn tag_encoding(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
+    // tower-http appends its own `Vary: accept-encoding` (to every answer it could compress, sent
+    // compressed or not): one merged header.
+    if response
+        .headers()
+        .get_all(header::VARY)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        add_vary(response.headers_mut(), "");
+    }
     let Some(encoding) = response
         .headers()
         .get(header::CONTENT_ENCODING)
@@ -250,8 +267,6 @@ pub async fn tag_encoding(req: Request, next: Next) -> Response {
     if let Some(v) = tag.and_then(|t| HeaderValue::from_str(&t).ok()) {
         h.insert(header::ETAG, v);
     }
-    // tower-http appends its own `Vary: accept-encoding`: one merged header.
-    add_vary(h, "");
     response
 }
 

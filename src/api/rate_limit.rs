@@ -31,7 +31,7 @@ const EXEMPT: &[&str] = &["/health", "/healthz", "/readyz"];
 
 /// Marks the response of a request that an API key authenticated.
 #[derive(Debug, Clone, Copy)]
-struct Authenticated;
+pub(crate) struct Authenticated;
 
 /// Middleware, just inside `authenticate`: tells [`limit`] that the key authenticated.
 pub async fn mark_authenticated(req: Request, next: Next) -> Response {
@@ -145,14 +145,14 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 }
 
 /// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (IETF httpapi draft).
-fn tell(headers: &mut HeaderMap, d: &Decision) {
+pub(crate) fn tell(headers: &mut HeaderMap, d: &Decision) {
     headers.insert("ratelimit-limit", HeaderValue::from(d.limit));
     headers.insert("ratelimit-remaining", HeaderValue::from(d.remaining()));
     headers.insert("ratelimit-reset", HeaderValue::from(d.reset));
 }
 
 /// 429 in udata's shape, with `Retry-After` and the `RateLimit-*` headers.
-fn too_many_requests(d: &Decision) -> Response {
+pub(crate) fn too_many_requests(d: &Decision) -> Response {
     let message = format!(
         "Too many requests: the limit is {} requests a minute. Retry in {} seconds.",
         d.limit, d.reset

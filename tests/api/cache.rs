@@ -107,13 +107,66 @@ async fn every_kind_of_write_is_read_at_once_by_its_author_and_by_everyone() {
 }
 
 #[tokio::test]
-async fn what_depends_on_the_caller_or_the_time_is_never_kept() {
+async fn an_authenticated_read_is_kept_for_its_key_only() {
+    let app = watched().await;
+    app.dataset(&app.admin_key, "Budget").await;
+    let other = app.user("other@example.org").await;
+    let list = "/api/1/datasets/";
+    // A key's first use is written down (`last_used_at`): a change, as SQLite's watcher sees it.
+    app.get(list, Some(&app.admin_key)).await;
+    app.get(list, Some(&other.key)).await;
+    settle().await;
+    let mut bodies = Vec::new();
+    for key in [&app.admin_key, &other.key] {
+        let first = app.get(list, Some(key)).await;
+        assert_eq!(first.status, StatusCode::OK);
+        let second = app.get(list, Some(key)).await;
+        assert_eq!(second.header(CACHE).as_deref(), Some("hit"));
+        assert_eq!(second.body, first.body);
+        assert!(
+            second
+                .header("cache-control")
+                .unwrap()
+                .starts_with("private")
+        );
+        bodies.push(first.json());
+    }
+    // The owner may edit, the other user may not: each was answered their own.
+    assert_eq!(bodies[0]["data"][0]["permissions"]["edit"], true);
+    assert_eq!(bodies[1]["data"][0]["permissions"]["edit"], false);
+    // Anonymous callers get neither.
+    let anonymous = app.get(list, None).await;
+    assert_eq!(anonymous.json()["data"][0]["permissions"]["edit"], false);
+    assert_eq!(
+        anonymous.header("cache-control").as_deref(),
+        Some("public, max-age=60")
+    );
+    // A revoked key is refused at once, not answered from the cache.
+    let created = app
+        .post("/api/1/me/api_tokens/", &other.key, json!({}))
+        .await
+        .json();
+    let id = created["id"].as_str().unwrap();
+    let token = created["token"].as_str().unwrap();
+    app.get(list, Some(token)).await;
+    settle().await;
+    app.get(list, Some(token)).await;
+    let kept = app.get(list, Some(token)).await;
+    assert_eq!(kept.header(CACHE).as_deref(), Some("hit"));
+    let r = app
+        .delete(&format!("/api/1/me/api_tokens/{id}/"), &other.key)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = app.get(list, Some(token)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json()["message"], "Revoked API token");
+}
+
+#[tokio::test]
+async fn what_depends_on_the_time_is_never_kept() {
     let app = watched().await;
     app.dataset(&app.admin_key, "Budget").await;
     for _ in 0..2 {
-        let r = app.get("/api/1/datasets/", Some(&app.admin_key)).await;
-        assert_eq!(r.status, StatusCode::OK);
-        assert_eq!(r.header(CACHE), None, "an authenticated read is not kept");
         let r = app
             .get(
                 "/api/2/datasets/search/?last_update_range=last_30_days",
