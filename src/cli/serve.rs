@@ -211,11 +211,19 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         state.config.upload_retention,
     ));
     let limits = tokio::spawn(crate::jobs::rate_limits::run(state.clone()));
+    let checks = state
+        .config
+        .checks
+        .enabled
+        .then(|| tokio::spawn(crate::jobs::checks::run(state.clone())));
     let store = state.store.clone();
     crate::app::serve(listener, state, shutdown_signal()).await?;
     scheduler.abort();
     cleaner.abort();
     limits.abort();
+    if let Some(checks) = checks {
+        checks.abort();
+    }
     watcher.abort();
     store.close().await;
     tracing::info!("stopped");

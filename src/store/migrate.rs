@@ -79,6 +79,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "upload parts in place",
         include_str!("../../migrations/sqlite/0012_upload_parts_in_place.sql"),
     ),
+    (
+        14,
+        "resource checks",
+        include_str!("../../migrations/sqlite/0014_resource_checks.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -140,6 +145,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         12,
         "upload parts in place",
         include_str!("../../migrations/postgres/0012_upload_parts_in_place.sql"),
+    ),
+    (
+        14,
+        "resource checks",
+        include_str!("../../migrations/postgres/0014_resource_checks.sql"),
     ),
 ];
 
