@@ -510,3 +510,67 @@ async fn two_nodes_share_the_queue_without_checking_a_resource_twice() {
         assert_eq!(remote.gets(&format!("/{i}.csv")), 1, "{i}");
     }
 }
+
+#[tokio::test]
+async fn datasets_are_filtered_by_the_availability_of_their_remote_resources() {
+    let app = app().await;
+    let remote = Remote::start().await;
+    remote.serve("/ok.csv", Served::ok("ok"));
+    let broken = id_of(&app.dataset(&app.admin_key, "Broken").await);
+    let fine = id_of(&app.dataset(&app.admin_key, "Fine").await);
+    let empty = id_of(&app.dataset(&app.admin_key, "Empty").await);
+    remote_resource(&app, &broken, &remote.url("/ok.csv")).await;
+    remote_resource(&app, &broken, &remote.url("/missing.csv")).await;
+    remote_resource(&app, &fine, &remote.url("/ok.csv")).await;
+    run_checks(&app).await;
+    let ids = |v: &Value, key: &str| -> Vec<String> {
+        let mut ids: Vec<String> = v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut available = vec![fine.clone(), empty.clone()];
+    available.sort();
+    for (path, key) in [
+        ("/api/1/datasets/", "data"),
+        ("/api/2/datasets/search/", "data"),
+    ] {
+        let r = app.get(&format!("{path}?available=false"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(ids(&r.json(), key), [broken.clone()], "{path}");
+        assert_eq!(r.json()["total"], 1);
+        let r = app.get(&format!("{path}?available=true"), None).await;
+        assert_eq!(ids(&r.json(), key), available, "{path}");
+        let r = app.get(&format!("{path}?available=maybe"), None).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}");
+    }
+    // The publisher fixes the URL: the new one is checked at once, and the dataset is available.
+    let rid = {
+        let list = app
+            .get(&format!("/api/1/datasets/{broken}/"), None)
+            .await
+            .json();
+        list["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["url"].as_str().unwrap().ends_with("/missing.csv"))
+            .map(id_of)
+            .unwrap()
+    };
+    let fixed = app
+        .put(
+            &format!("/api/1/datasets/{broken}/resources/{rid}/"),
+            &app.admin_key,
+            json!({"url": remote.url("/ok.csv")}),
+        )
+        .await;
+    assert_eq!(fixed.status, StatusCode::OK, "{}", fixed.text());
+    assert_eq!(run_checks(&app).await, 1);
+    let r = app.get("/api/1/datasets/?available=false", None).await;
+    assert_eq!(r.json()["total"], 0, "{}", r.text());
+}
