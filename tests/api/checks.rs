@@ -541,7 +541,7 @@ async fn datasets_are_filtered_by_the_availability_of_their_remote_resources() {
     ] {
         let r = app.get(&format!("{path}?available=false"), None).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-        assert_eq!(ids(&r.json(), key), [broken.clone()], "{path}");
+        assert_eq!(ids(&r.json(), key), vec![broken.clone()], "{path}");
         assert_eq!(r.json()["total"], 1);
         let r = app.get(&format!("{path}?available=true"), None).await;
         assert_eq!(ids(&r.json(), key), available, "{path}");
