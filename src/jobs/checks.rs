@@ -61,9 +61,26 @@ impl Runner {
 
     /// Takes the due checks there are free slots for and runs them; returns when they are done.
     pub async fn round(self: &Arc<Self>) -> anyhow::Result<Round> {
+        let mut running = JoinSet::new();
+        let mut round = Round {
+            taken: self.spawn_due(&mut running).await?,
+            recorded: 0,
+        };
+        while let Some(done) = running.join_next().await {
+            round.recorded += usize::from(outcome(done));
+        }
+        Ok(round)
+    }
+
+    /// Takes the due checks there are free slots for and starts them in `running`; returns how
+    /// many it took.
+    async fn spawn_due(
+        self: &Arc<Self>,
+        running: &mut JoinSet<anyhow::Result<bool>>,
+    ) -> anyhow::Result<usize> {
         let free = self.slots.available_permits();
         if free == 0 {
-            return Ok(Round::default());
+            return Ok(0);
         }
         let now = Utc::now();
         let lease = chrono::Duration::from_std(self.state.config.checks.lease)?;
@@ -72,11 +89,7 @@ impl Runner {
             .store
             .claim_checks(&self.holder, now, now + lease, free as i64)
             .await?;
-        let mut round = Round {
-            taken: claimed.len(),
-            recorded: 0,
-        };
-        let mut running = JoinSet::new();
+        let taken = claimed.len();
         for check in claimed {
             if let Some(wait) = self.host_busy_until(&check.host, now) {
                 self.state
@@ -93,15 +106,7 @@ impl Runner {
                 done
             });
         }
-        while let Some(done) = running.join_next().await {
-            match done {
-                Ok(Ok(true)) => round.recorded += 1,
-                Ok(Ok(false)) => {}
-                Ok(Err(e)) => tracing::error!(error = ?e, "recording a check failed"),
-                Err(e) => tracing::error!(error = ?e, "a check stopped"),
-            }
-        }
-        Ok(round)
+        Ok(taken)
     }
 
     /// `None` when `host` may be asked now (and reserves its next slot), else when it may.
@@ -147,7 +152,23 @@ impl Runner {
     }
 }
 
-/// Runs inside `serve`, for ever: a round whenever slots are free and checks are due.
+/// Whether a finished check was recorded (its failure is logged).
+fn outcome(done: Result<anyhow::Result<bool>, tokio::task::JoinError>) -> bool {
+    match done {
+        Ok(Ok(recorded)) => recorded,
+        Ok(Err(e)) => {
+            tracing::error!(error = ?e, "recording a check failed");
+            false
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "a check stopped");
+            false
+        }
+    }
+}
+
+/// Runs inside `serve`, for ever: whenever a slot is free and a check is due, it starts (a slow
+/// server holds one slot, not the others).
 pub async fn run(state: AppState) {
     let runner = match Runner::new(state) {
         Ok(r) => r,
@@ -156,13 +177,26 @@ pub async fn run(state: AppState) {
             return;
         }
     };
+    let mut running = JoinSet::new();
     loop {
-        match runner.round().await {
-            // Checks were due: look again at once, there may be more.
-            Ok(r) if r.taken > 0 => continue,
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = ?e, "cannot take checks from the queue"),
+        let taken = match runner.spawn_due(&mut running).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = ?e, "cannot take checks from the queue");
+                0
+            }
+        };
+        while let Some(done) = running.try_join_next() {
+            outcome(done);
         }
-        tokio::time::sleep(POLL).await;
+        if taken > 0 && runner.slots.available_permits() > 0 {
+            // Checks were due and slots are left: there may be more.
+            continue;
+        }
+        // Wait for a slot to free up, or for checks to become due.
+        tokio::select! {
+            Some(done) = running.join_next(), if !running.is_empty() => { outcome(done); }
+            () = tokio::time::sleep(POLL) => {}
+        }
     }
 }
