@@ -20,6 +20,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # A load generator is one client far past any rate limit: none while measuring.
 export RUDATA_RATE_LIMIT_ANONYMOUS=0 RUDATA_RATE_LIMIT_AUTHENTICATED=0
+# The generated catalog's remote URLs are made up: no remote checks (they would fetch them).
+export RUDATA_CHECK_ENABLED=false
 BACKENDS=${BACKENDS:-sqlite postgres}
 DATASETS=${DATASETS:-100000}
 RESOURCES=${RESOURCES:-1000000}

@@ -10,8 +10,8 @@ use tower::ServiceExt;
 use tracing::Instrument;
 
 use crate::api::{
-    cache, datasets, exports, files, health, http_cache, invitations, mask, me, organizations,
-    rate_limit, reference, resources, suggest, uploads, v2,
+    cache, checks, datasets, exports, files, health, http_cache, invitations, mask, me,
+    organizations, rate_limit, reference, resources, suggest, uploads, v2,
 };
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -87,6 +87,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/1/datasets/{id}/resources/{rid}/versions",
             get(resources::list_resource_versions),
+        )
+        .route(
+            "/api/1/datasets/{id}/resources/{rid}/checks",
+            get(checks::list_resource_checks),
+        )
+        .route(
+            "/api/1/datasets/{id}/resources/{rid}/check",
+            post(checks::check_resource),
         )
         .route(
             "/api/1/organizations",

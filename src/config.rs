@@ -38,6 +38,52 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Connection timeouts and request size limits of the HTTP server.
     pub limits: Limits,
+    /// The remote resource checks (`jobs::checks`).
+    pub checks: CheckConfig,
+}
+
+/// How remote resources are checked (DESIGN §3.5; README, "Remote checks").
+#[derive(Debug, Clone)]
+pub struct CheckConfig {
+    /// Whether `serve` runs the checks at all.
+    pub enabled: bool,
+    /// Networks a remote URL may point to although they are local or private (an intranet portal,
+    /// the tests' loopback server): lifted both for the checks and for the URLs a write brings.
+    pub allow_networks: Vec<ipnet::IpNet>,
+    /// Checks running at once on a node.
+    pub concurrency: usize,
+    /// Time between two checks of a resource right after a change (and the first step after one).
+    pub min_interval: Duration,
+    /// The longest time between two checks while nothing changes.
+    pub max_interval: Duration,
+    /// Time one request (its answer's headers and its whole body) may take.
+    pub timeout: Duration,
+    /// Bytes read (and hashed) at most from a body; past it the checksum is not computed.
+    pub max_size: u64,
+    /// Time between two requests of a node to the same host.
+    pub host_delay: Duration,
+    /// Redirects followed at most.
+    pub max_redirects: usize,
+    /// How long a node holds the checks it took before another may take them.
+    pub lease: Duration,
+}
+
+impl Default for CheckConfig {
+    fn default() -> Self {
+        CheckConfig {
+            enabled: true,
+            allow_networks: Vec::new(),
+            concurrency: 8,
+            min_interval: Duration::from_secs(12 * 3600),
+            max_interval: Duration::from_secs(30 * 86400),
+            timeout: Duration::from_secs(30),
+            max_size: 100 << 20,
+            // udata-hydra's politeness: 180 requests per 360 s per domain.
+            host_delay: Duration::from_secs(2),
+            max_redirects: 5,
+            lease: Duration::from_secs(300),
+        }
+    }
 }
 
 /// Requests a minute allowed to each client; `0` turns a limit off.
@@ -155,6 +201,7 @@ impl std::fmt::Debug for Config {
             .field("rate_limits", &self.rate_limits)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("limits", &self.limits)
+            .field("checks", &self.checks)
             .field("token_key", &"<redacted>")
             .finish()
     }
@@ -179,6 +226,7 @@ impl Config {
             rate_limits: RateLimits::default(),
             trusted_proxies: Vec::new(),
             limits: Limits::default(),
+            checks: CheckConfig::default(),
         }
     }
 }

@@ -18,7 +18,7 @@ use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{LookupIpStrategy, NameServerConfig, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 
-use crate::domain::url_check::{InvalidUrl, ip_refusal};
+use crate::domain::url_check::{InvalidUrl, ip_refusal_allowing};
 
 /// How long one name may take to resolve before it is accepted unresolved.
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(3);
@@ -69,10 +69,18 @@ impl HostGuard {
         HostGuard { resolver }
     }
 
-    /// Resolves the host names of `urls` (those with a name, not an address), each once.
-    pub async fn resolve<'a>(&self, urls: impl IntoIterator<Item = &'a str>) -> Verdicts {
+    /// Resolves the host names of `urls` (those with a name, not an address), each once; addresses
+    /// in `allowed` (`RUDATA_CHECK_ALLOW_NETWORKS`) are accepted.
+    pub async fn resolve<'a>(
+        &self,
+        urls: impl IntoIterator<Item = &'a str>,
+        allowed: &[ipnet::IpNet],
+    ) -> Verdicts {
         let Some(resolver) = &self.resolver else {
-            return Verdicts::default();
+            return Verdicts {
+                refused: HashMap::new(),
+                allowed: allowed.to_vec(),
+            };
         };
         let mut names: Vec<String> = urls.into_iter().filter_map(host_name).collect();
         names.sort();
@@ -82,7 +90,7 @@ impl HostGuard {
             let fqdn = format!("{name}.");
             let found = tokio::time::timeout(LOOKUP_TIMEOUT, resolver.lookup_ip(fqdn)).await;
             let refusal = match found {
-                Ok(Ok(ips)) => ips.iter().find_map(refusal_for),
+                Ok(Ok(ips)) => ips.iter().find_map(|ip| refusal_for(ip, allowed)),
                 // Unknown or unreachable: nothing to judge.
                 _ => None,
             };
@@ -93,12 +101,67 @@ impl HostGuard {
             .into_iter()
             .filter_map(|(name, refusal)| refusal.map(|r| (name, r)))
             .collect();
-        Verdicts { refused }
+        Verdicts {
+            refused,
+            allowed: allowed.to_vec(),
+        }
+    }
+
+    /// The addresses of `host` (a name), every one of them checked: what an outgoing request
+    /// (`fetch`) may connect to, and to nothing else. Refused when any address is refused (a name
+    /// pointing both outside and inside would otherwise let the connection pick the inside one).
+    pub async fn lookup(
+        &self,
+        host: &str,
+        allowed: &[ipnet::IpNet],
+    ) -> Result<Vec<IpAddr>, LookupError> {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        if host == "localhost" || host.ends_with(".localhost") {
+            return Err(LookupError::Refused(host, "is a local URL"));
+        }
+        let ips: Vec<IpAddr> = match &self.resolver {
+            Some(resolver) => {
+                let found =
+                    tokio::time::timeout(LOOKUP_TIMEOUT, resolver.lookup_ip(format!("{host}.")))
+                        .await;
+                match found {
+                    Ok(Ok(ips)) => ips.iter().collect(),
+                    _ => return Err(LookupError::Unresolved(host)),
+                }
+            }
+            // No DNS configuration of our own: the system's resolver, checked all the same.
+            None => {
+                let found: Option<Vec<IpAddr>> = tokio::net::lookup_host((host.as_str(), 0))
+                    .await
+                    .ok()
+                    .map(|addrs| addrs.map(|a| a.ip()).collect());
+                match found {
+                    Some(ips) => ips,
+                    None => return Err(LookupError::Unresolved(host)),
+                }
+            }
+        };
+        if ips.is_empty() {
+            return Err(LookupError::Unresolved(host));
+        }
+        if let Some(reason) = ips.iter().find_map(|ip| refusal_for(*ip, allowed)) {
+            return Err(LookupError::Refused(host, reason));
+        }
+        Ok(ips)
     }
 }
 
-fn refusal_for(ip: IpAddr) -> Option<&'static str> {
-    ip_refusal(ip).map(|reason| match reason {
+/// Why [`HostGuard::lookup`] gave no address.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LookupError {
+    #[error("{0} does not resolve")]
+    Unresolved(String),
+    #[error("{0} {1}")]
+    Refused(String, &'static str),
+}
+
+fn refusal_for(ip: IpAddr, allowed: &[ipnet::IpNet]) -> Option<&'static str> {
+    ip_refusal_allowing(ip, allowed).map(|reason| match reason {
         "is a local URL" => "points to a local address",
         _ => "points to a special-purpose address",
     })
@@ -117,9 +180,16 @@ fn host_name(url: &str) -> Option<String> {
 #[derive(Debug, Default)]
 pub struct Verdicts {
     refused: HashMap<String, &'static str>,
+    /// The networks the operator allowed, which the URL rules (`domain::resource`) also accept.
+    allowed: Vec<ipnet::IpNet>,
 }
 
 impl Verdicts {
+    /// The networks the operator allowed (`RUDATA_CHECK_ALLOW_NETWORKS`).
+    pub fn allowed(&self) -> &[ipnet::IpNet] {
+        &self.allowed
+    }
+
     /// Why `url` is refused, if its host name resolved to a refused address.
     pub fn check(&self, url: &str) -> Result<(), InvalidUrl> {
         let Some(reason) = host_name(url).and_then(|h| self.refused.get(&h).copied()) else {

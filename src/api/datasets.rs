@@ -539,6 +539,7 @@ pub(crate) fn dataset_filter(
     let mut f = DatasetFilter::new(visibility_of(who));
     let hidden = [q.bool("archived")?, q.bool("deleted")?, q.bool("private")?];
     f.featured = q.bool("featured")?;
+    f.available = q.bool("available")?;
     f.access_type = choice(q, "access_type", &ACCESS_TYPES)?;
     f.badge = choice(q, "badge", &DATASET_BADGES)?;
     // rudata records no organization badges: a valid one matches no dataset.

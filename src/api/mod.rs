@@ -1,6 +1,7 @@
 //! The HTTP boundary: request extractors, the pagination envelope and the JSON shapes shared by several resources.
 
 pub mod cache;
+pub mod checks;
 pub mod datasets;
 pub mod exports;
 pub mod files;

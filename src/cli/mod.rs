@@ -24,8 +24,10 @@ use crate::ops::users::NewUser;
 use crate::state::AppState;
 use crate::store::Store;
 
+mod checks;
 mod serve;
 
+pub use checks::{CheckArgs, ChecksCommand};
 pub use serve::{LimitArgs, PurgeArgs, ServeArgs, serve};
 
 /// The command line.
@@ -173,6 +175,9 @@ pub enum Command {
     /// Soft-delete, restore or archive a dataset (by id or slug), as an operator.
     #[command(subcommand)]
     Dataset(DatasetCommand),
+    /// Remote resource checks: the queue's status, a run by hand.
+    #[command(subcommand)]
+    Checks(ChecksCommand),
     /// Load a synthetic catalog (for benchmarks); prints what it made.
     Generate {
         #[arg(long, default_value_t = 1000)]
@@ -373,6 +378,7 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
     match command {
         Command::Serve(_) => unreachable!("serve is handled by main"),
         Command::Migrate => println!("migrations applied"),
+        Command::Checks(command) => checks::run_checks_command(state, command).await?,
         Command::Purge { now, purge } => {
             let config = purge.config()?;
             let before =

@@ -49,6 +49,8 @@ pub struct ServeArgs {
     pub trusted_proxies: Vec<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub checks: super::CheckArgs,
 }
 
 /// Parses a DNS server address: `ip`, `ip:port` or `[ipv6]:port` (port 53 by default).
@@ -166,6 +168,7 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
             .collect::<Result<_, _>>()
             .map_err(anyhow::Error::msg)?;
         config.limits = args.limits.limits()?;
+        config.checks = args.checks.config()?;
     }
     state.cache = Arc::new(ResponseCache::new(state.config.cache_size));
     state.hosts = Arc::new(HostGuard::new(&state.config.dns_servers));
@@ -211,11 +214,19 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         state.config.upload_retention,
     ));
     let limits = tokio::spawn(crate::jobs::rate_limits::run(state.clone()));
+    let checks = state
+        .config
+        .checks
+        .enabled
+        .then(|| tokio::spawn(crate::jobs::checks::run(state.clone())));
     let store = state.store.clone();
     crate::app::serve(listener, state, shutdown_signal()).await?;
     scheduler.abort();
     cleaner.abort();
     limits.abort();
+    if let Some(checks) = checks {
+        checks.abort();
+    }
     watcher.abort();
     store.close().await;
     tracing::info!("stopped");

@@ -1,6 +1,7 @@
 //! Plain types and rules: no HTTP, no SQL, no storage.
 
 pub mod api_token;
+pub mod checks;
 pub mod dataset;
 pub mod extras;
 pub mod ids;

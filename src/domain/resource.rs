@@ -9,7 +9,7 @@ use super::input::{
     required_string, string_field,
 };
 use super::reference::{CLOSED_FORMATS, is_resource_type};
-use super::url_check::check_public_url;
+use super::url_check::{check_public_url, check_url_allowing};
 
 pub const FILETYPE_FILE: &str = "file";
 pub const FILETYPE_REMOTE: &str = "remote";
@@ -137,6 +137,7 @@ pub fn apply_resource_input(
     res: &mut Resource,
     body: &Map<String, Value>,
     creating: bool,
+    allowed: &[ipnet::IpNet],
 ) -> Result<(), InputError> {
     let mut errors = FieldErrors::new();
     match body.get("filetype") {
@@ -176,7 +177,7 @@ pub fn apply_resource_input(
     }
     apply_schema(res, body, &mut errors);
     if !hosted {
-        apply_file_fields(res, body, creating, &mut errors);
+        apply_file_fields(res, body, creating, allowed, &mut errors);
     }
     finish(errors)
 }
@@ -186,10 +187,11 @@ fn apply_file_fields(
     res: &mut Resource,
     body: &Map<String, Value>,
     creating: bool,
+    allowed: &[ipnet::IpNet],
     errors: &mut FieldErrors,
 ) {
     match string_field(body, "url", 2048, errors) {
-        Given::Value(u) if !u.trim().is_empty() => match check_public_url(&u) {
+        Given::Value(u) if !u.trim().is_empty() => match check_url_allowing(&u, allowed) {
             Ok(u) => res.url = u,
             Err(e) => push_error(errors, "url", e.to_string()),
         },
@@ -351,8 +353,8 @@ mod tests {
     #[test]
     fn remote_creation_needs_title_and_url() {
         let mut r = Resource::blank("x".into(), Utc::now());
-        let err =
-            apply_resource_input(&mut r, &body(json!({"filetype": "remote"})), true).unwrap_err();
+        let err = apply_resource_input(&mut r, &body(json!({"filetype": "remote"})), true, &[])
+            .unwrap_err();
         let InputError::Fields(f) = err else { panic!() };
         assert!(f.contains_key("title") && f.contains_key("url"));
     }
@@ -361,7 +363,7 @@ mod tests {
     fn format_is_trimmed_and_lowercased() {
         let mut r = Resource::blank("x".into(), Utc::now());
         let b = json!({"title": "t", "url": "https://example.com/a", "filetype": "remote", "format": " FORMAT "});
-        apply_resource_input(&mut r, &body(b), true).unwrap();
+        apply_resource_input(&mut r, &body(b), true, &[]).unwrap();
         assert_eq!(r.format.as_deref(), Some("format"));
     }
 
@@ -369,7 +371,7 @@ mod tests {
     fn schema_url_is_checked() {
         let mut r = Resource::blank("x".into(), Utc::now());
         let b = json!({"title": "t", "url": "https://example.com/a", "schema": {"url": "test"}});
-        let InputError::Fields(f) = apply_resource_input(&mut r, &body(b), true).unwrap_err()
+        let InputError::Fields(f) = apply_resource_input(&mut r, &body(b), true, &[]).unwrap_err()
         else {
             panic!()
         };

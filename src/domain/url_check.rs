@@ -21,6 +21,12 @@ impl std::fmt::Display for InvalidUrl {
 /// Checks a public URL (trimmed): scheme http(s)/ftp(s), a real host with a plausible TLD,
 /// and no loopback, private, link-local, multicast or unspecified address.
 pub fn check_public_url(raw: &str) -> Result<String, InvalidUrl> {
+    check_url_allowing(raw, &[])
+}
+
+/// [`check_public_url`], except that addresses in `allowed` (the operator's
+/// `RUDATA_CHECK_ALLOW_NETWORKS`) are accepted.
+pub fn check_url_allowing(raw: &str, allowed: &[ipnet::IpNet]) -> Result<String, InvalidUrl> {
     let trimmed = raw.trim();
     let invalid = |reason| InvalidUrl {
         url: trimmed.to_string(),
@@ -37,10 +43,10 @@ pub fn check_public_url(raw: &str) -> Result<String, InvalidUrl> {
     }
     match parsed.host() {
         None => Err(invalid(None)),
-        Some(url::Host::Ipv4(ip)) => check_ip(IpAddr::V4(ip))
+        Some(url::Host::Ipv4(ip)) => check_ip(IpAddr::V4(ip), allowed)
             .map(|()| trimmed.to_string())
             .map_err(invalid),
-        Some(url::Host::Ipv6(ip)) => check_ip(IpAddr::V6(ip))
+        Some(url::Host::Ipv6(ip)) => check_ip(IpAddr::V6(ip), allowed)
             .map(|()| trimmed.to_string())
             .map_err(invalid),
         Some(url::Host::Domain(host)) => {
@@ -60,11 +66,19 @@ pub fn check_public_url(raw: &str) -> Result<String, InvalidUrl> {
     }
 }
 
-fn check_ip(ip: IpAddr) -> Result<(), Option<&'static str>> {
-    match ip_refusal(ip) {
+fn check_ip(ip: IpAddr, allowed: &[ipnet::IpNet]) -> Result<(), Option<&'static str>> {
+    match ip_refusal_allowing(ip, allowed) {
         Some(reason) => Err(Some(reason)),
         None => Ok(()),
     }
+}
+
+/// [`ip_refusal`] unless the operator allowed a network holding `ip`.
+pub fn ip_refusal_allowing(ip: IpAddr, allowed: &[ipnet::IpNet]) -> Option<&'static str> {
+    if allowed.iter().any(|net| net.contains(&ip)) {
+        return None;
+    }
+    ip_refusal(ip)
 }
 
 /// Why no remote URL may point to `ip`: this machine, a private or link-local network (the cloud
@@ -209,5 +223,15 @@ mod tests {
         ] {
             assert!(check_public_url(u).is_ok(), "{u}");
         }
+    }
+
+    #[test]
+    fn an_allowed_network_lifts_the_refusal_of_its_addresses_only() {
+        let allowed = ["127.0.0.0/8".parse().unwrap()];
+        assert!(check_url_allowing("http://127.0.0.1:8080/f.csv", &allowed).is_ok());
+        assert!(check_url_allowing("http://10.0.0.1/f.csv", &allowed).is_err());
+        assert!(check_url_allowing("http://[::ffff:10.0.0.1]/f.csv", &allowed).is_err());
+        assert!(check_url_allowing("http://localhost/f.csv", &allowed).is_err());
+        assert!(ip_refusal_allowing("169.254.169.254".parse().unwrap(), &allowed).is_some());
     }
 }

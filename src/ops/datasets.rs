@@ -71,7 +71,10 @@ pub async fn create_dataset(
     let entries = requests.resources.as_deref().unwrap_or_default();
     let verdicts = state
         .hosts
-        .resolve(entries.iter().filter_map(form_url))
+        .resolve(
+            entries.iter().filter_map(form_url),
+            &state.config.checks.allow_networks,
+        )
         .await;
     let resources = new_resources(entries, now, &verdicts)?;
     let last_update = last_update(&ds, &resources);
@@ -120,7 +123,10 @@ pub async fn update_dataset(
             .collect(),
         _ => Vec::new(),
     };
-    let verdicts = state.hosts.resolve(urls).await;
+    let verdicts = state
+        .hosts
+        .resolve(urls, &state.config.checks.allow_networks)
+        .await;
     let now = now();
     let mut tx = state.store.begin().await?;
     let before = lock(&mut tx, id).await?;
@@ -262,7 +268,7 @@ fn new_resources(
     let mut errors: Vec<Value> = Vec::new();
     for entry in entries {
         let mut r = Resource::blank(new_resource_id(), now);
-        match apply_resource_input(&mut r, entry, true) {
+        match apply_resource_input(&mut r, entry, true, verdicts.allowed()) {
             Ok(()) => errors.push(match host_refusal(verdicts, &r, None) {
                 Some(msg) => json!({ "url": [msg] }),
                 None => json!({}),
@@ -334,7 +340,7 @@ fn replace_resources(
             entry
         };
         let url_before = (!creating).then(|| r.url.clone());
-        match apply_resource_input(&mut r, entry, creating) {
+        match apply_resource_input(&mut r, entry, creating, verdicts.allowed()) {
             Ok(()) => errors.push(match host_refusal(verdicts, &r, url_before.as_deref()) {
                 Some(msg) => json!({ "url": [msg] }),
                 None => json!({}),

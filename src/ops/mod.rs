@@ -5,6 +5,7 @@
 //! the API's error type, whose variants name the outcome (not found, gone, invalid field…) and are
 //! mapped to HTTP only at the edge (`error.rs`); the CLI prints them.
 
+pub mod checks;
 pub mod datasets;
 pub mod extras;
 pub mod organizations;

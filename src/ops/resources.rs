@@ -38,10 +38,13 @@ pub async fn add_remote_resource(
             "This endpoint only supports remote resources".into(),
         ));
     }
-    let verdicts = state.hosts.resolve(form_url(form)).await;
+    let verdicts = state
+        .hosts
+        .resolve(form_url(form), &state.config.checks.allow_networks)
+        .await;
     let now = now();
     let mut r = Resource::blank(new_resource_id(), now);
-    apply_resource_input(&mut r, form, true)?;
+    apply_resource_input(&mut r, form, true, verdicts.allowed())?;
     if let Some(msg) = host_refusal(&verdicts, &r, None) {
         return Err(field_error("url", &msg));
     }
@@ -61,7 +64,10 @@ pub async fn update_resource(
     rid: &str,
     form: &ResourceForm,
 ) -> Result<Resource, ApiError> {
-    let verdicts = state.hosts.resolve(form_url(form)).await;
+    let verdicts = state
+        .hosts
+        .resolve(form_url(form), &state.config.checks.allow_networks)
+        .await;
     let mut tx = state.store.begin().await?;
     let before = lock(&mut tx, dataset_id).await?;
     let mut r = tx
@@ -69,7 +75,7 @@ pub async fn update_resource(
         .await?
         .ok_or_else(missing)?;
     let url_before = r.url.clone();
-    apply_resource_input(&mut r, form, false)?;
+    apply_resource_input(&mut r, form, false, verdicts.allowed())?;
     if let Some(msg) = host_refusal(&verdicts, &r, Some(&url_before)) {
         return Err(field_error("url", &msg));
     }
@@ -108,7 +114,10 @@ pub async fn reorder_resources(
     let urls = order
         .iter()
         .filter_map(|(_, c)| c.as_ref().and_then(form_url));
-    let verdicts = state.hosts.resolve(urls).await;
+    let verdicts = state
+        .hosts
+        .resolve(urls, &state.config.checks.allow_networks)
+        .await;
     let mut tx = state.store.begin().await?;
     lock(&mut tx, dataset_id).await?;
     let mut current = tx.list_resources(dataset_id).await?;
@@ -132,7 +141,7 @@ pub async fn reorder_resources(
         let mut r = current.remove(pos);
         if let Some(changes) = changes {
             let url_before = r.url.clone();
-            apply_resource_input(&mut r, changes, false)?;
+            apply_resource_input(&mut r, changes, false, verdicts.allowed())?;
             if let Some(msg) = host_refusal(&verdicts, &r, Some(&url_before)) {
                 return Err(field_error("url", &msg));
             }

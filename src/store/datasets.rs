@@ -94,6 +94,8 @@ pub struct DatasetFilter {
     pub has_organization: Option<bool>,
     pub last_update_since: Option<DateTime<Utc>>,
     pub featured: Option<bool>,
+    /// `Some(false)`: a resource the checks found unavailable; `Some(true)`: none.
+    pub available: Option<bool>,
     pub private: Option<bool>,
     pub deleted: Option<bool>,
     pub archived: Option<bool>,
@@ -133,6 +135,7 @@ impl DatasetFilter {
             has_organization: None,
             last_update_since: None,
             featured: None,
+            available: None,
             private: None,
             deleted: None,
             archived: None,

@@ -127,6 +127,19 @@ pub(super) fn list_conditions(f: &DatasetFilter, drive: Drive, sql: &mut Sql) ->
         Some(false) => c.push("d.organization_id IS NULL".to_string()),
         None => {}
     }
+    // Through the partial index of the resources found unavailable (a few rows), never a read of
+    // every resource: `false` looks the dataset up there, `true` excludes what it holds.
+    let unavailable = "resources t WHERE t.unavailable = 1";
+    match (f.available, drive) {
+        (Some(false), _) => c.push(holds(unavailable.to_string())),
+        (Some(true), Drive::FromFilters) => c.push(format!(
+            "d.id NOT IN (SELECT t.dataset_id FROM {unavailable})"
+        )),
+        (Some(true), Drive::FromSortIndex) => c.push(format!(
+            "NOT EXISTS (SELECT 1 FROM {unavailable} AND t.dataset_id = d.id)"
+        )),
+        (None, _) => {}
+    }
     if let Some(since) = &f.last_update_since {
         c.push(format!("d.last_update >= {}", sql.text(db_ts(since))));
     }

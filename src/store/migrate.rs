@@ -84,6 +84,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "multipart uploads",
         include_str!("../../migrations/sqlite/0013_multipart_uploads.sql"),
     ),
+    (
+        14,
+        "resource checks",
+        include_str!("../../migrations/sqlite/0014_resource_checks.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -150,6 +155,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         13,
         "multipart uploads",
         include_str!("../../migrations/postgres/0013_multipart_uploads.sql"),
+    ),
+    (
+        14,
+        "resource checks",
+        include_str!("../../migrations/postgres/0014_resource_checks.sql"),
     ),
 ];
 

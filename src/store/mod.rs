@@ -7,6 +7,7 @@
 //! never race; reads use a separate pool (WAL lets them run beside the writer).
 
 mod changes;
+mod checks;
 mod datasets;
 mod dialect;
 mod documents;
@@ -26,6 +27,7 @@ mod uploads;
 mod users;
 
 pub use changes::Changes;
+pub use checks::{CheckRecord, CheckSummary, ClaimedCheck};
 pub use datasets::{
     DatasetFilter, DatasetRow, Lookup, PageQuery, SortKey, TemporalFilter, Visibility,
 };

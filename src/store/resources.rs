@@ -270,6 +270,7 @@ impl WriteTx {
             .bind(insert.bind(position), r, &schema_name, &schema_version)
             .execute(&mut *self.tx)
             .await?;
+        self.schedule_check(dataset_id, r).await?;
         let terms = resource_terms(
             r.format.as_deref(),
             schema_name.as_deref(),
@@ -295,6 +296,7 @@ impl WriteTx {
             .bind(update, r, &schema_name, &schema_version)
             .execute(&mut *self.tx)
             .await?;
+        self.schedule_check(dataset_id, r).await?;
         if let Some(old) = old {
             let new = resource_terms(
                 r.format.as_deref(),

@@ -12,6 +12,7 @@ mod v2_helpers;
 mod auth;
 mod authorization_matrix;
 mod cache;
+mod checks;
 mod compression;
 mod datasets_create;
 mod datasets_delete;

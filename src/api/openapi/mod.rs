@@ -61,6 +61,8 @@ use crate::error::ApiError;
         v1::update_resource,
         v1::delete_resource,
         v1::list_resource_versions,
+        v1::list_resource_checks,
+        v1::check_resource,
         v1::upload_new_resource,
         v1::replace_resource_file,
         v1::get_upload,

@@ -48,6 +48,9 @@ pub struct DatasetListQuery {
     pub dataservice: Option<String>,
     pub reuse: Option<String>,
     pub featured: Option<bool>,
+    /// Datasets whose remote resources the checks found all available (`true`) or some not
+    /// (`false`) (rudata extension).
+    pub available: Option<bool>,
     /// Authenticated callers only.
     pub archived: Option<bool>,
     /// Authenticated callers only.
@@ -85,6 +88,9 @@ pub struct DatasetSearchQuery {
     pub owner: Option<String>,
     pub topic: Option<String>,
     pub featured: Option<bool>,
+    /// Datasets whose remote resources the checks found all available (`true`) or some not
+    /// (`false`) (rudata extension).
+    pub available: Option<bool>,
     pub badge: Option<String>,
     pub organization_badge: Option<String>,
     pub producer_type: Option<String>,

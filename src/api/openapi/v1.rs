@@ -130,6 +130,20 @@ pub fn delete_resource() {}
     responses((status = 200, description = "Every file the resource has had, each still served at its URL", body = Vec<Object>)))]
 pub fn list_resource_versions() {}
 
+#[utoipa::path(get, path = "/api/1/datasets/{id}/resources/{rid}/checks/", tag = "resources",
+    params(("id" = String, Path, description = "A dataset id or slug"),
+        ("rid" = String, Path, description = "A resource id")),
+    responses((status = 200, description = "The remote resource's last checks, newest first (rudata extension): `{checked, next_check, data: [{date, status, available, result, error}]}`", body = Object)))]
+pub fn list_resource_checks() {}
+
+#[utoipa::path(post, path = "/api/1/datasets/{id}/resources/{rid}/check/", tag = "resources",
+    params(("id" = String, Path, description = "A dataset id or slug"),
+        ("rid" = String, Path, description = "A resource id")),
+    security(("apikey" = [])),
+    responses((status = 202, description = "An immediate check of the remote resource is queued (rudata extension)", body = Object),
+        (status = 400, description = "Not a remote HTTP(S) resource")))]
+pub fn check_resource() {}
+
 #[utoipa::path(post, path = "/api/1/datasets/{id}/upload/", tag = "uploads",
     params(("id" = String, Path, description = "A dataset id or slug")),
     request_body(content = UploadForm, content_type = "multipart/form-data"),

@@ -91,6 +91,7 @@ pub async fn search_organizations(
 fn search_filter(q: &QueryPairs) -> Result<DatasetFilter, ApiError> {
     let mut f = DatasetFilter::new(Visibility::Public);
     f.featured = q.bool("featured")?;
+    f.available = q.bool("available")?;
     f.badge = choice(q, "badge", &DATASET_BADGES)?;
     f.nothing |= choice(q, "organization_badge", &ORGANIZATION_BADGES)?.is_some();
     f.format_family = choice(q, "format_family", &FORMAT_FAMILIES)?;

@@ -1,0 +1,187 @@
+//! `rudata checks`: the remote resource checks' options (shared with `serve`), the queue's status,
+//! and a run of every check by hand.
+
+use std::io::{IsTerminal, Write};
+
+use super::*;
+use crate::config::CheckConfig;
+
+/// How remote resources are checked (see `config::CheckConfig` and the README).
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Whether `serve` checks remote resources (true or false).
+    #[arg(long, env = "RUDATA_CHECK_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub check_enabled: bool,
+    /// Comma-separated networks (CIDR) remote URLs may point to although local or private, e.g.
+    /// 10.0.0.0/8 for an intranet portal (default: none).
+    #[arg(long, env = "RUDATA_CHECK_ALLOW_NETWORKS", value_delimiter = ',')]
+    pub check_allow_networks: Vec<String>,
+    /// Checks running at once on a node.
+    #[arg(long, env = "RUDATA_CHECK_CONCURRENCY", default_value_t = 8)]
+    pub check_concurrency: usize,
+    /// Time to the next check after a change (the shortest interval).
+    #[arg(long, env = "RUDATA_CHECK_MIN_INTERVAL", default_value = "12h")]
+    pub check_min_interval: String,
+    /// The longest interval, reached while nothing changes.
+    #[arg(long, env = "RUDATA_CHECK_MAX_INTERVAL", default_value = "30d")]
+    pub check_max_interval: String,
+    /// Time one request (headers and body) may take.
+    #[arg(long, env = "RUDATA_CHECK_TIMEOUT", default_value = "30s")]
+    pub check_timeout: String,
+    /// Bytes read and hashed at most from a remote file (suffixes K, M, G).
+    #[arg(long, env = "RUDATA_CHECK_MAX_SIZE", default_value = "100M")]
+    pub check_max_size: String,
+    /// Time between two requests of a node to the same host (0: no wait).
+    #[arg(long, env = "RUDATA_CHECK_HOST_DELAY", default_value = "2s")]
+    pub check_host_delay: String,
+    /// Redirects followed at most.
+    #[arg(long, env = "RUDATA_CHECK_MAX_REDIRECTS", default_value_t = 5)]
+    pub check_max_redirects: usize,
+}
+
+impl CheckArgs {
+    pub fn config(&self) -> anyhow::Result<CheckConfig> {
+        let defaults = CheckConfig::default();
+        let min_interval =
+            positive_duration(&self.check_min_interval, "RUDATA_CHECK_MIN_INTERVAL")?;
+        let max_interval =
+            positive_duration(&self.check_max_interval, "RUDATA_CHECK_MAX_INTERVAL")?;
+        anyhow::ensure!(
+            max_interval >= min_interval,
+            "RUDATA_CHECK_MAX_INTERVAL must not be less than RUDATA_CHECK_MIN_INTERVAL"
+        );
+        anyhow::ensure!(
+            self.check_concurrency > 0,
+            "RUDATA_CHECK_CONCURRENCY must be at least 1"
+        );
+        let timeout = positive_duration(&self.check_timeout, "RUDATA_CHECK_TIMEOUT")?;
+        Ok(CheckConfig {
+            enabled: self.check_enabled,
+            allow_networks: self
+                .check_allow_networks
+                .iter()
+                .filter(|n| !n.trim().is_empty())
+                .map(|n| parse_trusted_proxy(n))
+                .collect::<Result<_, _>>()
+                .map_err(|e| anyhow::anyhow!("RUDATA_CHECK_ALLOW_NETWORKS: {e}"))?,
+            concurrency: self.check_concurrency,
+            min_interval,
+            max_interval,
+            timeout,
+            max_size: parse_size(&self.check_max_size)?,
+            host_delay: parse_duration(&self.check_host_delay).map_err(anyhow::Error::msg)?,
+            max_redirects: self.check_max_redirects,
+            // Longer than a check can take (its two requests' timeouts), so a live check keeps it.
+            lease: (timeout * 4).max(defaults.lease),
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChecksCommand {
+    /// The queue: how many remote resources are checked, due, running, unavailable, and the hosts
+    /// with the most unavailable resources.
+    Status,
+    /// Runs the due checks now, in this process (beside any running server: they share the queue),
+    /// with a progress bar in a terminal.
+    Run {
+        /// Makes every check due first (a full round).
+        #[arg(long)]
+        now: bool,
+        #[command(flatten)]
+        checks: CheckArgs,
+    },
+}
+
+pub async fn run_checks_command(state: &AppState, command: ChecksCommand) -> anyhow::Result<()> {
+    match command {
+        ChecksCommand::Status => print_status(state).await,
+        ChecksCommand::Run { now, checks } => {
+            let mut state = state.clone();
+            let config = checks.config()?;
+            Arc::make_mut(&mut state.config).checks = config;
+            if now {
+                state.store.make_checks_due(chrono::Utc::now()).await?;
+            }
+            run_due(state).await
+        }
+    }
+}
+
+async fn print_status(state: &AppState) -> anyhow::Result<()> {
+    let s = state.store.check_summary(chrono::Utc::now()).await?;
+    println!("remote resources checked: {}", s.total);
+    println!("checked at least once:    {}", s.checked);
+    println!("due now:                  {}", s.due);
+    println!("running:                  {}", s.running);
+    println!("unavailable:              {}", s.unavailable);
+    if !s.failing_hosts.is_empty() {
+        println!("unavailable by host:");
+        for (host, n) in &s.failing_hosts {
+            println!("  {n:>8}  {host}");
+        }
+    }
+    Ok(())
+}
+
+/// Drains the due checks, showing progress: a bar redrawn in place in a terminal, a line per round
+/// otherwise.
+async fn run_due(state: AppState) -> anyhow::Result<()> {
+    let total = state.store.check_summary(chrono::Utc::now()).await?.due;
+    let host_delay = state.config.checks.host_delay;
+    let runner = crate::jobs::checks::Runner::new(state.clone())?;
+    let terminal = std::io::stdout().is_terminal();
+    let mut done: i64 = 0;
+    loop {
+        let round = runner.round().await?;
+        if round.taken == 0 {
+            // Checks put back to wait for their host's turn are due within the host delay.
+            let soon = chrono::Utc::now() + chrono::Duration::from_std(host_delay)?;
+            if host_delay.is_zero() || state.store.check_summary(soon).await?.due == 0 {
+                break;
+            }
+            tokio::time::sleep(host_delay / 4).await;
+            continue;
+        }
+        done += round.recorded as i64;
+        let mut out = std::io::stdout().lock();
+        if terminal {
+            write!(out, "\r{}", progress_bar(done, total))?;
+            out.flush()?;
+        } else {
+            writeln!(out, "checked {done}/{total}")?;
+        }
+    }
+    if terminal {
+        println!();
+    }
+    println!("{done} check(s) recorded");
+    Ok(())
+}
+
+/// `[#####-----] 50/100` in 30 columns of bar.
+fn progress_bar(done: i64, total: i64) -> String {
+    const WIDTH: i64 = 30;
+    let filled = if total > 0 {
+        (done.min(total) * WIDTH) / total
+    } else {
+        WIDTH
+    };
+    format!(
+        "[{}{}] {done}/{total}",
+        "#".repeat(filled as usize),
+        "-".repeat((WIDTH - filled) as usize)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_bar_fills_with_progress() {
+        assert_eq!(
+            super::progress_bar(5, 10),
+            format!("[{}{}] 5/10", "#".repeat(15), "-".repeat(15))
+        );
+        assert!(super::progress_bar(0, 0).starts_with("[###"));
+    }
+}
