@@ -12,8 +12,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
 use crate::api::{
-    cache, datasets, exports, files, health, http_cache, invitations, mask, me, organizations,
-    rate_limit, reference, resources, suggest, uploads, v2,
+    cache, datasets, dcat, exports, files, health, http_cache, invitations, mask, me,
+    organizations, rate_limit, reference, resources, suggest, uploads, v2,
 };
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -68,6 +68,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/1/site/organizations.csv",
             get(exports::export_organizations),
+        )
+        .route("/api/1/site/catalog", get(dcat::redirect_site_catalog))
+        .route("/api/1/site/catalog.{fmt}", get(dcat::get_site_catalog))
+        .route("/api/1/datasets/{id}/rdf", get(dcat::redirect_dataset_rdf))
+        .route("/api/1/datasets/{id}/rdf.{fmt}", get(dcat::get_dataset_rdf))
+        .route(
+            "/api/1/organizations/{org}/catalog",
+            get(dcat::redirect_organization_catalog),
+        )
+        .route(
+            "/api/1/organizations/{org}/catalog.{fmt}",
+            get(dcat::get_organization_catalog),
         )
         .route("/api/1/datasets/r/{rid}", get(resources::redirect_latest))
         .route(

@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod datasets;
+pub mod dcat;
 pub mod exports;
 pub mod files;
 pub mod health;

@@ -2,6 +2,7 @@
 
 pub mod api_token;
 pub mod dataset;
+pub mod dcat;
 pub mod extras;
 pub mod ids;
 pub mod input;
