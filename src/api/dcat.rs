@@ -148,6 +148,16 @@ fn urls(base: &BaseUrl) -> Urls<'_> {
     }
 }
 
+/// The bases every IRI of the documents starts with must be IRIs themselves: without a configured
+/// public URL, the API's comes from the request's `Host`, which may hold anything printable.
+fn check_base(base: &BaseUrl) -> Result<(), ApiError> {
+    for url in [&base.api, &base.files] {
+        oxrdf::NamedNode::new(format!("{url}/"))
+            .map_err(|_| ApiError::BadRequest("invalid Host header".into()))?;
+    }
+    Ok(())
+}
+
 fn license_url(d: &Dataset) -> Option<&'static str> {
     let id = d.license.as_deref()?;
     LICENSES
@@ -251,6 +261,7 @@ pub async fn get_site_catalog(
 ) -> Result<Response, ApiError> {
     let suffix = suffix.as_str();
     rdf_format(suffix).ok_or_else(ApiError::not_found)?;
+    check_base(&base)?;
     let site = Agent {
         iri: format!("{}/api/1/site/", base.api),
         name: base.api.clone(),
@@ -293,6 +304,7 @@ pub async fn get_organization_catalog(
 ) -> Result<Response, ApiError> {
     let suffix = suffix.as_str();
     rdf_format(suffix).ok_or_else(ApiError::not_found)?;
+    check_base(&base)?;
     let org = lookup::organization_for_read(&state, caller.identity(), &key, &uri).await?;
     let agent = Agent {
         iri: format!("{}/api/1/organizations/{}/", base.api, org.id),
@@ -340,6 +352,7 @@ pub async fn get_dataset_rdf(
 ) -> Result<Response, ApiError> {
     let suffix = suffix.as_str();
     rdf_format(suffix).ok_or_else(ApiError::not_found)?;
+    check_base(&base)?;
     let row = lookup::dataset_for_read(&state, caller.identity(), &key, &uri).await?;
     let mut graph = Graph::default();
     add_datasets(&state, &base, &mut graph, std::slice::from_ref(&row)).await?;

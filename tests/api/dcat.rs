@@ -389,3 +389,20 @@ async fn an_organizations_catalog_holds_its_public_datasets() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_host_that_makes_no_iri_is_refused() {
+    let app = TestApp::new().await;
+    let id = public_dataset(&app, json!({"title": "T", "description": "D"})).await;
+    for path in [
+        "/api/1/site/catalog.ttl".to_string(),
+        format!("/api/1/datasets/{id}/rdf.xml"),
+    ] {
+        let req = Request::get(&path)
+            .header("host", "a<b>{c}")
+            .body(Body::empty())
+            .unwrap();
+        let r = app.send(req).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.text());
+    }
+}
