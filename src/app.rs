@@ -10,7 +10,7 @@ use tower::ServiceExt;
 use tracing::Instrument;
 
 use crate::api::{
-    cache, checks, datasets, exports, files, health, http_cache, invitations, mask, me,
+    cache, checks, datasets, dcat, exports, files, health, http_cache, invitations, mask, me,
     organizations, rate_limit, reference, resources, suggest, uploads, v2,
 };
 use crate::auth::authenticate;
@@ -66,6 +66,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/1/site/organizations.csv",
             get(exports::export_organizations),
+        )
+        .route("/api/1/site/catalog", get(dcat::redirect_site_catalog))
+        .route("/api/1/site/catalog.{fmt}", get(dcat::get_site_catalog))
+        .route("/api/1/datasets/{id}/rdf", get(dcat::redirect_dataset_rdf))
+        .route("/api/1/datasets/{id}/rdf.{fmt}", get(dcat::get_dataset_rdf))
+        .route(
+            "/api/1/organizations/{org}/catalog",
+            get(dcat::redirect_organization_catalog),
+        )
+        .route(
+            "/api/1/organizations/{org}/catalog.{fmt}",
+            get(dcat::get_organization_catalog),
         )
         .route("/api/1/datasets/r/{rid}", get(resources::redirect_latest))
         .route(

@@ -3,6 +3,7 @@
 pub mod cache;
 pub mod checks;
 pub mod datasets;
+pub mod dcat;
 pub mod exports;
 pub mod files;
 pub mod health;

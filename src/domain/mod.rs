@@ -3,6 +3,7 @@
 pub mod api_token;
 pub mod checks;
 pub mod dataset;
+pub mod dcat;
 pub mod extras;
 pub mod ids;
 pub mod input;

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod dataset_helpers;
+mod dcat;
 mod health;
 mod helpers;
 mod resource_helpers;

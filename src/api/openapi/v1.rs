@@ -68,6 +68,49 @@ pub fn export_resources() {}
     responses((status = 200, description = "Every organization", content_type = "text/csv", body = String)))]
 pub fn export_organizations() {}
 
+#[utoipa::path(get, path = "/api/1/site/catalog", tag = "dcat",
+    params(("page" = Option<i64>, Query, description = "Kept in the redirect"),
+        ("page_size" = Option<i64>, Query, description = "Kept in the redirect")),
+    responses((status = 302, description = "To `catalog.{fmt}`, the format chosen from `Accept` (JSON-LD by default)",
+        headers(("Location" = String, description = "The catalog in the chosen format")))))]
+pub fn redirect_site_catalog() {}
+
+#[utoipa::path(get, path = "/api/1/site/catalog.{fmt}", tag = "dcat",
+    params(("fmt" = String, Path, description = "`json` or `jsonld` (JSON-LD), `ttl` (Turtle), `rdf`, `xml` or `owl` (RDF/XML), `nt` (N-Triples), `n3`, `trig`"),
+        ("page" = Option<i64>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<i64>, Query, description = "Datasets per page (default 100, at most 1000)")),
+    responses((status = 200, description = "A page of the DCAT-AP 3.0 catalog of the public datasets, with Hydra paging",
+        content(("application/ld+json"), ("text/turtle"), ("application/rdf+xml"), ("application/n-triples"), ("text/n3"), ("application/trig")))))]
+pub fn get_site_catalog() {}
+
+#[utoipa::path(get, path = "/api/1/datasets/{id}/rdf", tag = "dcat",
+    params(("id" = String, Path, description = "A dataset id or slug")),
+    responses((status = 302, description = "To `rdf.{fmt}`, the format chosen from `Accept` (JSON-LD by default)",
+        headers(("Location" = String, description = "The dataset in the chosen format")))))]
+pub fn redirect_dataset_rdf() {}
+
+#[utoipa::path(get, path = "/api/1/datasets/{id}/rdf.{fmt}", tag = "dcat",
+    params(("id" = String, Path, description = "A dataset id or slug"),
+        ("fmt" = String, Path, description = "`json`, `jsonld`, `ttl`, `rdf`, `xml`, `owl`, `nt`, `n3` or `trig`")),
+    responses((status = 200, description = "The dataset and its resources in DCAT-AP 3.0",
+        content(("application/ld+json"), ("text/turtle"), ("application/rdf+xml"), ("application/n-triples"), ("text/n3"), ("application/trig")))))]
+pub fn get_dataset_rdf() {}
+
+#[utoipa::path(get, path = "/api/1/organizations/{org}/catalog", tag = "dcat",
+    params(("org" = String, Path, description = "An organization id or slug")),
+    responses((status = 302, description = "To `catalog.{fmt}`, the format chosen from `Accept` (JSON-LD by default)",
+        headers(("Location" = String, description = "The catalog in the chosen format")))))]
+pub fn redirect_organization_catalog() {}
+
+#[utoipa::path(get, path = "/api/1/organizations/{org}/catalog.{fmt}", tag = "dcat",
+    params(("org" = String, Path, description = "An organization id or slug"),
+        ("fmt" = String, Path, description = "`json`, `jsonld`, `ttl`, `rdf`, `xml`, `owl`, `nt`, `n3` or `trig`"),
+        ("page" = Option<i64>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<i64>, Query, description = "Datasets per page (default 100, at most 1000)")),
+    responses((status = 200, description = "A page of the organization's public datasets in DCAT-AP 3.0, with Hydra paging",
+        content(("application/ld+json"), ("text/turtle"), ("application/rdf+xml"), ("application/n-triples"), ("text/n3"), ("application/trig")))))]
+pub fn get_organization_catalog() {}
+
 #[utoipa::path(get, path = "/api/1/datasets/r/{rid}", tag = "resources",
     params(("rid" = String, Path, description = "A resource id")),
     responses((status = 302, description = "To the resource's current URL",
