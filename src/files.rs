@@ -142,8 +142,15 @@ impl Files {
     pub fn local(dir: &Path) -> anyhow::Result<Files> {
         std::fs::create_dir_all(dir)?;
         Ok(Files {
-            // Deleting a file also removes the directories it leaves empty.
-            store: Arc::new(LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true)),
+            // Deleting a file also removes the directories it leaves empty. A file is on disk
+            // (fsync of the file and its directory) before it is recorded, as the parts of a
+            // chunked upload are: after any crash, even of the machine, what a resource points to
+            // holds the bytes its checksum says.
+            store: Arc::new(
+                LocalFileSystem::new_with_prefix(dir)?
+                    .with_automatic_cleanup(true)
+                    .with_fsync(true),
+            ),
             local_root: Some(dir.to_path_buf()),
             multipart: None,
             timeout: crate::config::DEFAULT_DEPENDENCY_TIMEOUT,
