@@ -33,6 +33,8 @@ use tower::ServiceExt;
 use crate::config::Limits;
 use crate::state::AppState;
 
+mod head_errors;
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// How long the accept loop waits for an evicted connection to give its place back.
@@ -330,6 +332,8 @@ async fn serve_connection<S>(
     let io = TokioIo::new(Tracked {
         inner: stream,
         conn: Arc::clone(&conn),
+        replacement: Vec::new(),
+        sent: 0,
     });
     let request_conn = Arc::clone(&conn);
     let handler = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
@@ -423,10 +427,58 @@ fn closing(status: StatusCode, message: &str) -> Response {
     response
 }
 
-/// The socket, telling its connection when bytes arrive.
+/// The socket, telling its connection when bytes arrive and when writes block, and shaping hyper's
+/// own error answers (`head_errors`).
 struct Tracked {
     inner: TcpStream,
     conn: Arc<Conn>,
+    /// An answer written in place of hyper's own error answer, and how much of it is sent.
+    replacement: Vec<u8>,
+    sent: usize,
+}
+
+impl Tracked {
+    /// Sends what is left of the replacement answer; ready once all of it is sent.
+    fn poll_replacement(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while self.sent < self.replacement.len() {
+            let result = Pin::new(&mut self.inner).poll_write(cx, &self.replacement[self.sent..]);
+            self.conn.on_write(result.is_pending());
+            match result {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => self.sent += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Whether `bytes`, written while no request of ours is in flight, are hyper's own error answer:
+    /// if so they are replaced (and reported written).
+    fn replaces(&mut self, bytes: &[u8]) -> bool {
+        if !self.replacement.is_empty()
+            || self.conn.idle_since().is_none()
+            || !head_errors::is_own_error(bytes)
+        {
+            return false;
+        }
+        self.replacement = head_errors::shaped(bytes);
+        self.sent = 0;
+        true
+    }
+}
+
+impl Tracked {
+    /// hyper's `len` bytes count as written once replaced: what the socket has not taken yet goes
+    /// with the next write, flush or shutdown.
+    fn replaced(&mut self, cx: &mut Context<'_>, len: usize) -> Poll<std::io::Result<usize>> {
+        match self.poll_replacement(cx) {
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Ready(Ok(())) | Poll::Pending => Poll::Ready(Ok(len)),
+        }
+    }
 }
 
 impl AsyncRead for Tracked {
@@ -450,16 +502,23 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
-        self.conn.on_write(result.is_pending());
+        let this = &mut *self;
+        std::task::ready!(this.poll_replacement(cx))?;
+        if this.replaces(buf) {
+            return this.replaced(cx, buf.len());
+        }
+        let result = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.conn.on_write(result.is_pending());
         result
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        std::task::ready!(self.poll_replacement(cx))?;
         Pin::new(&mut self.inner).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        std::task::ready!(self.poll_replacement(cx))?;
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 
@@ -468,8 +527,18 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        self.conn.on_write(result.is_pending());
+        let this = &mut *self;
+        std::task::ready!(this.poll_replacement(cx))?;
+        // hyper's own error answer is a head alone, small: looked at whole.
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if total < 512 && this.conn.idle_since().is_some() {
+            let whole: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+            if this.replaces(&whole) {
+                return this.replaced(cx, total);
+            }
+        }
+        let result = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.conn.on_write(result.is_pending());
         result
     }
 
