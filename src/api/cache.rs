@@ -21,9 +21,10 @@
 //! - [`front`], before the router and every layer: a hit is answered there with what the layers
 //!   outside the cache add (request id, `nosniff`, rate-limit headers, 304, access log), so that a
 //!   read served from memory costs no layer, no routing and no query. It takes the requests whose
-//!   answer needs nothing else from those layers (no `Origin`, no `Accept-Encoding`, no
-//!   `If-Modified-Since`), and an API key only when this node holds its identity resolved (see
-//!   `auth::identify_known`); anything else goes on through the layers.
+//!   answer needs nothing else from those layers (no `Origin`, no `If-Modified-Since`), and an API
+//!   key only when this node holds its identity resolved (see `auth::identify_known`); anything
+//!   else goes on through the layers. It compresses as the compression layer would, once per
+//!   answer and coding: the compressed copies are kept with the answer.
 //! - [`cached`], the layer: misses are computed and kept there, and the requests [`front`] does
 //!   not take are answered from the cache there (anonymous ones; keyed ones are computed, as the
 //!   key is checked further in).
@@ -36,6 +37,9 @@ use axum::middleware::Next;
 use axum::response::IntoResponse;
 use axum::response::Response;
 
+use std::sync::{Arc, OnceLock};
+
+use super::http_cache::Coding;
 use crate::domain::rate_limit::Subject;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -74,6 +78,9 @@ struct Answer {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
+    /// The body compressed, per [`Coding`], made by the first request asking for it (`None`: the
+    /// answer is not compressed, or its compression failed).
+    encoded: Arc<[OnceLock<Option<Bytes>>; 3]>,
 }
 
 #[derive(Clone)]
@@ -82,7 +89,8 @@ struct Weight;
 impl quick_cache::Weighter<Key, Entry> for Weight {
     fn weight(&self, key: &Key, entry: &Entry) -> u64 {
         let body = match entry {
-            Entry::Answer(a) => a.body.len(),
+            // Room for the compressed copies too (a JSON answer compresses to a fifth or less).
+            Entry::Answer(a) => a.body.len() + a.body.len() / 2,
             Entry::Pass => 0,
         };
         (key.uri.len() + body + 256) as u64
@@ -202,6 +210,7 @@ async fn keep(
         status: parts.status,
         headers: parts.headers.clone(),
         body: body.clone(),
+        encoded: Arc::default(),
     }));
     let mut response = Response::from_parts(parts, Body::from(body));
     mark(&mut response, "miss");
@@ -228,10 +237,9 @@ pub async fn front(state: &AppState, req: Request) -> Result<Response, Request> 
     };
     let h = req.headers();
     if !cacheable(&req)
-        // Whatever the layers would change or refuse: CORS, compression, dates to compare, an
-        // absolute-form target (its key differs), a head too large.
+        // Whatever the layers would change or refuse: CORS, dates to compare, an absolute-form
+        // target (its key differs), a head too large. (Compression is done here, as they do it.)
         || h.contains_key(header::ORIGIN)
-        || h.contains_key(header::ACCEPT_ENCODING)
         || h.contains_key(header::IF_MODIFIED_SINCE)
         || req.uri().authority().is_some()
         || crate::app::head_refused(&req)
@@ -287,19 +295,65 @@ pub async fn front(state: &AppState, req: Request) -> Result<Response, Request> 
         crate::app::finish(&req, &mut response, started);
         return Ok(response);
     }
-    let mut response = Response::new(Body::from(answer.body));
+    let coding = super::http_cache::negotiate(req.headers());
+    let mut response = Response::new(Body::empty());
     *response.status_mut() = answer.status;
     *response.headers_mut() = answer.headers;
     mark(&mut response, "hit");
     let mut response = match super::http_cache::not_modified(req.headers(), &response) {
         Some(not_modified) => not_modified,
-        None => response,
+        None => {
+            let body = match coding {
+                Some(coding) => encoded(&answer.body, &answer.encoded, coding, &mut response),
+                None => answer.body,
+            };
+            *response.body_mut() = Body::from(body);
+            response
+        }
     };
     if let Some(decision) = &decision {
         super::rate_limit::tell(response.headers_mut(), decision);
     }
     crate::app::finish(&req, &mut response, started);
     Ok(response)
+}
+
+/// The body to send for `coding`: its compressed copy (made now if it is the first request for it),
+/// with the headers the compression layers would give it; or `body` as it is when the layers would
+/// not compress it.
+fn encoded(
+    body: &Bytes,
+    copies: &[OnceLock<Option<Bytes>>; 3],
+    coding: Coding,
+    response: &mut Response,
+) -> Bytes {
+    use super::http_cache::{encoded_tag, would_compress};
+    if !would_compress(response.status(), response.headers(), body.len() as u64) {
+        return body.clone();
+    }
+    let copy = copies[coding.index()].get_or_init(|| match coding.encode(body) {
+        Ok(bytes) => Some(Bytes::from(bytes)),
+        Err(e) => {
+            tracing::warn!(error = %e, coding = coding.name(), "compressing a kept answer");
+            None
+        }
+    });
+    let Some(copy) = copy else {
+        return body.clone();
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_ENCODING,
+        HeaderValue::from_static(coding.name()),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(copy.len()));
+    if let Some(tag) = h
+        .get(header::ETAG)
+        .and_then(|t| encoded_tag(t, coding.name()))
+    {
+        h.insert(header::ETAG, tag);
+    }
+    copy.clone()
 }
 
 fn mark(response: &mut Response, how: &'static str) {

@@ -259,12 +259,7 @@ pub async fn tag_encoding(req: Request, next: Next) -> Response {
         return response;
     };
     let h = response.headers_mut();
-    let tag = h
-        .get(header::ETAG)
-        .and_then(|v| v.to_str().ok())
-        .filter(|t| t.starts_with('"') && t.ends_with('"') && t.len() >= 2)
-        .map(|t| format!("\"{}-{encoding}\"", &t[1..t.len() - 1]));
-    if let Some(v) = tag.and_then(|t| HeaderValue::from_str(&t).ok()) {
+    if let Some(v) = h.get(header::ETAG).and_then(|t| encoded_tag(t, &encoding)) {
         h.insert(header::ETAG, v);
     }
     response
@@ -311,6 +306,126 @@ impl tower_http::compression::Predicate for Compressible {
     }
 }
 
+/// A content coding rudata compresses with (deflate is not offered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Coding {
+    Gzip,
+    Brotli,
+    Zstd,
+}
+
+impl Coding {
+    pub const ALL: [Coding; 3] = [Coding::Gzip, Coding::Brotli, Coding::Zstd];
+
+    /// Its token in `Content-Encoding` and in an `ETag`'s suffix.
+    pub fn name(self) -> &'static str {
+        match self {
+            Coding::Gzip => "gzip",
+            Coding::Brotli => "br",
+            Coding::Zstd => "zstd",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// `body` compressed at the level the [`compression`] layer uses.
+    pub fn encode(self, body: &[u8]) -> std::io::Result<Vec<u8>> {
+        use std::io::Write as _;
+        match self {
+            Coding::Gzip => {
+                let mut e = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(body.len() / 4),
+                    flate2::Compression::default(),
+                );
+                e.write_all(body)?;
+                e.finish()
+            }
+            Coding::Brotli => {
+                let mut out = Vec::with_capacity(body.len() / 4);
+                let params = brotli::enc::BrotliEncoderParams {
+                    quality: 4,
+                    ..Default::default()
+                };
+                brotli::BrotliCompress(&mut &body[..], &mut out, &params)?;
+                Ok(out)
+            }
+            Coding::Zstd => zstd::bulk::compress(body, zstd::DEFAULT_COMPRESSION_LEVEL),
+        }
+    }
+}
+
+/// The coding the compression layer would pick for a request's `Accept-Encoding` (tower-http's
+/// rule: the highest q-value above 0, ties to zstd, then br, then gzip; unknown codings and
+/// malformed q-values ignored), or `None` for the answer as it is.
+pub fn negotiate(headers: &HeaderMap) -> Option<Coding> {
+    let mut best: Option<(u16, Option<Coding>)> = None;
+    for part in headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|s| s.split(','))
+    {
+        let mut it = part.splitn(2, ';');
+        let name = it.next().unwrap_or("").trim();
+        let coding = if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+            Some(Coding::Gzip)
+        } else if name.eq_ignore_ascii_case("br") {
+            Some(Coding::Brotli)
+        } else if name.eq_ignore_ascii_case("zstd") {
+            Some(Coding::Zstd)
+        } else if name.eq_ignore_ascii_case("identity") {
+            None
+        } else {
+            continue;
+        };
+        let q = match it.next() {
+            Some(q) => match qvalue(q.trim()) {
+                Some(q) => q,
+                None => continue,
+            },
+            None => 1000,
+        };
+        if q > 0 && best.is_none_or(|b| (q, coding) > b) {
+            best = Some((q, coding));
+        }
+    }
+    best.and_then(|(_, coding)| coding)
+}
+
+/// An RFC 9110 q-value (`q=0.5`) in thousandths.
+fn qvalue(s: &str) -> Option<u16> {
+    let rest = s.strip_prefix(['q', 'Q'])?.strip_prefix('=')?;
+    let (int, frac) = rest.split_once('.').unwrap_or((rest, ""));
+    let mut value: u16 = match int {
+        "0" => 0,
+        "1" => 1000,
+        _ => return None,
+    };
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    for (digit, factor) in frac.bytes().zip([100, 10, 1]) {
+        value += factor * u16::from(digit - b'0');
+    }
+    (value <= 1000).then_some(value)
+}
+
+/// Whether the compression layer would compress this whole answer.
+pub fn would_compress(status: StatusCode, headers: &HeaderMap, size: u64) -> bool {
+    compressible(status, headers, Some(size))
+}
+
+/// What [`tag_encoding`] makes of a strong `ETag` for a compressed representation.
+pub fn encoded_tag(tag: &HeaderValue, coding: &str) -> Option<HeaderValue> {
+    let t = tag.to_str().ok()?;
+    if !(t.starts_with('"') && t.ends_with('"') && t.len() >= 2) {
+        return None;
+    }
+    HeaderValue::from_str(&format!("\"{}-{coding}\"", &t[1..t.len() - 1])).ok()
+}
+
 /// gzip, brotli and zstd for [`Compressible`] answers, at each algorithm's fast default (brotli 4,
 /// as nginx compresses on the fly; tower-http's defaults).
 pub fn compression() -> CompressionLayer<Compressible> {
@@ -336,6 +451,38 @@ mod tests {
         h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
         assert_eq!(matching_tag(&h, "\"x\""), Some("*"));
         assert_eq!(opaque_base("\"-br\""), "-br");
+    }
+
+    #[test]
+    fn negotiation_follows_the_compression_layers_rule() {
+        let mut h = HeaderMap::new();
+        let pick = |h: &HeaderMap| negotiate(h).map(Coding::name);
+        assert_eq!(pick(&h), None);
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip, deflate, br"),
+        );
+        assert_eq!(pick(&h), Some("br"));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip, br;q=0.5, zstd;q=0"),
+        );
+        assert_eq!(pick(&h), Some("gzip"));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("identity, gzip;q=0.9"),
+        );
+        assert_eq!(pick(&h), None);
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("br;q=2, gzip;q=0.1"),
+        );
+        assert_eq!(pick(&h), Some("gzip"));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("zstd, gzip, br"),
+        );
+        assert_eq!(pick(&h), Some("zstd"));
     }
 
     #[test]

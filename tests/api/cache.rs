@@ -10,7 +10,7 @@ use crate::helpers::TestApp;
 const CACHE: &str = "x-rudata-cache";
 
 /// A test app whose change watcher runs (the cache stays off until it does).
-async fn watched() -> TestApp {
+pub async fn watched() -> TestApp {
     let app = TestApp::new().await;
     for _ in 0..200 {
         if app.state.store.changes().current().is_some() {
@@ -24,7 +24,7 @@ async fn watched() -> TestApp {
 /// Waits until the watcher has seen this test's own writes. On SQLite it cannot tell them from
 /// another process's, so it moves the generation once more at its next poll (200 ms): a hit
 /// asserted across that poll would be a miss.
-async fn settle() {
+pub async fn settle() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 }
 

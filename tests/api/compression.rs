@@ -5,6 +5,7 @@ use std::io::Read;
 
 use axum::http::{Method, StatusCode};
 
+use crate::cache::{settle, watched};
 use crate::helpers::{TestApp, TestResponse, id_of};
 
 async fn get_with(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> TestResponse {
@@ -30,17 +31,19 @@ fn decode(encoding: &str, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A catalog whose list page is well above the threshold.
+/// A catalog whose list page is well above the threshold; once it returns, the response cache
+/// keeps answers (its change watcher runs and has seen these writes).
 async fn catalog(app: &TestApp) {
     for i in 0..5 {
         app.dataset(&app.admin_key, &format!("Budget numéro {i}"))
             .await;
     }
+    settle().await;
 }
 
 #[tokio::test]
 async fn each_encoding_decodes_to_exactly_the_identity_body_with_its_own_etag() {
-    let app = TestApp::new().await;
+    let app = watched().await;
     catalog(&app).await;
     for path in ["/api/1/datasets/", "/api/1/datasets/licenses/"] {
         let plain = get_with(&app, path, &[]).await;
@@ -71,7 +74,14 @@ async fn each_encoding_decodes_to_exactly_the_identity_body_with_its_own_etag() 
                     .to_ascii_lowercase()
                     .contains("accept-encoding")
             );
-            assert_eq!(r.header("content-length"), None);
+            // Served from the response cache (the identity read above kept the answer), with the
+            // compressed copy kept beside it: its exact length is known.
+            assert_eq!(r.header("x-rudata-cache").as_deref(), Some("hit"), "{path}");
+            assert_eq!(
+                r.header("content-length"),
+                Some(r.body.len().to_string()),
+                "{path} {encoding}"
+            );
             let again = get_with(
                 &app,
                 path,
@@ -197,4 +207,59 @@ async fn stored_csv_files_are_served_as_stored() {
     assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(r.header("content-encoding"), None);
     assert_eq!(&r.body[..], &csv[10..20]);
+}
+
+#[tokio::test]
+async fn a_kept_answer_is_compressed_once_and_served_compressed_from_the_cache() {
+    let app = watched().await;
+    catalog(&app).await;
+    let path = "/api/1/datasets/?page_size=5";
+    // The first read computes the answer through the layers (compressed there, streamed).
+    let first = get_with(&app, path, &[("accept-encoding", "gzip, br")]).await;
+    assert_eq!(first.header("x-rudata-cache").as_deref(), Some("miss"));
+    assert_eq!(first.header("content-encoding").as_deref(), Some("br"));
+    let plain = get_with(&app, path, &[]).await;
+    assert_eq!(plain.header("x-rudata-cache").as_deref(), Some("hit"));
+    assert_eq!(decode("br", &first.body), plain.body);
+    for _ in 0..2 {
+        for encoding in ["gzip", "br", "zstd"] {
+            let r = get_with(&app, path, &[("accept-encoding", encoding)]).await;
+            assert_eq!(r.status, StatusCode::OK);
+            assert_eq!(r.header("x-rudata-cache").as_deref(), Some("hit"));
+            assert_eq!(r.header("content-encoding").as_deref(), Some(encoding));
+            assert_eq!(decode(encoding, &r.body), plain.body, "{encoding}");
+            assert_eq!(
+                r.header("etag"),
+                first
+                    .header("etag")
+                    .map(|t| t.replace("-br", &format!("-{encoding}")))
+            );
+            assert!(
+                r.header("vary")
+                    .unwrap()
+                    .to_ascii_lowercase()
+                    .contains("accept-encoding")
+            );
+        }
+    }
+    // A write: the kept answer and its compressed copies are gone together.
+    app.dataset(&app.admin_key, "Budget après").await;
+    settle().await;
+    let r = get_with(&app, path, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(r.header("x-rudata-cache").as_deref(), Some("miss"));
+    let after = get_with(&app, path, &[]).await;
+    assert_ne!(after.body, plain.body);
+    assert_eq!(decode("gzip", &r.body), after.body);
+    // Revalidation of a compressed copy from the cache: 304 with its own tag.
+    let r = get_with(&app, path, &[("accept-encoding", "zstd")]).await;
+    let tag = r.header("etag").unwrap();
+    let again = get_with(
+        &app,
+        path,
+        &[("accept-encoding", "zstd"), ("if-none-match", &tag)],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(again.header("x-rudata-cache").as_deref(), Some("hit"));
+    assert!(again.body.is_empty());
 }
