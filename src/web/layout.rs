@@ -39,7 +39,7 @@ pub fn document(page: &Page) -> String {
     out.push_str(&format!(
         "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<link rel=\"stylesheet\" href=\"{STYLESHEET}?v={version}\">\n\
+         <title>{title}</title>\n<link rel=\"icon\" href=\"data:,\">\n<link rel=\"stylesheet\" href=\"{STYLESHEET}?v={version}\">\n\
          <link rel=\"alternate\" hreflang=\"{other}\" href=\"/{other}{path}\">\n</head>\n<body>\n\
          <a class=\"skip\" href=\"#main\">{skip}</a>\n\
          <header class=\"site-header\"><div class=\"wrap bar\">\

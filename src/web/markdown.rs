@@ -1,7 +1,8 @@
 //! Descriptions rendered from Markdown, safely: pulldown-cmark's events with raw HTML turned into
 //! text (never passed through), link and image targets limited to `http`, `https`, `mailto` and
 //! relative URLs (a link to anything else keeps its text, an image its alternative text), and
-//! headings moved under the page's own (a description's `#` is a third-level heading).
+//! headings moved under the page's own (a description's first level of heading, `#` or `##`, is
+//! a third-level heading, under the page's `h1` and the section's `h2`).
 //! pulldown-cmark's writer escapes text and attribute values itself.
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
@@ -14,6 +15,16 @@ pub fn render(source: &str) -> String {
     // Links do not nest in CommonMark, images may sit inside links: one flag for each.
     let mut dropped_link = false;
     let mut dropped_image = false;
+    let top = Parser::new_ext(source, options)
+        .filter_map(|event| match event {
+            Event::Start(Tag::Heading { level, .. }) => Some(level as usize),
+            _ => None,
+        })
+        .min()
+        .unwrap_or(1);
+    let lowered = |level: HeadingLevel| {
+        HeadingLevel::try_from((level as usize + 3 - top).min(6)).unwrap_or(HeadingLevel::H6)
+    };
     let events = Parser::new_ext(source, options).filter_map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
         Event::Start(Tag::Link { ref dest_url, .. }) if !safe_url(dest_url) => {
@@ -80,17 +91,6 @@ pub fn excerpt(source: &str, max: usize) -> String {
         out.push_str(word);
     }
     out
-}
-
-/// A description's heading two levels down: the page has its `h1`, and the description sits under
-/// an `h2`.
-fn lowered(level: HeadingLevel) -> HeadingLevel {
-    match level {
-        HeadingLevel::H1 => HeadingLevel::H3,
-        HeadingLevel::H2 => HeadingLevel::H4,
-        HeadingLevel::H3 => HeadingLevel::H5,
-        _ => HeadingLevel::H6,
-    }
 }
 
 /// Whether a link or image target may be written into a page: `http`, `https`, `mailto`, or a
@@ -172,6 +172,10 @@ mod tests {
     #[test]
     fn headings_sit_under_the_page() {
         assert_eq!(render("# Title").trim(), "<h3>Title</h3>");
+        assert_eq!(
+            render("## A\n\n### B\n\n###### C").replace('\n', ""),
+            "<h3>A</h3><h4>B</h4><h6>C</h6>"
+        );
         assert!(safe_url("relative/path") && safe_url("#frag") && safe_url("?q=a:b"));
         assert!(!safe_url("java\tscript:x") && !safe_url("file:///etc/passwd"));
     }
