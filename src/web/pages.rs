@@ -16,10 +16,11 @@ use crate::api::resources::{file_url, resource_url};
 use crate::api::v2::search::{search_filter, search_page};
 use crate::api::{BaseUrl, QueryPairs, lookup};
 use crate::domain::organization::Organization;
+use crate::domain::resource::Resource;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{
-    DatasetFilter, DatasetRow, Facet, PageQuery, ResourceQuery, SortKey, Visibility,
+    DatasetFilter, DatasetRow, Facet, FileRecord, PageQuery, ResourceQuery, SortKey, Visibility,
 };
 
 /// Datasets on a page of search results or of an organization.
@@ -165,22 +166,7 @@ pub async fn show_dataset(
         if page > 1 && (page - 1) * RESOURCES_PAGE_SIZE >= total {
             return Err(ApiError::not_found());
         }
-        let offset = (page - 1) * RESOURCES_PAGE_SIZE;
-        let page_of = state
-            .store
-            .page_of_resources(all, offset, RESOURCES_PAGE_SIZE);
-        let mut resources = Vec::new();
-        for r in page_of.await? {
-            let older = match &r.file_key {
-                Some(current) => {
-                    let mut files = state.store.list_resource_files(id, &r.id).await?;
-                    files.retain(|f| &f.key != current);
-                    files
-                }
-                None => Vec::new(),
-            };
-            resources.push((r, older));
-        }
+        let resources = resources_with_history(&state, id, page).await?;
         let orgs = organizations_of(&state, std::slice::from_ref(&row), &[]).await?;
         let organization = row
             .dataset
@@ -201,7 +187,7 @@ pub async fn show_dataset(
         Ok((row.dataset.title.clone(), views::dataset(lang, &view)))
     }
     .await;
-    let path = format!("/datasets/{key}/");
+    let path = format!("/datasets/{}/", super::html::segment(&key));
     match result {
         Ok((title, body)) => respond(lang, &title, &path, Ok(body)),
         Err(e) => respond(lang, "", &path, Err(e)),
@@ -231,11 +217,43 @@ pub async fn show_organization(
         Ok((org.name, body))
     }
     .await;
-    let path = format!("/organizations/{key}/");
+    let path = format!("/organizations/{}/", super::html::segment(&key));
     match result {
         Ok((title, body)) => respond(lang, &title, &path, Ok(body)),
         Err(e) => respond(lang, "", &path, Err(e)),
     }
+}
+
+/// Page `page` of a dataset's resources, each with its older files (those of an uploaded file's
+/// replacements, newest first; the current one left out).
+async fn resources_with_history(
+    state: &AppState,
+    dataset_id: &str,
+    page: i64,
+) -> Result<Vec<(Resource, Vec<FileRecord>)>, ApiError> {
+    let all = ResourceQuery {
+        dataset_id,
+        kind: None,
+        title: None,
+    };
+    let offset = (page - 1) * RESOURCES_PAGE_SIZE;
+    let mut resources = Vec::new();
+    for r in state
+        .store
+        .page_of_resources(all, offset, RESOURCES_PAGE_SIZE)
+        .await?
+    {
+        let older = match &r.file_key {
+            Some(current) => {
+                let mut files = state.store.list_resource_files(dataset_id, &r.id).await?;
+                files.retain(|f| &f.key != current);
+                files
+            }
+            None => Vec::new(),
+        };
+        resources.push((r, older));
+    }
+    Ok(resources)
 }
 
 fn facet_key(facet: Facet) -> &'static str {

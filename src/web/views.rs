@@ -390,7 +390,7 @@ fn resources(lang: Lang, view: &DatasetView) -> String {
 }
 
 /// The most older files listed on the page (the API's `versions` lists them all).
-const HISTORY_SHOWN: usize = 10;
+const HISTORY_SHOWN: usize = 5;
 
 /// A resource's older files, each still downloadable (the API's `…/resources/{rid}/versions/`).
 fn history(lang: Lang, view: &DatasetView, r: &Resource, older: &[FileRecord]) -> String {

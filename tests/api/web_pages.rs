@@ -507,27 +507,51 @@ async fn a_dataset_page_is_small() {
     let app = TestApp::new().await;
     let ds = publish(
         &app,
-        json!({"title": "Small", "description": "A dataset with twenty files."}),
+        json!({"title": "Small", "description": "A dataset with many files, each replaced often."}),
     )
     .await;
-    for i in 0..20 {
-        let r = app
-            .upload(
-                &id_of(&ds),
-                &app.admin_key,
-                &format!("file-{i}.csv"),
-                b"a\n",
-            )
-            .await;
+    let id = id_of(&ds);
+    // More files than a page shows, each with more versions than the page lists: the largest page.
+    for i in 0..22 {
+        let name = format!("a-rather-long-file-name-for-the-statistics-of-{i}.csv");
+        let r = app.upload(&id, &app.admin_key, &name, b"a\n").await;
         assert_eq!(r.status, StatusCode::CREATED);
+        let rid = id_of(&r.json());
+        if i < 20 {
+            for v in 0..6 {
+                let r = app
+                    .replace_file(
+                        &id,
+                        &rid,
+                        &app.admin_key,
+                        &name,
+                        format!("v{v}\n").as_bytes(),
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::OK);
+            }
+        }
     }
-    let page = page(
-        &app,
-        &format!("/fr/datasets/{}/", ds["slug"].as_str().unwrap()),
-    )
-    .await;
+    let path = format!("/fr/datasets/{}/", ds["slug"].as_str().unwrap());
+    let first = page(&app, &path).await;
     let css = app.get("/static/site.css", None).await;
-    let total = page.body.len() + css.body.len();
+    let total = first.body.len() + css.body.len();
     assert!(total < 100_000, "{total} bytes");
-    assert_eq!(page.text().matches("class=\"resource\"").count(), 20);
+    let body = first.text();
+    assert_eq!(body.matches("class=\"resource\"").count(), 20);
+    assert!(
+        body.contains("Versions précédentes <span class=\"count\">(6)</span>"),
+        "{body}"
+    );
+    // The rest on the next page.
+    assert!(
+        body.contains(&format!("rel=\"next\" href=\"{path}?page=2\"")),
+        "{body}"
+    );
+    let second = page(&app, &format!("{path}?page=2")).await.text();
+    assert_eq!(second.matches("class=\"resource\"").count(), 2);
+    assert_eq!(
+        page(&app, &format!("{path}?page=3")).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
