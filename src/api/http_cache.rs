@@ -5,9 +5,9 @@
 //!
 //! 1. [`tag_encoding`]: a compressed answer is another representation, so its strong `ETag` gets the
 //!    encoding as a suffix (`"…-gzip"`, `"…-br"`, `"…-zstd"`, RFC 9110 §8.8.3); and one `Vary`.
-//! 2. [`compression`]: tower-http's layer, for the API's JSON and CSV answers and the site's HTML and CSS, of at least
-//!    [`MIN_COMPRESSED`] bytes (or streamed), never for stored files (`/s/`: ranges, zip, images,
-//!    parquet… are served as stored) nor for other types.
+//! 2. [`compression`]: tower-http's layer, for the API's JSON and CSV answers and the site's HTML
+//!    and CSS, of at least [`MIN_COMPRESSED`] bytes (or streamed), never for stored files (`/s/`:
+//!    ranges, zip, images, parquet… are served as stored) nor for other types.
 //! 3. [`conditional`]: `If-None-Match` (weak comparison, `*`, lists, suffixed tags) or, when it is
 //!    absent, `If-Modified-Since` → 304 with no body. Outside the response cache, so an answer kept
 //!    there is revalidated without being copied.
@@ -275,8 +275,7 @@ pub async fn tag_encoding(req: Request, next: Next) -> Response {
 }
 
 /// Whether an answer is worth compressing: a whole JSON or CSV answer of the API, or a page of the
-/// web site (HTML, CSS), of at least
-/// [`MIN_COMPRESSED`] bytes, or streamed (those are the large ones). Stored files (`/s/`, which
+/// web site (HTML, CSS), of at least [`MIN_COMPRESSED`] bytes, or streamed (those are the large ones). Stored files (`/s/`, which
 /// offer byte ranges) are served as stored: ranges, `Content-Length` and their `ETag` stay those of
 /// the publisher's bytes, and a large download costs no compression.
 fn compressible(status: StatusCode, headers: &HeaderMap, size: Option<u64>) -> bool {
