@@ -16,6 +16,7 @@ use crate::api::{
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::web::pages as site;
 
 /// Every route, method and handler of the API.
 /// Paths are written without their trailing slash: [`app`] strips it before routing,
@@ -31,6 +32,21 @@ pub fn router(state: AppState) -> Router {
             post(uploads::replace_resource_file),
         )
         .layer(DefaultBodyLimit::disable());
+    // The catalog web site (`web`): HTML pages in data.gouv.fr's URL shapes, one set per language;
+    // not API operations, so not in the OpenAPI documents. The resource permalink is the API's.
+    let pages = Router::new()
+        .route("/", get(site::home))
+        .route("/fr", get(site::home))
+        .route("/en", get(site::home))
+        .route("/fr/datasets", get(site::search_datasets))
+        .route("/en/datasets", get(site::search_datasets))
+        .route("/fr/datasets/{id}", get(site::show_dataset))
+        .route("/en/datasets/{id}", get(site::show_dataset))
+        .route("/fr/datasets/r/{rid}", get(resources::redirect_latest))
+        .route("/en/datasets/r/{rid}", get(resources::redirect_latest))
+        .route("/fr/organizations/{org}", get(site::show_organization))
+        .route("/en/organizations/{org}", get(site::show_organization))
+        .route("/static/site.css", get(site::stylesheet));
     Router::new()
         .route(
             "/api/1/datasets",
@@ -215,6 +231,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::disable())
         .merge(uploads)
+        .merge(pages)
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             (
@@ -382,8 +399,9 @@ async fn refuse_oversized_head(req: Request, next: Next) -> Response {
 /// The most of a non-JSON error body turned into a message.
 const MAX_ERROR_TEXT: usize = 4 * 1024;
 
-/// Every error answer is JSON `{"message"}`: what an extractor or layer answered in plain text (or
-/// with no body) is reshaped, keeping its status and its other headers.
+/// Every error answer of the API is JSON `{"message"}`: what an extractor or layer answered in plain
+/// text (or with no body) is reshaped, keeping its status and its other headers. The site's error
+/// pages (HTML) are left as they are.
 async fn json_errors(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let status = response.status();
@@ -391,7 +409,7 @@ async fn json_errors(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/json"));
+        .is_some_and(|t| t.starts_with("application/json") || t.starts_with("text/html"));
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

@@ -7,7 +7,8 @@
 //! (its author reads it at once); another node's or the CLI's moves it when the watcher sees it
 //! (within a second). While changes cannot be watched, nothing is kept or served from the cache.
 //!
-//! What is kept: answers (but server errors) to `GET` requests under `/api/`, anonymous or whose
+//! What is kept: answers (but server errors) to `GET` requests under `/api/` and of the web site's
+//! pages (`web::is_page`; `/` keyed by `Accept-Language` too), anonymous or whose
 //! API key authenticated, whose body has a known size under [`MAX_ENTRY`] (a streamed document of
 //! a very large dataset is not kept). Not kept: `/api/1/me…`, the catalog exports (streamed), the
 //! state of chunked uploads, and requests whose answer depends on the current time
@@ -64,6 +65,8 @@ struct Key {
     fields: Option<HeaderValue>,
     /// The API key's keyed hash, for an authenticated read.
     token: Option<String>,
+    /// `Accept-Language`, for the site's page in the visitor's language (`/`).
+    language: Option<HeaderValue>,
 }
 
 #[derive(Clone)]
@@ -225,6 +228,9 @@ fn key_of(req: &Request, generation: u64, token: Option<String>) -> Key {
         uri: req.uri().to_string(),
         fields: req.headers().get(super::mask::HEADER).cloned(),
         token,
+        language: crate::web::negotiates_language(req.uri().path())
+            .then(|| req.headers().get(header::ACCEPT_LANGUAGE).cloned())
+            .flatten(),
     }
 }
 
@@ -362,9 +368,13 @@ fn mark(response: &mut Response, how: &'static str) {
         .insert(CACHE_HEADER, HeaderValue::from_static(how));
 }
 
-/// Whether the answer to `req` depends only on the catalog and what the key holds.
+/// Whether the answer to `req` depends only on the catalog and what the key holds. The web site's
+/// pages are anonymous reads of the catalog too.
 fn cacheable(req: &Request) -> bool {
     let path = req.uri().path();
+    if req.method() == Method::GET && crate::web::is_page(path) {
+        return true;
+    }
     req.method() == Method::GET
         && path.starts_with("/api/")
         && !path.starts_with("/api/1/me")

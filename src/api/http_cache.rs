@@ -5,9 +5,9 @@
 //!
 //! 1. [`tag_encoding`]: a compressed answer is another representation, so its strong `ETag` gets the
 //!    encoding as a suffix (`"…-gzip"`, `"…-br"`, `"…-zstd"`, RFC 9110 §8.8.3); and one `Vary`.
-//! 2. [`compression`]: tower-http's layer, for the API's JSON and CSV answers of at least
-//!    [`MIN_COMPRESSED`] bytes (or streamed), never for stored files (`/s/`: ranges, zip, images,
-//!    parquet… are served as stored) nor for other types.
+//! 2. [`compression`]: tower-http's layer, for the API's JSON and CSV answers and the site's HTML
+//!    and CSS, of at least [`MIN_COMPRESSED`] bytes (or streamed), never for stored files (`/s/`:
+//!    ranges, zip, images, parquet… are served as stored) nor for other types.
 //! 3. [`conditional`]: `If-None-Match` (weak comparison, `*`, lists, suffixed tags) or, when it is
 //!    absent, `If-Modified-Since` → 304 with no body. Outside the response cache, so an answer kept
 //!    there is revalidated without being copied.
@@ -38,6 +38,9 @@ const MAX_TAGGED: u64 = 4 << 20;
 
 /// The request headers that change the body of an API answer.
 const VARY_API: &str = "X-API-KEY, X-Fields, Accept-Encoding";
+/// The request headers that change the body of a page of the web site (whose home page adds
+/// `Accept-Language` itself).
+const VARY_SITE: &str = "Accept-Encoding";
 
 /// The date a handler's answer was last changed: put it in the response's extensions, it becomes
 /// `Last-Modified`.
@@ -75,13 +78,14 @@ fn is_shared(req: &Request) -> bool {
 }
 
 /// Middleware (inside the response cache): `ETag`, `Last-Modified`, `Cache-Control` and `Vary` on
-/// successful API reads.
+/// successful API reads and pages of the web site.
 ///
 /// A `HEAD` runs as the `GET` it stands for, so that it gets the same tag; its body is dropped here
 /// (and again by axum, which answers `HEAD` with the `GET` route).
 pub async fn validators(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
-    if !is_read || !req.uri().path().starts_with("/api/") {
+    let is_page = crate::web::is_page(req.uri().path());
+    if !is_read || !(req.uri().path().starts_with("/api/") || is_page) {
         return next.run(req).await;
     }
     let shared = is_shared(&req);
@@ -105,7 +109,7 @@ pub async fn validators(State(state): State<AppState>, mut req: Request, next: N
             h.insert(header::CACHE_CONTROL, v);
         }
     }
-    add_vary(h, VARY_API);
+    add_vary(h, if is_page { VARY_SITE } else { VARY_API });
     if let Some(LastModified(at)) = response.extensions().get::<LastModified>().copied() {
         let value = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
         if let Ok(v) = HeaderValue::from_str(&value) {
@@ -265,8 +269,8 @@ pub async fn tag_encoding(req: Request, next: Next) -> Response {
     response
 }
 
-/// Whether an answer is worth compressing: a whole JSON or CSV answer of the API of at least
-/// [`MIN_COMPRESSED`] bytes, or streamed (those are the large ones). Stored files (`/s/`, which
+/// Whether an answer is worth compressing: a whole JSON or CSV answer of the API, or a page of the
+/// web site (HTML, CSS), of at least [`MIN_COMPRESSED`] bytes, or streamed (those are the large ones). Stored files (`/s/`, which
 /// offer byte ranges) are served as stored: ranges, `Content-Length` and their `ETag` stay those of
 /// the publisher's bytes, and a large download costs no compression.
 fn compressible(status: StatusCode, headers: &HeaderMap, size: Option<u64>) -> bool {
@@ -283,7 +287,13 @@ fn compressible(status: StatusCode, headers: &HeaderMap, size: Option<u64>) -> b
                 .trim()
                 .to_ascii_lowercase()
         })
-        .is_some_and(|t| t == "application/json" || t.ends_with("+json") || t == "text/csv");
+        .is_some_and(|t| {
+            t == "application/json"
+                || t.ends_with("+json")
+                || t == "text/csv"
+                || t == "text/html"
+                || t == "text/css"
+        });
     status == StatusCode::OK && text && size.is_none_or(|n| n >= MIN_COMPRESSED)
 }
 

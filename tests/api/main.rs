@@ -59,4 +59,7 @@ mod v2_datasets;
 mod v2_extras;
 mod v2_organization_extras;
 mod v2_resources;
+mod web_caching;
+mod web_pages;
+mod web_safety;
 mod writes;

@@ -9,6 +9,7 @@ use crate::helpers::TestApp;
 
 /// `(METHOD, path)` of every route of the route table, read from `src/app.rs` itself: each
 /// `.route("<path>", <method>(...)...)` call, with `{*rest}` written `{rest}` as OpenAPI does.
+/// The web site's pages (`/`, `/fr/…`, `/en/…`, `/static/…`) are not API operations: left out.
 fn router_routes() -> BTreeSet<(String, String)> {
     let source = include_str!("../../src/app.rs");
     let mut routes = BTreeSet::new();
@@ -20,6 +21,9 @@ fn router_routes() -> BTreeSet<(String, String)> {
         else {
             continue;
         };
+        if is_site_page(path) {
+            continue;
+        }
         // The call's arguments: up to the parenthesis that closes `.route(`.
         let mut depth = 1;
         let end = call
@@ -44,6 +48,14 @@ fn router_routes() -> BTreeSet<(String, String)> {
         }
     }
     routes
+}
+
+/// Whether a route is one of the web site's pages (see `app::router`).
+fn is_site_page(path: &str) -> bool {
+    matches!(path, "/" | "/fr" | "/en")
+        || ["/fr/", "/en/", "/static/"]
+            .iter()
+            .any(|p| path.starts_with(p))
 }
 
 /// `(METHOD, path)` of every operation of a document, paths without their trailing slash (the

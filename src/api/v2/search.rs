@@ -88,7 +88,7 @@ pub async fn search_organizations(
 }
 
 /// The filters of a dataset search. Public datasets only, whoever asks (udata indexes only those).
-fn search_filter(q: &QueryPairs) -> Result<DatasetFilter, ApiError> {
+pub(crate) fn search_filter(q: &QueryPairs) -> Result<DatasetFilter, ApiError> {
     let mut f = DatasetFilter::new(Visibility::Public);
     f.featured = q.bool("featured")?;
     f.available = q.bool("available")?;
@@ -153,7 +153,7 @@ fn every<'q>(q: &'q QueryPairs, key: &'q str) -> impl Iterator<Item = &'q str> {
 }
 
 /// `page` and `page_size`, within the result window (400 beyond it, with udata's message).
-fn search_page(q: &QueryPairs) -> Result<PageQuery, ApiError> {
+pub(crate) fn search_page(q: &QueryPairs) -> Result<PageQuery, ApiError> {
     let page = q.page(20)?;
     if page.page.saturating_mul(page.page_size) > MAX_RESULT_WINDOW {
         return Err(ApiError::BadRequest(format!(
