@@ -94,7 +94,7 @@ impl Runner {
             if let Some(wait) = self.host_busy_until(&check.host, now) {
                 self.state
                     .store
-                    .release_check(&check.resource_id, &self.holder, wait)
+                    .release_check(&check, &self.holder, wait)
                     .await?;
                 continue;
             }
@@ -137,7 +137,7 @@ impl Runner {
             let later = Utc::now() + chrono::Duration::from_std(state.config.checks.max_interval)?;
             state
                 .store
-                .release_check(&check.resource_id, &self.holder, later)
+                .release_check(check, &self.holder, later)
                 .await?;
             return Ok(false);
         }

@@ -100,7 +100,8 @@ pub async fn record_check(
     if !tx.finish_check(claimed, holder, verdict, at).await? {
         return Ok(false);
     }
-    tx.commit().await?;
+    // Only this dataset's answers (and the lists') are made stale: see `store::changes`.
+    tx.commit_for_dataset(&claimed.dataset_id).await?;
     // What a publisher wants to hear about, as a structured line (there is no activity log yet).
     if verdict.available == Some(false) && was_available {
         tracing::warn!(

@@ -106,7 +106,7 @@ impl Store {
     /// Gives a taken check back, due again at `due_at` (a host to wait for, a deleted dataset).
     pub async fn release_check(
         &self,
-        rid: &str,
+        claimed: &ClaimedCheck,
         holder: &str,
         due_at: DateTime<Utc>,
     ) -> StoreResult<()> {
@@ -114,12 +114,13 @@ impl Store {
             "UPDATE resource_checks SET lease_holder = NULL, lease_until = NULL, due_at = $3
              WHERE resource_id = $1 AND lease_holder = $2",
         )
-        .bind(rid)
+        .bind(&claimed.resource_id)
         .bind(holder)
         .bind(db_ts(&due_at))
         .execute(&self.write)
         .await?;
-        Ok(())
+        // Its next check's date is shown (`GET …/checks/`).
+        self.changed_in(Some(&claimed.dataset_id)).await
     }
 
     /// The last `limit` checks of resource `rid`, newest first.
@@ -204,6 +205,7 @@ impl Store {
             .bind(db_ts(&now))
             .execute(&self.write)
             .await?;
+        self.changed().await?;
         Ok(done.rows_affected())
     }
 }

@@ -574,3 +574,99 @@ async fn datasets_are_filtered_by_the_availability_of_their_remote_resources() {
     let r = app.get("/api/1/datasets/?available=false", None).await;
     assert_eq!(r.json()["total"], 0, "{}", r.text());
 }
+
+/// Waits for the change watcher (the response cache stays off until it runs), as `serve` has it.
+async fn watched(app: &TestApp) {
+    for _ in 0..200 {
+        if app.state.store.changes().current().is_some() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the change watcher did not start");
+}
+
+#[tokio::test]
+async fn a_check_drops_its_datasets_answers_from_the_cache_and_leaves_the_others() {
+    let app = app().await;
+    watched(&app).await;
+    let remote = Remote::start().await;
+    remote.serve("/a.csv", Served::status(404));
+    let a = id_of(&app.dataset(&app.admin_key, "Checked now").await);
+    let b = id_of(&app.dataset(&app.admin_key, "Left alone").await);
+    let rid = remote_resource(&app, &a, &remote.url("/a.csv")).await;
+    let list = "/api/1/datasets/?available=false";
+    let b_paths = [
+        format!("/api/1/datasets/{b}/"),
+        format!("/api/2/datasets/{b}/"),
+        "/api/1/datasets/?q=alone".to_string(),
+    ];
+    let a_paths = [
+        format!("/api/1/datasets/{a}/"),
+        format!("/api/1/datasets/{a}/resources/{rid}/"),
+        format!("/api/2/datasets/resources/{rid}/"),
+        format!("/api/2/datasets/{a}/resources/"),
+        format!("/api/1/datasets/{a}/resources/{rid}/checks/"),
+    ];
+    // Answers are kept per minute: not across the turn of one during this test.
+    let second = chrono::Utc::now().timestamp().rem_euclid(60) as u64;
+    if second > 50 {
+        tokio::time::sleep(Duration::from_secs(61 - second)).await;
+    }
+    // Everything read once (kept), and read again from the cache.
+    for path in b_paths.iter().chain(&a_paths).chain([&list.to_string()]) {
+        app.get(path, None).await;
+        let again = app.get(path, None).await;
+        assert_eq!(again.header("x-rudata-cache").as_deref(), Some("hit"), "{path}");
+    }
+    assert_eq!(app.get(list, None).await.json()["total"], 0);
+
+    assert_eq!(run_checks(&app).await, 1);
+    // The watcher's next look at the database (SQLite polls every 200 ms) sees the check's commit
+    // too, and must not take it for a publisher's write.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The other dataset's answers are still served from the cache...
+    for path in &b_paths[..2] {
+        let r = app.get(path, None).await;
+        assert_eq!(r.header("x-rudata-cache").as_deref(), Some("hit"), "{path}");
+    }
+    // ...and the checked dataset's show the result at once, wherever the resource appears.
+    let doc = app.get(&a_paths[0], None).await;
+    assert_eq!(doc.header("x-rudata-cache").as_deref(), Some("miss"));
+    assert_eq!(
+        doc.json()["resources"][0]["extras"]["check:available"],
+        false,
+        "{}",
+        doc.text()
+    );
+    let r = app.get(&a_paths[1], None).await;
+    assert_eq!(r.json()["extras"]["check:status"], 404, "{}", r.text());
+    let r = app.get(&a_paths[2], None).await;
+    assert_eq!(r.json()["resource"]["extras"]["check:status"], 404);
+    let r = app.get(&a_paths[3], None).await;
+    assert_eq!(r.json()["data"][0]["extras"]["check:available"], false);
+    let r = app.get(&a_paths[4], None).await;
+    assert_eq!(r.json()["data"][0]["status"], 404, "{}", r.text());
+    // The lists follow within a second.
+    let mut total = Value::Null;
+    for _ in 0..50 {
+        total = app.get(list, None).await.json()["total"].clone();
+        if total == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(total, 1);
+    // A publisher's write still drops everything at once.
+    let r = app
+        .put(
+            &format!("/api/1/datasets/{b}/"),
+            &app.admin_key,
+            json!({"title": "Edited"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app.get(&b_paths[0], None).await;
+    assert_eq!(r.json()["title"], "Edited");
+}
