@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::fetch::Fetcher;
-use crate::ops::checks::{is_of_deleted_dataset, observe, record_check, schedule};
+use crate::ops::checks::{observe, record_check, resource_to_check, schedule};
 use crate::state::AppState;
 use crate::store::ClaimedCheck;
 
@@ -133,15 +133,16 @@ impl Runner {
 
     async fn check(&self, check: &ClaimedCheck) -> anyhow::Result<bool> {
         let state = &self.state;
-        if is_of_deleted_dataset(state, check).await? {
+        let Some(resource) = resource_to_check(state, check).await? else {
             let later = Utc::now() + chrono::Duration::from_std(state.config.checks.max_interval)?;
             state
                 .store
                 .release_check(check, &self.holder, later)
                 .await?;
             return Ok(false);
-        }
-        let (verdict, at) = observe(&self.fetcher, check, schedule(state)).await;
+        };
+        let max_size = state.config.checks.max_size_for(resource.format.as_deref());
+        let (verdict, at) = observe(&self.fetcher, check, schedule(state), max_size).await;
         if verdict.available.is_none() {
             self.back_off(
                 &check.host,

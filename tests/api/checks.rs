@@ -125,6 +125,7 @@ pub async fn app() -> TestApp {
         c.checks.host_delay = Duration::ZERO;
         c.checks.timeout = Duration::from_secs(2);
         c.checks.max_size = 1000;
+        c.checks.max_size_by_format = Vec::new();
     });
     app
 }
@@ -143,11 +144,15 @@ pub async fn run_checks(app: &TestApp) -> usize {
 }
 
 async fn remote_resource(app: &TestApp, ds: &str, url: &str) -> String {
+    remote_resource_of_format(app, ds, url, "csv").await
+}
+
+async fn remote_resource_of_format(app: &TestApp, ds: &str, url: &str, format: &str) -> String {
     let r = app
         .post(
             &format!("/api/1/datasets/{ds}/resources/"),
             &app.admin_key,
-            json!({"title": "Remote", "filetype": "remote", "url": url, "format": "csv"}),
+            json!({"title": "Remote", "filetype": "remote", "url": url, "format": format}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -416,6 +421,55 @@ async fn a_body_past_the_size_limit_is_not_hashed() {
         "File too large to be analysed"
     );
     assert_eq!(r["extras"]["analysis:content-length"], 5000);
+}
+
+#[tokio::test]
+async fn each_format_has_its_size_limit_and_the_others_the_default() {
+    let mut app = app().await;
+    app.configure(|c| {
+        c.checks.max_size = 1000;
+        c.checks.max_size_by_format = vec![("csv".into(), 4000), ("xlsx".into(), 100)];
+    });
+    let remote = Remote::start().await;
+    let big = "x".repeat(3000);
+    for path in ["/big.csv", "/big.xlsx", "/big.bin"] {
+        remote.serve(path, Served::ok(&big));
+    }
+    remote.serve("/small.xlsx", Served::ok("tiny"));
+    let ds = id_of(&app.dataset(&app.admin_key, "Sizes").await);
+    let mut hashed = Vec::new();
+    for (path, format) in [
+        ("/big.csv", "csv"),
+        ("/big.xlsx", "XLSX"),
+        ("/big.bin", "bin"),
+        ("/small.xlsx", ".xlsx"),
+    ] {
+        let rid = remote_resource_of_format(&app, &ds, &remote.url(path), format).await;
+        hashed.push((path, rid));
+    }
+    assert_eq!(run_checks(&app).await, 4);
+    for (path, rid) in &hashed {
+        let r = resource(&app, &ds, rid).await;
+        let extras = &r["extras"];
+        assert_eq!(extras["check:available"], true, "{path}: {r}");
+        let expected = match *path {
+            // Past the default (1000) but under CSV's own limit.
+            "/big.csv" => Some(sha1_of(&big)),
+            "/small.xlsx" => Some(sha1_of("tiny")),
+            // Past XLSX's limit (100); past the default for a format without one.
+            _ => None,
+        };
+        match expected {
+            Some(sum) => assert_eq!(extras["analysis:checksum"], sum, "{path}: {r}"),
+            None => {
+                assert!(extras.get("analysis:checksum").is_none(), "{path}: {r}");
+                assert_eq!(
+                    extras["analysis:error"], "File too large to be analysed",
+                    "{path}"
+                );
+            }
+        }
+    }
 }
 
 #[tokio::test]
