@@ -724,3 +724,72 @@ async fn a_check_drops_its_datasets_answers_from_the_cache_and_leaves_the_others
     let r = app.get(&b_paths[0], None).await;
     assert_eq!(r.json()["title"], "Edited");
 }
+
+/// Takes checks with `runner` until none is due; returns how many were recorded.
+async fn drain(runner: &Arc<rudata::jobs::checks::Runner>) -> usize {
+    let mut recorded = 0;
+    loop {
+        let round = runner.round().await.unwrap();
+        recorded += round.recorded;
+        if round.taken == 0 {
+            return recorded;
+        }
+    }
+}
+
+#[tokio::test]
+async fn nodes_share_one_pace_per_host() {
+    let mut app = app().await;
+    app.configure(|c| c.checks.host_delay = Duration::from_secs(3600));
+    let remote = Remote::start().await;
+    remote.serve("/1.csv", Served::ok("one"));
+    remote.serve("/2.csv", Served::ok("two"));
+    let ds = id_of(&app.dataset(&app.admin_key, "Paced").await);
+    let first = remote_resource(&app, &ds, &remote.url("/1.csv")).await;
+    // Two nodes (their own memory each, one database).
+    let a = rudata::jobs::checks::Runner::new(app.state.clone()).unwrap();
+    let b = rudata::jobs::checks::Runner::new(app.state.clone()).unwrap();
+    assert_eq!(drain(&a).await, 1);
+    // The host's next turn is an hour away for every node: the other node puts its check back.
+    let second = remote_resource(&app, &ds, &remote.url("/2.csv")).await;
+    assert_eq!(drain(&b).await, 0);
+    assert_eq!(remote.gets("/2.csv"), 0);
+    let history = |rid: String| {
+        let app = &app;
+        let ds = ds.clone();
+        async move {
+            app.get(
+                &format!("/api/1/datasets/{ds}/resources/{rid}/checks/"),
+                None,
+            )
+            .await
+            .json()
+        }
+    };
+    assert_eq!(history(first).await["data"].as_array().unwrap().len(), 1);
+    let waiting = history(second).await;
+    assert_eq!(waiting["data"], json!([]));
+    let next = chrono::DateTime::parse_from_rfc3339(waiting["next_check"].as_str().unwrap()).unwrap();
+    assert!(next > chrono::Utc::now() + chrono::Duration::minutes(50), "{waiting}");
+}
+
+#[tokio::test]
+async fn a_hosts_retry_after_holds_every_node() {
+    let app = app().await;
+    let remote = Remote::start().await;
+    remote.serve(
+        "/busy.csv",
+        Served::status(503).header("retry-after", "3600"),
+    );
+    remote.serve("/other.csv", Served::ok("other"));
+    let ds = id_of(&app.dataset(&app.admin_key, "Backing off").await);
+    remote_resource(&app, &ds, &remote.url("/busy.csv")).await;
+    let a = rudata::jobs::checks::Runner::new(app.state.clone()).unwrap();
+    let b = rudata::jobs::checks::Runner::new(app.state.clone()).unwrap();
+    assert_eq!(drain(&a).await, 1);
+    assert_eq!(remote.gets("/busy.csv"), 0, "a HEAD answered");
+    // No pace here (RUDATA_CHECK_HOST_DELAY=0): only the host's Retry-After holds the other node.
+    remote_resource(&app, &ds, &remote.url("/other.csv")).await;
+    assert_eq!(drain(&b).await, 0);
+    assert_eq!(remote.gets("/other.csv"), 0);
+}
