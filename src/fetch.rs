@@ -196,7 +196,6 @@ impl Fetcher {
             None => Ok(()),
         }
     }
-
 }
 
 /// Reads the body up to `max_size` bytes, hashing it (sha1, as uploads are).

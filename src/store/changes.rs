@@ -171,7 +171,10 @@ impl Changes {
 
     /// The statement that tells the other nodes (PostgreSQL), signed with this node's id, and
     /// naming the dataset of a check's write.
-    fn notify(&self, dataset: Option<&str>) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+    fn notify(
+        &self,
+        dataset: Option<&str>,
+    ) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
         let payload = match dataset {
             Some(id) => format!("{} {id}", self.node),
             None => self.node.clone(),

@@ -671,7 +671,11 @@ async fn a_check_drops_its_datasets_answers_from_the_cache_and_leaves_the_others
     for path in b_paths.iter().chain(&a_paths).chain([&list.to_string()]) {
         app.get(path, None).await;
         let again = app.get(path, None).await;
-        assert_eq!(again.header("x-rudata-cache").as_deref(), Some("hit"), "{path}");
+        assert_eq!(
+            again.header("x-rudata-cache").as_deref(),
+            Some("hit"),
+            "{path}"
+        );
     }
     assert_eq!(app.get(list, None).await.json()["total"], 0);
 
@@ -769,8 +773,12 @@ async fn nodes_share_one_pace_per_host() {
     assert_eq!(history(first).await["data"].as_array().unwrap().len(), 1);
     let waiting = history(second).await;
     assert_eq!(waiting["data"], json!([]));
-    let next = chrono::DateTime::parse_from_rfc3339(waiting["next_check"].as_str().unwrap()).unwrap();
-    assert!(next > chrono::Utc::now() + chrono::Duration::minutes(50), "{waiting}");
+    let next =
+        chrono::DateTime::parse_from_rfc3339(waiting["next_check"].as_str().unwrap()).unwrap();
+    assert!(
+        next > chrono::Utc::now() + chrono::Duration::minutes(50),
+        "{waiting}"
+    );
 }
 
 #[tokio::test]
