@@ -801,3 +801,81 @@ async fn a_hosts_retry_after_holds_every_node() {
     assert_eq!(drain(&b).await, 0);
     assert_eq!(remote.gets("/other.csv"), 0);
 }
+
+#[tokio::test]
+async fn the_checker_resolves_every_name_itself_and_never_connects_to_a_refused_address() {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    // Only the one address the test server listens on is allowed, not loopback as a whole.
+    let mut app = app().await;
+    app.configure(|c| c.checks.allow_networks = vec!["127.0.0.1/32".parse().unwrap()]);
+    let public: Ipv4Addr = "93.184.215.14".parse().unwrap();
+    let rebind = Arc::new(Mutex::new(public));
+    let zone = {
+        let rebind = Arc::clone(&rebind);
+        move |name: &str| -> crate::hardening_hosts::Records {
+            let here: Ipv4Addr = "127.0.0.1".parse().unwrap();
+            match name {
+                "here.example.org" => Some((vec![here], vec![])),
+                // Also ::1, which is not allowed.
+                "localhost.localdomain" => Some((vec![here], vec![Ipv6Addr::LOCALHOST])),
+                "rebind.example.org" => Some((vec![*rebind.lock().unwrap()], vec![])),
+                _ => None,
+            }
+        }
+    };
+    let dns = crate::hardening_hosts::dns_server_with(zone).await;
+    app.state.hosts = Arc::new(rudata::hosts::HostGuard::new(&[dns]));
+    let remote = Remote::start().await;
+    let port = remote.port;
+    remote.serve("/data.csv", Served::ok("data"));
+    remote.serve(
+        "/hop",
+        Served::status(302).header(
+            "location",
+            &format!("http://localhost.localdomain:{port}/data.csv"),
+        ),
+    );
+    let ds = id_of(&app.dataset(&app.admin_key, "Names").await);
+    // A name that points to the allowed address: resolved by the checker's resolver, and fetched.
+    let named = remote_resource(
+        &app,
+        &ds,
+        &format!("http://here.example.org:{port}/data.csv"),
+    )
+    .await;
+    assert_eq!(run_checks(&app).await, 1);
+    let r = resource(&app, &ds, &named).await;
+    assert_eq!(r["extras"]["check:available"], true, "{r}");
+    assert_eq!(remote.gets("/data.csv"), 1);
+
+    // An allowed address redirecting to a name that also points to ::1: refused at that hop.
+    let hop = remote_resource(&app, &ds, &remote.url("/hop")).await;
+    // A name that pointed to a public address when the resource was written, and points inside
+    // when it is checked (DNS rebinding): refused by the check itself.
+    let rebound = remote_resource(
+        &app,
+        &ds,
+        &format!("http://rebind.example.org:{port}/data.csv"),
+    )
+    .await;
+    *rebind.lock().unwrap() = "10.1.2.3".parse().unwrap();
+    assert_eq!(run_checks(&app).await, 2);
+    for (rid, error) in [
+        (
+            &hop,
+            "refused: localhost.localdomain points to a local address",
+        ),
+        (
+            &rebound,
+            "refused: rebind.example.org points to a local address",
+        ),
+    ] {
+        let r = resource(&app, &ds, rid).await;
+        assert_eq!(r["extras"]["check:available"], false, "{r}");
+        assert_eq!(r["extras"]["check:error"], error, "{r}");
+        assert_eq!(r["extras"]["check:timeout"], false, "{r}");
+        assert!(r["extras"].get("check:status").is_none(), "{r}");
+    }
+    // Nothing was fetched past the refusals.
+    assert_eq!(remote.gets("/data.csv"), 1);
+}
