@@ -299,3 +299,96 @@ fn two_serve_processes_on_postgresql_check_each_resource_once_a_round() {
         assert_eq!(checks_of(&api, &ds, rid), 2);
     }
 }
+
+/// Serves `/data.csv` with the body the test sets (`None`: 404), on loopback; returns its base URL.
+fn changing_server() -> (String, std::sync::Arc<std::sync::Mutex<Option<String>>>) {
+    use std::sync::{Arc, Mutex};
+    let body: Arc<Mutex<Option<String>>> = Arc::default();
+    let served = Arc::clone(&body);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap().port()).unwrap();
+            let app = axum::Router::new().route(
+                "/data.csv",
+                axum::routing::get(move || {
+                    let body = served.lock().unwrap().clone();
+                    async move {
+                        match body {
+                            Some(b) => (axum::http::StatusCode::OK, b),
+                            None => (axum::http::StatusCode::NOT_FOUND, String::new()),
+                        }
+                    }
+                }),
+            );
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (format!("http://127.0.0.1:{}", rx.recv().unwrap()), body)
+}
+
+#[test]
+fn a_change_and_a_loss_of_a_remote_file_are_logged_for_the_publisher() {
+    let (files, body) = changing_server();
+    *body.lock().unwrap() = Some("a,b\n1,2\n".into());
+    let dir = tempfile::tempdir().unwrap();
+    let env = env(false);
+    let server = start(dir.path(), &env, &[]);
+    let (ds, rids) = publish(
+        dir.path(),
+        &env,
+        &server.api,
+        &[format!("{files}/data.csv")],
+    );
+    let rid = &rids[0];
+    // A run of the checks, with the log lines a server writes at its default level.
+    let run = || {
+        let out = common::rudata(dir.path(), &env)
+            .env("RUST_LOG", "info")
+            .args(["checks", "run", "--now"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let lines = |log: &str, message: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.contains(message))
+            .map(str::to_string)
+            .collect()
+    };
+    // The first check is no change to tell anyone about.
+    let log = run();
+    assert!(lines(&log, "remote resource").is_empty(), "{log}");
+
+    *body.lock().unwrap() = Some("a,b\n3,4\n".into());
+    let log = run();
+    let changed = lines(&log, "remote resource changed");
+    assert_eq!(changed.len(), 1, "{log}");
+    for field in [
+        format!("dataset={ds}"),
+        format!("resource={rid}"),
+        format!("{files}/data.csv"),
+        "computed-checksum".to_string(),
+    ] {
+        assert!(changed[0].contains(&field), "{field}: {}", changed[0]);
+    }
+
+    *body.lock().unwrap() = None;
+    let log = run();
+    let lost = lines(&log, "remote resource became unavailable");
+    assert_eq!(lost.len(), 1, "{log}");
+    assert!(lost[0].contains("WARN"), "{}", lost[0]);
+    for field in [
+        format!("dataset={ds}"),
+        format!("resource={rid}"),
+        "status=404".to_string(),
+    ] {
+        assert!(lost[0].contains(&field), "{field}: {}", lost[0]);
+    }
+    // Still gone: said once, when it became so.
+    let log = run();
+    assert!(lines(&log, "remote resource").is_empty(), "{log}");
+}
