@@ -355,3 +355,36 @@ async fn watch_postgres(url: &str, changes: &Changes) -> Result<(), sqlx::Error>
         changes.seen(node, payload.next());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checks_write_makes_only_its_datasets_answers_stale() {
+        let changes = Changes::default();
+        let generation = changes.generation.load(Ordering::Acquire);
+        let before = changes.mark();
+        let a = Changes::made(before, Some("a"));
+        let b = Changes::made(before, Some("b"));
+        changes.committed(Some("a"));
+        assert!(!changes.still_true(&a));
+        assert!(changes.still_true(&b));
+        assert!(changes.still_true(&Changes::made(changes.mark(), Some("a"))));
+        // The generation, which every kept answer is found under, did not move.
+        assert_eq!(changes.generation.load(Ordering::Acquire), generation);
+        // A publisher's write moves it.
+        changes.committed(None);
+        assert_eq!(changes.generation.load(Ordering::Acquire), generation + 1);
+    }
+
+    #[test]
+    fn a_write_seen_from_another_node_counts_and_this_nodes_own_does_not() {
+        let changes = Changes::default();
+        let a = Changes::made(changes.mark(), Some("a"));
+        changes.seen(&changes.node.clone(), Some("a"));
+        assert!(changes.still_true(&a));
+        changes.seen("another-node", Some("a"));
+        assert!(!changes.still_true(&a));
+    }
+}
