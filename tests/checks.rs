@@ -259,8 +259,36 @@ fn two_serve_processes_on_postgresql_check_each_resource_once_a_round() {
     let urls: Vec<String> = (0..40).map(|i| format!("{}/{i}.csv", files.base)).collect();
     let (ds, rids) = publish(&dir.path().join("p"), &publisher, &server.api, &urls);
     let api = server.api.clone();
+    let key = common::cli(
+        &dir.path().join("p"),
+        &publisher,
+        &["token", "create", "--email", "pub@example.org"],
+    );
+    let hkey = format!("X-API-KEY: {key}");
+    let (code, out) = curl(&[
+        "-X",
+        "POST",
+        &format!("{api}/datasets/"),
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        &hkey,
+        "-d",
+        r#"{"title": "Unrelated", "description": "d"}"#,
+    ]);
+    assert_eq!(code, 201, "{out}");
+    let unrelated = json(&out)["id"].as_str().unwrap().to_string();
+    // Answers are kept per minute: the first round must not cross the turn of one.
+    let second = chrono::Utc::now().timestamp().rem_euclid(60) as u64;
+    if second > 40 {
+        std::thread::sleep(Duration::from_secs(61 - second));
+    }
     let a = start(&dir.path().join("a"), &node_env(portals[0], true), &[]);
     let b = start(&dir.path().join("b"), &node_env(portals[1], true), &[]);
+    // Node a keeps an answer about another dataset (once its watch on the database runs).
+    let other = format!("{}/datasets/{unrelated}/", a.api);
+    let cached = || curl(&["-D", "-", &other]).1.contains("x-rudata-cache: hit");
+    assert!(within(Duration::from_secs(5), cached));
 
     let checked = |n: usize| {
         within(Duration::from_secs(90), || {
@@ -273,13 +301,11 @@ fn two_serve_processes_on_postgresql_check_each_resource_once_a_round() {
     }
     assert!(files.gets_by(&agent(portals[0])) > 0);
     assert!(files.gets_by(&agent(portals[1])) > 0);
+    // The 40 checks recorded by both nodes left node a's answer about the other dataset in its
+    // cache (each check tells the nodes which dataset it changed).
+    assert!(cached(), "the checks emptied the cache");
 
     // A second round, every resource signalled by its publisher: each is checked once more.
-    let key = common::cli(
-        &dir.path().join("p"),
-        &publisher,
-        &["token", "create", "--email", "pub@example.org"],
-    );
     for (i, rid) in rids.iter().enumerate() {
         let node = if i % 2 == 0 { &a.api } else { &b.api };
         let (code, out) = curl(&[
@@ -287,7 +313,7 @@ fn two_serve_processes_on_postgresql_check_each_resource_once_a_round() {
             "POST",
             &format!("{node}/datasets/{ds}/resources/{rid}/check/"),
             "-H",
-            &format!("X-API-KEY: {key}"),
+            &hkey,
         ]);
         assert_eq!(code, 202, "{out}");
     }
