@@ -60,6 +60,8 @@ pub struct CheckConfig {
     pub timeout: Duration,
     /// Bytes read (and hashed) at most from a body; past it the checksum is not computed.
     pub max_size: u64,
+    /// `max_size` for the resources of a format (lower-case, as `csv`), in place of the default.
+    pub max_size_by_format: Vec<(String, u64)>,
     /// Time between two requests of a node to the same host.
     pub host_delay: Duration,
     /// Redirects followed at most.
@@ -78,11 +80,45 @@ impl Default for CheckConfig {
             max_interval: Duration::from_secs(30 * 86400),
             timeout: Duration::from_secs(30),
             max_size: 100 << 20,
+            max_size_by_format: DEFAULT_MAX_SIZE_BY_FORMAT
+                .iter()
+                .map(|(f, n)| (f.to_string(), *n))
+                .collect(),
             // udata-hydra's politeness: 180 requests per 360 s per domain.
             host_delay: Duration::from_secs(2),
             max_redirects: 5,
             lease: Duration::from_secs(300),
         }
+    }
+}
+
+/// udata-hydra's download limits per format (its `MAX_FILESIZE_ALLOWED`): 100 MB for CSV, less for
+/// the formats that take more work per byte, 1 MB for the OGC services' answers.
+pub const DEFAULT_MAX_SIZE_BY_FORMAT: &[(&str, u64)] = &[
+    ("csv", 100 << 20),
+    ("csvgz", 100 << 20),
+    ("xls", 50 << 20),
+    ("xlsx", 12_800 << 10),
+    ("ods", 10 << 20),
+    ("geojson", 100 << 20),
+    ("parquet", 50 << 20),
+    ("wms", 1 << 20),
+    ("wfs", 1 << 20),
+];
+
+impl CheckConfig {
+    /// Bytes read at most from a resource of `format` (its `format` field: `CSV`, `.csv` and `csv`
+    /// alike): the format's own limit, or `max_size`.
+    pub fn max_size_for(&self, format: Option<&str>) -> u64 {
+        let format = format
+            .unwrap_or_default()
+            .trim()
+            .trim_start_matches('.')
+            .to_ascii_lowercase();
+        self.max_size_by_format
+            .iter()
+            .find(|(f, _)| *f == format)
+            .map_or(self.max_size, |(_, n)| *n)
     }
 }
 

@@ -38,7 +38,6 @@ pub struct Fetcher {
     client: reqwest::Client,
     allowed: Arc<[ipnet::IpNet]>,
     max_redirects: usize,
-    max_size: u64,
     timeout: Duration,
 }
 
@@ -91,22 +90,33 @@ impl Fetcher {
             client,
             allowed,
             max_redirects: config.max_redirects,
-            max_size: config.max_size,
             timeout: config.timeout,
         })
     }
 
     /// Checks `url`: a `HEAD` (conditional on `previous`), then a `GET` when the `HEAD` says
-    /// nothing useful or the content may have changed, reading at most the size limit.
-    pub async fn check(&self, url: &str, previous: &Validators) -> Result<Observed, FetchError> {
+    /// nothing useful or the content may have changed, reading (and hashing) at most `max_size`
+    /// bytes of its body.
+    pub async fn check(
+        &self,
+        url: &str,
+        previous: &Validators,
+        max_size: u64,
+    ) -> Result<Observed, FetchError> {
         // The whole check, redirects included, within twice the time of one request.
-        match tokio::time::timeout(self.timeout * 2, self.check_inner(url, previous)).await {
+        let checked = self.check_inner(url, previous, max_size);
+        match tokio::time::timeout(self.timeout * 2, checked).await {
             Ok(r) => r,
             Err(_) => Err(FetchError::Timeout),
         }
     }
 
-    async fn check_inner(&self, url: &str, previous: &Validators) -> Result<Observed, FetchError> {
+    async fn check_inner(
+        &self,
+        url: &str,
+        previous: &Validators,
+        max_size: u64,
+    ) -> Result<Observed, FetchError> {
         let head = self.follow(reqwest::Method::HEAD, url, previous).await;
         let (final_url, head) = match head {
             Ok(h) => h,
@@ -131,7 +141,7 @@ impl Fetcher {
         };
         let mut observed = observe(&response, None);
         if response.status().is_success() {
-            observed.body = Some(self.digest(&mut response).await?);
+            observed.body = Some(digest(&mut response, max_size).await?);
         }
         Ok(observed)
     }
@@ -186,31 +196,31 @@ impl Fetcher {
             None => Ok(()),
         }
     }
+}
 
-    /// Reads the body up to the size limit, hashing it (sha1, as uploads are).
-    async fn digest(
-        &self,
-        response: &mut reqwest::Response,
-    ) -> Result<crate::domain::checks::Body, FetchError> {
-        let mut hasher = Sha1::new();
-        let mut size: u64 = 0;
-        while let Some(chunk) = response.chunk().await.map_err(|e| request_error(&e))? {
-            size += chunk.len() as u64;
-            if size > self.max_size {
-                return Ok(crate::domain::checks::Body {
-                    size,
-                    sha1: None,
-                    truncated: true,
-                });
-            }
-            hasher.update(&chunk);
+/// Reads the body up to `max_size` bytes, hashing it (sha1, as uploads are).
+async fn digest(
+    response: &mut reqwest::Response,
+    max_size: u64,
+) -> Result<crate::domain::checks::Body, FetchError> {
+    let mut hasher = Sha1::new();
+    let mut size: u64 = 0;
+    while let Some(chunk) = response.chunk().await.map_err(|e| request_error(&e))? {
+        size += chunk.len() as u64;
+        if size > max_size {
+            return Ok(crate::domain::checks::Body {
+                size,
+                sha1: None,
+                truncated: true,
+            });
         }
-        Ok(crate::domain::checks::Body {
-            size,
-            sha1: Some(hex::encode(hasher.finalize())),
-            truncated: false,
-        })
+        hasher.update(&chunk);
     }
+    Ok(crate::domain::checks::Body {
+        size,
+        sha1: Some(hex::encode(hasher.finalize())),
+        truncated: false,
+    })
 }
 
 /// `If-None-Match` / `If-Modified-Since` from what the previous check saw.

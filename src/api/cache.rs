@@ -17,6 +17,12 @@
 //! built from it when no public URL is set), the path and query, `X-Fields`, and the API key's
 //! keyed hash (an identity is the same for a key as long as the generation is).
 //!
+//! A remote check's write (`WriteTx::commit_for_dataset`) leaves the generation alone: an answer
+//! that shows one dataset (its documents, its resources, their checks: the handler says so with
+//! [`OnlyDataset`]) is dropped when a check of that dataset is recorded, and any other (lists,
+//! search) at most a second later (see `store::changes`), so that the checks, many a second on a
+//! large portal, do not empty the cache.
+//!
 //! Two ways in:
 //!
 //! - [`front`], before the router and every layer: a hit is answered there with what the layers
@@ -44,6 +50,7 @@ use super::http_cache::Coding;
 use crate::domain::rate_limit::Subject;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::{Changes, Made, Mark};
 
 /// The largest answer kept, in bytes.
 const MAX_ENTRY: u64 = 4 << 20;
@@ -84,6 +91,22 @@ struct Answer {
     /// The body compressed, per [`Coding`], made by the first request asking for it (`None`: the
     /// answer is not compressed, or its compression failed).
     encoded: Arc<[OnceLock<Option<Bytes>>; 3]>,
+    /// What the checks' writes may make stale in it.
+    made: Made,
+}
+
+/// A response extension: what this answer shows of the remote checks' results comes from dataset
+/// `0` alone (its documents, its resources and their checks), so a check of another dataset leaves
+/// it in the cache. Without it, an answer is taken to show many datasets (a list).
+#[derive(Clone, Debug)]
+pub struct OnlyDataset(pub String);
+
+/// `response`, marked as showing dataset `id` alone (see [`OnlyDataset`]).
+pub fn only_dataset(mut response: Response, id: &str) -> Response {
+    response
+        .extensions_mut()
+        .insert(OnlyDataset(id.to_string()));
+    response
 }
 
 #[derive(Clone)]
@@ -131,6 +154,7 @@ pub async fn cached(State(state): State<AppState>, req: Request, next: Next) -> 
     let Some(generation) = state.store.changes().current() else {
         return next.run(req).await;
     };
+    let since = state.store.changes().mark();
     // A keyed read is answered from the cache only by `front`, once its key is checked: here it is
     // computed, and kept when its key authenticated.
     if let Some(api_key) = req.headers().get("x-api-key") {
@@ -147,22 +171,27 @@ pub async fn cached(State(state): State<AppState>, req: Request, next: Next) -> 
         {
             return response;
         }
-        return keep(entries, key, response, None).await;
+        return keep(entries, key, since, response, None).await;
     }
     let key = key_of(&req, generation, None);
     let guard = match entries.get_value_or_guard_async(&key).await {
-        Ok(Entry::Answer(answer)) => {
+        Ok(Entry::Answer(answer)) if state.store.changes().still_true(&answer.made) => {
             let mut response = Response::new(Body::from(answer.body));
             *response.status_mut() = answer.status;
             *response.headers_mut() = answer.headers;
             mark(&mut response, "hit");
             return response;
         }
+        // A check changed what it shows: made again, and kept in its place.
+        Ok(Entry::Answer(_)) => {
+            let response = next.run(req).await;
+            return keep(entries, key, since, response, None).await;
+        }
         Ok(Entry::Pass) => return next.run(req).await,
         Err(guard) => guard,
     };
     let response = next.run(req).await;
-    keep(entries, key, response, Some(guard)).await
+    keep(entries, key, since, response, Some(guard)).await
 }
 
 type Entries = quick_cache::sync::Cache<Key, Entry, Weight>;
@@ -180,6 +209,7 @@ type Guard<'a> = quick_cache::sync::PlaceholderGuard<
 async fn keep(
     entries: &Entries,
     key: Key,
+    since: Mark,
     response: Response,
     guard: Option<Guard<'_>>,
 ) -> Response {
@@ -202,6 +232,8 @@ async fn keep(
         return response;
     }
     let (parts, body) = response.into_parts();
+    let dataset = parts.extensions.get::<OnlyDataset>().map(|d| d.0.as_str());
+    let made = Changes::made(since, dataset);
     let body = match axum::body::to_bytes(body, MAX_ENTRY as usize).await {
         Ok(body) => body,
         // Not seen: the bodies of known size are in memory already.
@@ -214,6 +246,7 @@ async fn keep(
         headers: parts.headers.clone(),
         body: body.clone(),
         encoded: Arc::default(),
+        made,
     }));
     let mut response = Response::from_parts(parts, Body::from(body));
     mark(&mut response, "miss");
@@ -289,6 +322,10 @@ pub async fn front(state: &AppState, req: Request) -> Result<Response, Request> 
     let Some(Entry::Answer(answer)) = entries.get(&key) else {
         return Err(req);
     };
+    // Made stale by a check: made again by the layers.
+    if !state.store.changes().still_true(&answer.made) {
+        return Err(req);
+    }
     // Counted once found (a miss goes on to be counted by the layers).
     let decision = match &key.token {
         Some(hash) => (limits.authenticated > 0)

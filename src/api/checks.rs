@@ -45,12 +45,13 @@ pub async fn list_resource_checks(
             })
         })
         .collect();
-    Ok(axum::Json(json!({
+    let response = axum::Json(json!({
         "checked": schedule.is_some(),
         "next_check": schedule.map(|(due, _)| to_api(&due)),
         "data": data,
     }))
-    .into_response())
+    .into_response();
+    Ok(crate::api::cache::only_dataset(response, &row.dataset.id))
 }
 
 /// `POST …/check/`: queues an immediate check of the resource (edit permission); 202.

@@ -321,23 +321,25 @@ pub async fn get_dataset(
         write_resources(&mut head, &base, &resources, true)
             .map_err(|e| ApiError::Internal(e.into()))?;
         head.extend_from_slice(&tail);
-        return Ok((
+        let response = (
             [(header::CONTENT_TYPE, "application/json")],
             Extension(dataset_last_modified(&row)),
             head,
         )
-            .into_response());
+            .into_response();
+        return Ok(crate::api::cache::only_dataset(response, &row.dataset.id));
     }
     let batches = resource_batches(state.clone(), base.clone(), row.dataset.id.clone());
     let body = stream::once(async { Ok(Bytes::from(head)) })
         .chain(batches)
         .chain(stream::once(async { Ok(Bytes::from(tail)) }));
-    Ok((
+    let response = (
         [(header::CONTENT_TYPE, "application/json")],
         Extension(dataset_last_modified(&row)),
         Body::from_stream(body),
     )
-        .into_response())
+        .into_response();
+    Ok(crate::api::cache::only_dataset(response, &row.dataset.id))
 }
 
 /// A dataset's `Last-Modified`: its own change or its newest resource's, whichever is later.

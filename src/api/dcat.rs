@@ -338,8 +338,11 @@ pub async fn redirect_dataset_rdf(
     headers: HeaderMap,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    lookup::dataset_for_read(&state, caller.identity(), &key, &uri).await?;
-    Ok(redirect_to_format(&uri, &headers))
+    let row = lookup::dataset_for_read(&state, caller.identity(), &key, &uri).await?;
+    Ok(crate::api::cache::only_dataset(
+        redirect_to_format(&uri, &headers),
+        &row.dataset.id,
+    ))
 }
 
 /// `GET /api/1/datasets/{id}/rdf.{fmt}`: one dataset and its resources, under the read rule.
@@ -356,5 +359,8 @@ pub async fn get_dataset_rdf(
     let row = lookup::dataset_for_read(&state, caller.identity(), &key, &uri).await?;
     let mut graph = Graph::default();
     add_datasets(&state, &base, &mut graph, std::slice::from_ref(&row)).await?;
-    render(&graph, suffix)
+    Ok(crate::api::cache::only_dataset(
+        render(&graph, suffix)?,
+        &row.dataset.id,
+    ))
 }

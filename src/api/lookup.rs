@@ -127,12 +127,12 @@ pub fn resource_key(rid: &str) -> Result<String, ApiError> {
     resource_id(rid)
 }
 
-/// A resource by id alone (the `latest` permalink), under its dataset's read rule.
+/// A resource by id alone (the `latest` permalink), with its dataset, under the dataset's read rule.
 pub async fn permalink(
     state: &AppState,
     who: Option<&Identity>,
     rid: &str,
-) -> Result<Resource, ApiError> {
+) -> Result<(Resource, DatasetRow), ApiError> {
     let rid = parse_resource_id(rid).ok_or_else(ApiError::not_found)?;
     let (r, row) = state
         .store
@@ -140,7 +140,7 @@ pub async fn permalink(
         .await?
         .ok_or_else(ApiError::not_found)?;
     check_visible(who, &row)?;
-    Ok(r)
+    Ok((r, row))
 }
 
 /// A stored file by key with its dataset, under the dataset's read rule.

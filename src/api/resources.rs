@@ -106,9 +106,10 @@ pub async fn get_resource(
     OriginalUri(uri): OriginalUri,
     Path((key, rid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let (_, r) = lookup::resource_for_read(&state, caller.identity(), &key, &rid, &uri).await?;
+    let (row, r) = lookup::resource_for_read(&state, caller.identity(), &key, &rid, &uri).await?;
     let last_modified = Extension(LastModified(r.last_modified));
-    Ok((last_modified, axum::Json(resource_json(&base, &r))).into_response())
+    let response = (last_modified, axum::Json(resource_json(&base, &r))).into_response();
+    Ok(crate::api::cache::only_dataset(response, &row.dataset.id))
 }
 
 pub async fn create_resource(
@@ -230,7 +231,10 @@ pub async fn list_resource_versions(
             })
         })
         .collect();
-    Ok(axum::Json(list).into_response())
+    Ok(crate::api::cache::only_dataset(
+        axum::Json(list).into_response(),
+        &row.dataset.id,
+    ))
 }
 
 /// `GET /datasets/r/{rid}`: 302 to the resource's current file (the stable permalink). A resource of a
@@ -241,9 +245,10 @@ pub async fn redirect_latest(
     base: BaseUrl,
     Path(rid): Path<String>,
 ) -> Result<Response, ApiError> {
-    let r = lookup::permalink(&state, caller.identity(), &rid).await?;
+    let (r, row) = lookup::permalink(&state, caller.identity(), &rid).await?;
     let location = location_of(&resource_url(&base, &r));
-    Ok((StatusCode::FOUND, [(header::LOCATION, location)], ()).into_response())
+    let response = (StatusCode::FOUND, [(header::LOCATION, location)], ()).into_response();
+    Ok(crate::api::cache::only_dataset(response, &row.dataset.id))
 }
 
 /// A URL as a `Location` value. URLs are refused with control characters, but a database written

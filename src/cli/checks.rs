@@ -28,9 +28,18 @@ pub struct CheckArgs {
     /// Time one request (headers and body) may take.
     #[arg(long, env = "RUDATA_CHECK_TIMEOUT", default_value = "30s")]
     pub check_timeout: String,
-    /// Bytes read and hashed at most from a remote file (suffixes K, M, G).
+    /// Bytes read and hashed at most from a remote file (suffixes K, M, G), unless its format has
+    /// a limit of its own.
     #[arg(long, env = "RUDATA_CHECK_MAX_SIZE", default_value = "100M")]
     pub check_max_size: String,
+    /// Limits per resource format, as format=size pairs separated by commas (udata-hydra's; an
+    /// empty value leaves every format at RUDATA_CHECK_MAX_SIZE).
+    #[arg(
+        long,
+        env = "RUDATA_CHECK_MAX_SIZE_BY_FORMAT",
+        default_value = "csv=100M,csvgz=100M,xls=50M,xlsx=12800K,ods=10M,geojson=100M,parquet=50M,wms=1M,wfs=1M"
+    )]
+    pub check_max_size_by_format: String,
     /// Time between two requests of a node to the same host (0: no wait).
     #[arg(long, env = "RUDATA_CHECK_HOST_DELAY", default_value = "2s")]
     pub check_host_delay: String,
@@ -69,12 +78,34 @@ impl CheckArgs {
             max_interval,
             timeout,
             max_size: parse_size(&self.check_max_size)?,
+            max_size_by_format: sizes_by_format(&self.check_max_size_by_format)?,
             host_delay: parse_duration(&self.check_host_delay).map_err(anyhow::Error::msg)?,
             max_redirects: self.check_max_redirects,
             // Longer than a check can take (its two requests' timeouts), so a live check keeps it.
             lease: (timeout * 4).max(defaults.lease),
         })
     }
+}
+
+/// `csv=100M,xlsx=12800K`: a size per (lower-cased) format.
+fn sizes_by_format(s: &str) -> anyhow::Result<Vec<(String, u64)>> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (format, size) = pair.split_once('=').with_context(|| {
+                format!("RUDATA_CHECK_MAX_SIZE_BY_FORMAT: {pair:?} is not format=size")
+            })?;
+            let format = format.trim().trim_start_matches('.').to_ascii_lowercase();
+            anyhow::ensure!(
+                !format.is_empty(),
+                "RUDATA_CHECK_MAX_SIZE_BY_FORMAT: {pair:?} names no format"
+            );
+            let size = parse_size(size)
+                .with_context(|| format!("RUDATA_CHECK_MAX_SIZE_BY_FORMAT: {pair:?}"))?;
+            Ok((format, size))
+        })
+        .collect()
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +207,40 @@ fn progress_bar(done: i64, total: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        checks: super::CheckArgs,
+    }
+
+    #[test]
+    fn the_default_sizes_by_format_are_the_configurations() {
+        let cli = Cli::parse_from(["rudata"]);
+        let config = cli.checks.config().unwrap();
+        assert_eq!(
+            config.max_size_by_format,
+            crate::config::CheckConfig::default().max_size_by_format
+        );
+        assert_eq!(config.max_size_for(Some(" .CSV")), 100 << 20);
+        assert_eq!(config.max_size_for(Some("xlsx")), 13_107_200);
+        assert_eq!(config.max_size_for(Some("pdf")), config.max_size);
+        assert_eq!(config.max_size_for(None), config.max_size);
+    }
+
+    #[test]
+    fn sizes_by_format_are_read_and_refused_when_malformed() {
+        assert_eq!(
+            super::sizes_by_format(" CSV=2K, json=1M ,").unwrap(),
+            [("csv".to_string(), 2048), ("json".to_string(), 1 << 20)]
+        );
+        assert!(super::sizes_by_format("").unwrap().is_empty());
+        for bad in ["csv", "=1M", "csv=lots"] {
+            assert!(super::sizes_by_format(bad).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn the_bar_fills_with_progress() {
         assert_eq!(

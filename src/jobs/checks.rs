@@ -1,9 +1,11 @@
 //! When remote resources are checked (`ops::checks`): inside `serve`, on every node, the due checks
 //! are taken from the queue in the database (each with a lease, so that nodes share the work and a
-//! crashed node's checks are taken again when their lease passes), at most `concurrency` at once,
-//! and at most one request every `host_delay` to each host from this node; a host that answered 429
-//! or 503 with `Retry-After` is left alone for that long. `rudata checks run --now` drains the queue
-//! with the same runner.
+//! crashed node's checks are taken again when their lease passes), at most `concurrency` at once
+//! on a node, and at most one request every `host_delay` to each host from all the nodes together;
+//! a host that answered 429 or 503 with `Retry-After` is left alone for that long by every node.
+//! The hosts' turns are rows of `check_hosts` (`Store::take_host_turn`); each node remembers the
+//! turns it learnt, so that a busy host's other checks are put back without asking the database.
+//! `rudata checks run --now` drains the queue with the same runner.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,21 +16,27 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::fetch::Fetcher;
-use crate::ops::checks::{is_of_deleted_dataset, observe, record_check, schedule};
+use crate::ops::checks::{observe, record_check, resource_to_check, schedule};
 use crate::state::AppState;
 use crate::store::ClaimedCheck;
 
 /// How often an idle node looks at the queue.
 const POLL: Duration = Duration::from_secs(2);
 
+/// How often a node removes the hosts whose turn has long passed from `check_hosts`.
+const FORGET_HOSTS_EVERY: Duration = Duration::from_secs(600);
+
 /// Runs the checks of one node.
 pub struct Runner {
     state: AppState,
     fetcher: Arc<Fetcher>,
     holder: String,
-    /// The earliest time this node sends the next request to each host.
+    /// The earliest time this node sends the next request to each host, as far as it knows (the
+    /// database may say later: another node took a turn since).
     hosts: Mutex<HashMap<String, DateTime<Utc>>>,
     slots: Arc<Semaphore>,
+    /// When this node last forgot the idle hosts.
+    forgot_hosts: Mutex<Option<std::time::Instant>>,
 }
 
 /// What a round did.
@@ -56,6 +64,7 @@ impl Runner {
             ),
             hosts: Mutex::new(HashMap::new()),
             slots,
+            forgot_hosts: Mutex::new(None),
         }))
     }
 
@@ -90,11 +99,12 @@ impl Runner {
             .claim_checks(&self.holder, now, now + lease, free as i64)
             .await?;
         let taken = claimed.len();
+        self.forget_idle_hosts(now).await?;
         for check in claimed {
-            if let Some(wait) = self.host_busy_until(&check.host, now) {
+            if let Some(wait) = self.host_busy_until(&check.host, now).await? {
                 self.state
                     .store
-                    .release_check(&check.resource_id, &self.holder, wait)
+                    .release_check(&check, &self.holder, wait)
                     .await?;
                 continue;
             }
@@ -109,44 +119,79 @@ impl Runner {
         Ok(taken)
     }
 
-    /// `None` when `host` may be asked now (and reserves its next slot), else when it may.
-    fn host_busy_until(&self, host: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    /// `None` when `host` may be asked now (its turn is then taken, for every node), else when it
+    /// may.
+    async fn host_busy_until(
+        &self,
+        host: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let known = self.remembered(host, now);
+        if let Some(next) = known {
+            return Ok(Some(next));
+        }
+        let delay = chrono::Duration::from_std(self.state.config.checks.host_delay)?;
+        let busy = self
+            .state
+            .store
+            .take_host_turn(host, now, now + delay)
+            .await?;
+        self.remember(host, busy.unwrap_or(now + delay));
+        Ok(busy)
+    }
+
+    /// The host's next turn as this node knows it, if it is still to come.
+    fn remembered(&self, host: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         if hosts.len() > 10_000 {
             hosts.retain(|_, t| *t > now);
         }
-        let next = hosts.get(host).copied();
-        if let Some(next) = next.filter(|t| *t > now) {
-            return Some(next);
-        }
-        let delay =
-            chrono::Duration::from_std(self.state.config.checks.host_delay).unwrap_or_default();
-        hosts.insert(host.to_string(), now + delay);
-        None
+        hosts.get(host).copied().filter(|t| *t > now)
     }
 
-    fn back_off(&self, host: &str, until: DateTime<Utc>) {
+    fn remember(&self, host: &str, next: DateTime<Utc>) {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = hosts.entry(host.to_string()).or_insert(until);
-        *entry = (*entry).max(until);
+        let entry = hosts.entry(host.to_string()).or_insert(next);
+        *entry = (*entry).max(next);
+    }
+
+    async fn back_off(&self, host: &str, until: DateTime<Utc>) -> anyhow::Result<()> {
+        self.remember(host, until);
+        Ok(self.state.store.back_off_host(host, until).await?)
+    }
+
+    /// Removes, now and then, the hosts whose turn passed a while ago: the table stays as small
+    /// as the set of hosts asked lately.
+    async fn forget_idle_hosts(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
+        {
+            let mut last = self.forgot_hosts.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|t| t.elapsed() < FORGET_HOSTS_EVERY) {
+                return Ok(());
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        self.state
+            .store
+            .forget_idle_hosts(now - chrono::Duration::minutes(10))
+            .await?;
+        Ok(())
     }
 
     async fn check(&self, check: &ClaimedCheck) -> anyhow::Result<bool> {
         let state = &self.state;
-        if is_of_deleted_dataset(state, check).await? {
+        let Some(resource) = resource_to_check(state, check).await? else {
             let later = Utc::now() + chrono::Duration::from_std(state.config.checks.max_interval)?;
             state
                 .store
-                .release_check(&check.resource_id, &self.holder, later)
+                .release_check(check, &self.holder, later)
                 .await?;
             return Ok(false);
-        }
-        let (verdict, at) = observe(&self.fetcher, check, schedule(state)).await;
+        };
+        let max_size = state.config.checks.max_size_for(resource.format.as_deref());
+        let (verdict, at) = observe(&self.fetcher, check, schedule(state), max_size).await;
         if verdict.available.is_none() {
-            self.back_off(
-                &check.host,
-                at + chrono::Duration::from_std(verdict.next_in).unwrap_or_default(),
-            );
+            let until = at + chrono::Duration::from_std(verdict.next_in).unwrap_or_default();
+            self.back_off(&check.host, until).await?;
         }
         Ok(record_check(state, check, &self.holder, &verdict, at).await?)
     }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::datasets::lock;
 use super::resources::MISSING_RESOURCE;
 use crate::domain::checks::{Outcome, Schedule, Verdict, apply_verdict, is_checked, judge};
+use crate::domain::resource::Resource;
 use crate::domain::time::now;
 use crate::error::ApiError;
 use crate::fetch::{FetchError, Fetcher};
@@ -43,14 +44,16 @@ pub fn schedule(state: &AppState) -> Schedule {
     }
 }
 
-/// Fetches a claimed check's URL and judges the answer (no write).
+/// Fetches a claimed check's URL, reading at most `max_size` bytes, and judges the answer (no
+/// write).
 pub async fn observe(
     fetcher: &Fetcher,
     claimed: &ClaimedCheck,
     schedule: Schedule,
+    max_size: u64,
 ) -> (Verdict, DateTime<Utc>) {
     let outcome = match fetcher
-        .check(&claimed.url, &claimed.previous.validators)
+        .check(&claimed.url, &claimed.previous.validators, max_size)
         .await
     {
         Ok(observed) => Outcome::Answer(observed),
@@ -100,7 +103,8 @@ pub async fn record_check(
     if !tx.finish_check(claimed, holder, verdict, at).await? {
         return Ok(false);
     }
-    tx.commit().await?;
+    // Only this dataset's answers (and the lists') are made stale: see `store::changes`.
+    tx.commit_for_dataset(&claimed.dataset_id).await?;
     // What a publisher wants to hear about, as a structured line (there is no activity log yet).
     if verdict.available == Some(false) && was_available {
         tracing::warn!(
@@ -123,19 +127,16 @@ pub async fn record_check(
     Ok(true)
 }
 
-/// Puts a check of a deleted dataset's resource back at the end of the schedule.
-pub async fn is_of_deleted_dataset(
+/// The resource a claimed check is of, unless it or its dataset is gone (deleted: its check waits
+/// at the end of the schedule).
+pub async fn resource_to_check(
     state: &AppState,
     claimed: &ClaimedCheck,
-) -> Result<bool, ApiError> {
-    Ok(
-        match state
-            .store
-            .find_resource_anywhere(&claimed.resource_id)
-            .await?
-        {
-            Some((_, row)) => row.dataset.deleted.is_some(),
-            None => true,
-        },
-    )
+) -> Result<Option<Resource>, ApiError> {
+    Ok(state
+        .store
+        .find_resource_anywhere(&claimed.resource_id)
+        .await?
+        .filter(|(_, row)| row.dataset.deleted.is_none())
+        .map(|(r, _)| r))
 }

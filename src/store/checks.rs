@@ -48,11 +48,14 @@ fn claimed_of(row: &AnyRow) -> StoreResult<ClaimedCheck> {
     let checked_at: Option<String> = row.try_get("checked_at")?;
     let available: Option<i64> = row.try_get("available")?;
     let interval: i64 = row.try_get("interval_secs")?;
+    let url: String = row.try_get("url")?;
+    let host: String = row.try_get("host")?;
     Ok(ClaimedCheck {
         resource_id: row.try_get("resource_id")?,
         dataset_id: row.try_get("dataset_id")?,
-        url: row.try_get("url")?,
-        host: row.try_get("host")?,
+        // Rows queued by migration 0014 have no host yet: each waits for its own host's turn.
+        host: if host.is_empty() { host_of(&url) } else { host },
+        url,
         previous: Previous {
             checked: checked_at.is_some(),
             available: available.map(|a| a != 0),
@@ -106,7 +109,7 @@ impl Store {
     /// Gives a taken check back, due again at `due_at` (a host to wait for, a deleted dataset).
     pub async fn release_check(
         &self,
-        rid: &str,
+        claimed: &ClaimedCheck,
         holder: &str,
         due_at: DateTime<Utc>,
     ) -> StoreResult<()> {
@@ -114,12 +117,13 @@ impl Store {
             "UPDATE resource_checks SET lease_holder = NULL, lease_until = NULL, due_at = $3
              WHERE resource_id = $1 AND lease_holder = $2",
         )
-        .bind(rid)
+        .bind(&claimed.resource_id)
         .bind(holder)
         .bind(db_ts(&due_at))
         .execute(&self.write)
         .await?;
-        Ok(())
+        // Its next check's date is shown (`GET …/checks/`).
+        self.changed_in(Some(&claimed.dataset_id)).await
     }
 
     /// The last `limit` checks of resource `rid`, newest first.
@@ -198,12 +202,70 @@ impl Store {
         })
     }
 
+    /// Takes host `host`'s turn for a request sent `now`, the next one being `next` (the per-host
+    /// pace, shared by the nodes): `None` when taken, else when the host's next turn is (another
+    /// node's request, or a `Retry-After`). One upsert on the host's key: of two nodes asking at
+    /// once, one gets the turn.
+    pub async fn take_host_turn(
+        &self,
+        host: &str,
+        now: DateTime<Utc>,
+        next: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        let taken = sqlx::query(
+            "INSERT INTO check_hosts (host, next_at) VALUES ($1, $3)
+             ON CONFLICT (host) DO UPDATE SET next_at = excluded.next_at
+             WHERE check_hosts.next_at <= $2
+             RETURNING host",
+        )
+        .bind(host)
+        .bind(db_ts(&now))
+        .bind(db_ts(&next))
+        .fetch_optional(&self.write)
+        .await?;
+        if taken.is_some() {
+            return Ok(None);
+        }
+        let next_at: Option<String> =
+            sqlx::query_scalar("SELECT next_at FROM check_hosts WHERE host = $1")
+                .bind(host)
+                .fetch_optional(&self.write)
+                .await?;
+        // Gone meanwhile (forgotten as idle): free again, at the next round.
+        Ok(Some(ts_opt(next_at)?.unwrap_or(now)))
+    }
+
+    /// Leaves host `host` alone until `until` (it asked to wait), on every node.
+    pub async fn back_off_host(&self, host: &str, until: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO check_hosts (host, next_at) VALUES ($1, $2)
+             ON CONFLICT (host) DO UPDATE SET next_at = excluded.next_at
+             WHERE check_hosts.next_at < excluded.next_at",
+        )
+        .bind(host)
+        .bind(db_ts(&until))
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets the hosts whose next turn was before `before` (an absent host is free), through the
+    /// index on `next_at`: the table holds the hosts asked lately, not every host of the catalog.
+    pub async fn forget_idle_hosts(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM check_hosts WHERE next_at < $1")
+            .bind(db_ts(&before))
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Makes every check due now (`rudata checks run --now`); returns how many there are.
     pub async fn make_checks_due(&self, now: DateTime<Utc>) -> StoreResult<u64> {
         let done = sqlx::query("UPDATE resource_checks SET due_at = $1 WHERE due_at > $1")
             .bind(db_ts(&now))
             .execute(&self.write)
             .await?;
+        self.changed().await?;
         Ok(done.rows_affected())
     }
 }

@@ -26,7 +26,7 @@ mod tokens;
 mod uploads;
 mod users;
 
-pub use changes::Changes;
+pub use changes::{Changes, Made, Mark};
 pub use checks::{CheckRecord, CheckSummary, ClaimedCheck};
 pub use datasets::{
     DatasetFilter, DatasetRow, Lookup, PageQuery, SortKey, TemporalFilter, Visibility,
@@ -150,11 +150,7 @@ impl Store {
 
     /// Tells this node and the others that a write outside a [`WriteTx`] was committed.
     pub(super) async fn changed(&self) -> StoreResult<()> {
-        self.changes.bump();
-        if self.dialect == Dialect::Postgres {
-            self.changes.notify().execute(&self.write).await?;
-        }
-        Ok(())
+        self.changed_in(None).await
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -246,17 +242,6 @@ pub struct WriteTx {
 }
 
 impl WriteTx {
-    /// Commits, and tells every node: this one at once, the others through PostgreSQL's `NOTIFY`
-    /// (sent with the commit) or SQLite's data version (see [`Changes`]).
-    pub async fn commit(mut self) -> StoreResult<()> {
-        if self.dialect == Dialect::Postgres {
-            self.changes.notify().execute(&mut *self.tx).await?;
-        }
-        self.tx.commit().await?;
-        self.changes.bump();
-        Ok(())
-    }
-
     /// A slug for a row of `table` made from `base`: `base` itself when free, else `base-N` with udata's
     /// suffixes. Inside the transaction that writes the row, through the slug's unique index and a
     /// per-base counter, never a scan: the cost is the same whatever the size of the catalog and

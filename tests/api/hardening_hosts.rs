@@ -33,12 +33,21 @@ fn zone(name: &str) -> Option<(Vec<Ipv4Addr>, Vec<Ipv6Addr>)> {
 
 /// Answers DNS queries over UDP from `zone`, until the test ends.
 async fn dns_server() -> SocketAddr {
+    dns_server_with(zone).await
+}
+
+/// The addresses of a name: A and AAAA records (`None`: NXDOMAIN).
+pub type Records = Option<(Vec<Ipv4Addr>, Vec<Ipv6Addr>)>;
+
+/// Answers DNS queries over UDP from `zone` (asked at each query: a test may change its answers),
+/// with a time-to-live of zero (nothing is kept by the resolver), until the test ends.
+pub async fn dns_server_with(zone: impl Fn(&str) -> Records + Send + Sync + 'static) -> SocketAddr {
     let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = socket.local_addr().unwrap();
     tokio::spawn(async move {
         let mut buf = [0u8; 1500];
         while let Ok((n, from)) = socket.recv_from(&mut buf).await {
-            if let Some(reply) = answer(&buf[..n]) {
+            if let Some(reply) = answer(&buf[..n], &zone) {
                 let _ = socket.send_to(&reply, from).await;
             }
         }
@@ -47,7 +56,7 @@ async fn dns_server() -> SocketAddr {
 }
 
 /// The reply to one query (RFC 1035 §4): the question echoed, then the zone's records of its type.
-fn answer(query: &[u8]) -> Option<Vec<u8>> {
+fn answer(query: &[u8], zone: &impl Fn(&str) -> Records) -> Option<Vec<u8>> {
     if query.len() < 12 {
         return None;
     }
@@ -65,7 +74,9 @@ fn answer(query: &[u8]) -> Option<Vec<u8>> {
     }
     let qtype = u16::from_be_bytes([*query.get(i)?, *query.get(i + 1)?]);
     let question = &query[12..i + 4];
-    let records: Vec<Vec<u8>> = match zone(&labels.join(".")) {
+    let found = zone(&labels.join("."));
+    let known = found.is_some();
+    let records: Vec<Vec<u8>> = match found {
         None => Vec::new(),
         Some((v4, v6)) => match qtype {
             1 => v4.iter().map(|a| a.octets().to_vec()).collect(),
@@ -73,7 +84,6 @@ fn answer(query: &[u8]) -> Option<Vec<u8>> {
             _ => Vec::new(),
         },
     };
-    let known = zone(&labels.join(".")).is_some();
     let mut out = Vec::new();
     out.extend_from_slice(&query[..2]); // id
     out.extend_from_slice(&[0x81, if known { 0x80 } else { 0x83 }]); // response, RD+RA, rcode
@@ -85,7 +95,7 @@ fn answer(query: &[u8]) -> Option<Vec<u8>> {
         out.extend_from_slice(&[0xc0, 12]); // the question's name
         out.extend_from_slice(&qtype.to_be_bytes());
         out.extend_from_slice(&1u16.to_be_bytes()); // IN
-        out.extend_from_slice(&60u32.to_be_bytes());
+        out.extend_from_slice(&0u32.to_be_bytes()); // TTL
         out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
         out.extend_from_slice(&rdata);
     }

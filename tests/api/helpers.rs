@@ -24,6 +24,8 @@ pub struct TestApp {
     _database: Option<TestDatabase>,
     /// The folder of the S3 test bucket this test's files are under (with `TEST_S3_ENDPOINT`).
     pub s3_prefix: Option<String>,
+    /// The database's URL, for a second node on it.
+    pub database_url: String,
 }
 
 pub struct TestResponse {
@@ -108,6 +110,7 @@ impl TestApp {
             admin_key: key.expose().to_string(),
             _database: database,
             s3_prefix,
+            database_url: url,
         }
     }
 

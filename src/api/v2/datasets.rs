@@ -53,7 +53,8 @@ pub async fn get_dataset(
         can_edit,
     );
     let last_modified = Extension(crate::api::datasets::dataset_last_modified(&row));
-    Ok((last_modified, axum::Json(json)).into_response())
+    let response = (last_modified, axum::Json(json)).into_response();
+    Ok(crate::api::cache::only_dataset(response, &row.dataset.id))
 }
 
 /// API v2's envelope of a page of resources (udata's order). Past the last page the page is empty:
@@ -164,7 +165,10 @@ pub async fn list_resources(
         page_size: params.page_size,
         total,
     };
-    Ok(axum::Json(page).into_response())
+    Ok(crate::api::cache::only_dataset(
+        axum::Json(page).into_response(),
+        id,
+    ))
 }
 
 /// The total of the filtered resources and the page asked for: a count and a page walked in an
@@ -213,5 +217,6 @@ pub async fn get_resource(
         resource: resource_json(&base, &r),
         dataset_id: &row.dataset.id,
     });
-    Ok((last_modified, json).into_response())
+    let response = (last_modified, json).into_response();
+    Ok(crate::api::cache::only_dataset(response, &row.dataset.id))
 }

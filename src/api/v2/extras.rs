@@ -150,7 +150,9 @@ pub async fn get_dataset_extras(
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
     let row = lookup::dataset_for_read(&state, caller.identity(), &key, &uri).await?;
-    Ok(axum::Json(row.dataset.extras).into_response())
+    let id = row.dataset.id.clone();
+    let response = axum::Json(row.dataset.extras).into_response();
+    Ok(crate::api::cache::only_dataset(response, &id))
 }
 
 /// `PUT|DELETE /api/2/datasets/{id}/extras/`: editors change them, deleters remove keys.
@@ -192,7 +194,8 @@ pub async fn get_resource_extras(
         .find_resource(&row.dataset.id, &rid)
         .await?
         .ok_or_else(|| ApiError::NotFound(crate::ops::resources::MISSING_RESOURCE.into()))?;
-    Ok(axum::Json(r.extras).into_response())
+    let response = axum::Json(r.extras).into_response();
+    Ok(crate::api::cache::only_dataset(response, &row.dataset.id))
 }
 
 /// `PUT|DELETE /api/2/datasets/{id}/resources/{rid}/extras/`: the dataset's editors, and for keys
