@@ -7,7 +7,10 @@ use chrono::{DateTime, Utc};
 
 use super::datasets::lock;
 use super::resources::MISSING_RESOURCE;
+use crate::domain::activity::{Actor, NewActivity};
 use crate::domain::checks::{Outcome, Schedule, Verdict, apply_verdict, is_checked, judge};
+use crate::domain::dataset::Dataset;
+use crate::domain::resource::Resource;
 use crate::domain::time::now;
 use crate::error::ApiError;
 use crate::fetch::{FetchError, Fetcher};
@@ -100,8 +103,11 @@ pub async fn record_check(
     if !tx.finish_check(claimed, holder, verdict, at).await? {
         return Ok(false);
     }
+    if let Some(activity) = check_activity(claimed, verdict, was_available, &before, &r) {
+        tx.record(&Actor::none(), &activity).await?;
+    }
     tx.commit().await?;
-    // What a publisher wants to hear about, as a structured line (there is no activity log yet).
+    // What a publisher wants to hear about, as a structured line too (it is in the activity log).
     if verdict.available == Some(false) && was_available {
         tracing::warn!(
             dataset = %claimed.dataset_id,
@@ -121,6 +127,36 @@ pub async fn record_check(
         );
     }
     Ok(true)
+}
+
+/// The activity log's entry for a check, when it tells a publisher something: the resource became
+/// unavailable, or its content changed (a check is a job's write: no actor).
+fn check_activity(
+    claimed: &ClaimedCheck,
+    verdict: &Verdict,
+    was_available: bool,
+    ds: &Dataset,
+    r: &Resource,
+) -> Option<NewActivity> {
+    if verdict.available == Some(false) && was_available {
+        let mut a = NewActivity::resource("dataset:resource:unavailable", ds, r)
+            .with_extra("url", claimed.url.clone().into());
+        if let Some(status) = verdict.status {
+            a = a.with_extra("status", status.into());
+        }
+        if let Some(error) = &verdict.error {
+            a = a.with_extra("error", error.clone().into());
+        }
+        Some(a)
+    } else if let Some(change) = verdict.change.as_ref().filter(|_| claimed.previous.checked) {
+        Some(
+            NewActivity::resource("dataset:resource:changed", ds, r)
+                .with_extra("url", claimed.url.clone().into())
+                .with_extra("detection", change.detection.into()),
+        )
+    } else {
+        None
+    }
 }
 
 /// Puts a check of a deleted dataset's resource back at the end of the schedule.

@@ -9,10 +9,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::activities::insert_activity;
 use super::documents::{CURRENT, decode, encode};
 use super::filters::{Drive, drive_for, list_conditions};
 use super::search::{DATASETS, SEARCH_VERSION, Sql, granularity_of};
 use super::{SlugTable, Store, StoreResult, WriteTx, db_ts, ts};
+use crate::domain::activity::{Actor, NewActivity};
 use crate::domain::dataset::Dataset;
 use crate::domain::search::SearchQuery;
 use crate::domain::slug::make_slug;
@@ -329,15 +331,20 @@ impl Store {
         // Still deleted, and before the cut-off: a dataset restored and deleted again meanwhile waits.
         let cutoff = cutoff.map_or_else(|| "9999".to_string(), |c| db_ts(&c));
         let still_deleted = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM datasets WHERE id = $1 AND deleted IS NOT NULL AND deleted < $2{lock}"
+            "SELECT doc, doc_version, last_update FROM datasets
+             WHERE id = $1 AND deleted IS NOT NULL AND deleted < $2{lock}"
         )))
         .bind(id)
         .bind(cutoff)
         .fetch_optional(&mut *tx)
         .await?;
-        if still_deleted.is_none() {
+        let Some(row) = still_deleted else {
             return Ok(None);
-        }
+        };
+        // The purge is a job's write (or an operator's, with no account): no actor. The dataset's
+        // history stays, readable by sysadmins only once the dataset is gone.
+        let purged = NewActivity::dataset("dataset:purged", &dataset_of(&row)?.dataset);
+        insert_activity(&mut tx, &Actor::none(), &purged).await?;
         let keys: Vec<String> =
             sqlx::query_scalar("SELECT key FROM resource_files WHERE dataset_id = $1")
                 .bind(id)

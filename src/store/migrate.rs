@@ -89,6 +89,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "resource checks",
         include_str!("../../migrations/sqlite/0014_resource_checks.sql"),
     ),
+    (
+        16,
+        "activities",
+        include_str!("../../migrations/sqlite/0016_activities.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -160,6 +165,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         14,
         "resource checks",
         include_str!("../../migrations/postgres/0014_resource_checks.sql"),
+    ),
+    (
+        16,
+        "activities",
+        include_str!("../../migrations/postgres/0016_activities.sql"),
     ),
 ];
 
