@@ -281,7 +281,7 @@ mod tests {
         let mut after = before.clone();
         after.title = "New".into();
         after.organization_id = Some("o".into());
-        after.last_modified = after.last_modified + chrono::Duration::seconds(5);
+        after.last_modified += chrono::Duration::seconds(5);
         let mut changes = changed_fields(&before, &after);
         changes.sort();
         assert_eq!(changes, ["organization", "title"]);

@@ -148,14 +148,16 @@ fn check_activity(
             a = a.with_extra("error", error.clone().into());
         }
         Some(a)
-    } else if let Some(change) = verdict.change.as_ref().filter(|_| claimed.previous.checked) {
+    } else {
+        let change = verdict
+            .change
+            .as_ref()
+            .filter(|_| claimed.previous.checked)?;
         Some(
             NewActivity::resource("dataset:resource:changed", ds, r)
                 .with_extra("url", claimed.url.clone().into())
                 .with_extra("detection", change.detection.into()),
         )
-    } else {
-        None
     }
 }
 
