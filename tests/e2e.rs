@@ -784,4 +784,14 @@ fn cli_writes_are_in_the_activity_log_with_the_operators_account() {
     let created = log(&format!("organization={org}&key=organization:created"));
     assert_eq!(created.len(), 1);
     assert_eq!(created[0]["actor"]["slug"], "op");
+
+    // A purge by hand is the operator's too; the history stays for sysadmins.
+    cli(data, &["dataset", "delete", "budget"]);
+    cli(data, &["--actor", "op@example.org", "purge", "--now"]);
+    assert!(common::within(Duration::from_secs(1), || {
+        log(&history).first().map(|e| e["key"].clone()) == Some("dataset:purged".into())
+    }));
+    let entries = log(&history);
+    assert_eq!(entries.len(), 5);
+    assert_eq!(entries[0]["actor"]["slug"], "op");
 }

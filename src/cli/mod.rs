@@ -397,7 +397,7 @@ pub async fn run_command(
             let config = purge.config()?;
             let before =
                 (!now).then(|| crate::jobs::purge::current_threshold(&config, chrono::Utc::now()));
-            let report = crate::ops::purge::purge(state, before).await?;
+            let report = crate::ops::purge::purge_as(state, &actor, before).await?;
             println!(
                 "purged {} dataset(s), {} file(s)",
                 report.datasets, report.files

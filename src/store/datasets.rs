@@ -320,11 +320,13 @@ impl Store {
 
     /// Removes a soft-deleted dataset for good, with its resources and file records; the files' keys
     /// become tombstones in the same transaction, returned for deletion from storage.
-    /// Does nothing (returns `None`) if the dataset was restored or purged meanwhile.
+    /// Does nothing (returns `None`) if the dataset was restored or purged meanwhile. The purge is
+    /// recorded in the activity log as `actor`'s (none: the job's).
     pub async fn purge_dataset(
         &self,
         id: &str,
         cutoff: Option<DateTime<Utc>>,
+        actor: &Actor,
     ) -> StoreResult<Option<Vec<String>>> {
         let mut tx = self.begin_raw().await?;
         let lock = self.dialect.for_update();
@@ -341,10 +343,9 @@ impl Store {
         let Some(row) = still_deleted else {
             return Ok(None);
         };
-        // The purge is a job's write (or an operator's, with no account): no actor. The dataset's
-        // history stays, readable by sysadmins only once the dataset is gone.
+        // The dataset's history stays, readable by sysadmins only once the dataset is gone.
         let purged = NewActivity::dataset("dataset:purged", &dataset_of(&row)?.dataset);
-        insert_activity(&mut tx, &Actor::none(), &purged).await?;
+        insert_activity(&mut tx, actor, &purged).await?;
         let keys: Vec<String> =
             sqlx::query_scalar("SELECT key FROM resource_files WHERE dataset_id = $1")
                 .bind(id)
