@@ -19,7 +19,7 @@ use crate::domain::time::now;
 use crate::domain::url_check::check_public_url;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{MemberRow, WriteTx};
+use crate::store::{Lookup, MemberRow, WriteTx};
 
 /// What a deleted organization answers (410) to those who may not see it, and to any write.
 pub const DELETED_MESSAGE: &str = "Organization has been deleted";
@@ -265,10 +265,12 @@ pub async fn refuse_invitation(
     let mut tx = state.store.begin().await?;
     let inv = lock_own_pending(&mut tx, user_id, id).await?;
     tx.set_invitation_status(&inv.id, REFUSED).await?;
-    let org = tx
-        .lock_organization(&inv.org_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    // Read, not locked: the entry needs only its name, and locking it after the invitation would
+    // take the two locks in the order opposite to a cancellation's.
+    let org = match state.store.find_organization(&inv.org_id).await? {
+        Lookup::Found(org) | Lookup::Moved(org) => org,
+        Lookup::Missing => return Err(ApiError::not_found()),
+    };
     let activity = member_activity("organization:invitation:refused", &org, Some(user_id))
         .with_extra("invitation_id", inv.id.clone().into());
     tx.record(actor, &activity).await?;

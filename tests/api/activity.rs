@@ -559,3 +559,56 @@ async fn checks_record_a_resource_gone_unavailable_or_changed_without_an_actor()
     signal().await;
     assert_eq!(entries(&app, checked, None).await.len(), 2);
 }
+
+#[tokio::test]
+async fn refused_and_canceled_invitations_are_recorded_without_the_invitees_address() {
+    let app = TestApp::new().await;
+    let boss = app.user("boss@example.org").await;
+    let invitee = app.user("invitee@example.org").await;
+    let org = app.organization(&boss.key, "Acme").await;
+    let invite = |body: Value| {
+        let (app, org, key) = (&app, &org, &boss.key);
+        async move {
+            let r = app
+                .post(&format!("/api/1/organizations/{org}/member/"), key, body)
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+            id_of(&r.json())
+        }
+    };
+    let first = invite(json!({"user": invitee.id})).await;
+    let r = app
+        .post(
+            &format!("/api/1/me/org_invitations/{first}/refuse/"),
+            &invitee.key,
+            json!({}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let second = invite(json!({"email": "someone@elsewhere.org"})).await;
+    let r = app
+        .post(
+            &format!("/api/1/organizations/{org}/membership/{second}/cancel/"),
+            &boss.key,
+            json!({}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.text());
+
+    let log = entries(&app, &format!("organization={org}"), None).await;
+    assert_eq!(
+        keys(&log)[..4],
+        [
+            "organization:invitation:canceled",
+            "organization:member:invited",
+            "organization:invitation:refused",
+            "organization:member:invited",
+        ]
+    );
+    assert_eq!(log[2]["actor"]["id"], invitee.id.as_str());
+    assert_eq!(log[2]["extras"]["user_id"], invitee.id.as_str());
+    assert_eq!(log[2]["extras"]["invitation_id"], first.as_str());
+    assert_eq!(log[0]["extras"]["invitation_id"], second.as_str());
+    let text = serde_json::to_string(&log).unwrap();
+    assert!(!text.contains("someone@elsewhere.org"), "{text}");
+}
