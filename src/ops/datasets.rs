@@ -266,7 +266,7 @@ pub async fn set_featured(
 }
 
 /// Records `dataset:updated` with the fields that differ between `before` and `after`.
-pub(super) async fn record_update(
+async fn record_update(
     tx: &mut WriteTx,
     actor: &Actor,
     before: &Dataset,
