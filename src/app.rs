@@ -10,8 +10,8 @@ use tower::ServiceExt;
 use tracing::Instrument;
 
 use crate::api::{
-    cache, checks, datasets, dcat, exports, files, health, http_cache, invitations, mask, me,
-    organizations, rate_limit, reference, resources, suggest, uploads, v2,
+    activity, cache, checks, datasets, dcat, exports, files, health, http_cache, invitations, mask,
+    me, organizations, rate_limit, reference, resources, suggest, uploads, v2,
 };
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> Router {
             get(suggest::suggest_organizations),
         )
         .route("/api/1/users/suggest", get(suggest::suggest_users))
+        .route("/api/1/activity", get(activity::list_activities))
         .route("/api/1/site/datasets.csv", get(exports::export_datasets))
         .route("/api/1/site/resources.csv", get(exports::export_resources))
         .route(

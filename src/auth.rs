@@ -181,6 +181,7 @@ async fn resolve(state: &AppState, hash: &str) -> Result<KnownKey, ApiError> {
             user,
             memberships,
             scopes: token.scopes.clone(),
+            token_id: Some(token.id.clone()),
         }),
         expires_at: token.expires_at,
         use_record: std::sync::Mutex::new(token),

@@ -10,6 +10,7 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
+use crate::domain::activity::Actor;
 use crate::domain::dataset::{Dataset, last_update};
 use crate::domain::ids::{new_object_id, new_resource_id};
 use crate::domain::resource::{FILETYPE_REMOTE, Resource};
@@ -110,6 +111,7 @@ pub async fn generate(
     let mut rng = StdRng::seed_from_u64(spec.seed);
     let admin = create_user(
         state,
+        &Actor::none(),
         NewUser::new(
             &format!("generator-{}@rudata.local", new_object_id()),
             "Générateur",
@@ -125,7 +127,12 @@ pub async fn generate(
             &format!("Ville de {place} {}", i / PLACES.len() + 1),
             &format!("Les données ouvertes de la ville de {place}."),
         )?;
-        orgs.push(create_organization(state, &admin.id, new).await?.0.id);
+        orgs.push(
+            create_organization(state, &Actor::none(), &admin.id, new)
+                .await?
+                .0
+                .id,
+        );
     }
     let mut report = Report::default();
     let per_dataset = spec.resources.checked_div(spec.datasets).unwrap_or(0);

@@ -35,7 +35,7 @@ fn main() -> std::process::ExitCode {
             command => {
                 let check_key = !matches!(command, Command::Migrate);
                 let state = open(&cli.global, check_key).await?;
-                let result = run_command(&state, command).await;
+                let result = run_command(&state, cli.global.actor.as_deref(), command).await;
                 state.store.close().await;
                 result
             }

@@ -691,3 +691,107 @@ fn operators_make_scoped_and_expiring_tokens_from_the_cli() {
         403
     );
 }
+
+/// What the operator CLI writes is in the activity log: by the account `--actor` names, or by no
+/// one; the server beside it serves the entries.
+#[test]
+fn cli_writes_are_in_the_activity_log_with_the_operators_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    cli(
+        data,
+        &["user", "create", "--email", "op@example.org", "--sysadmin"],
+    );
+    cli(data, &["user", "create", "--email", "pub@example.org"]);
+    let key = cli(data, &["token", "create", "--email", "pub@example.org"]);
+    let op_key = cli(data, &["token", "create", "--email", "op@example.org"]);
+    let org = cli(
+        data,
+        &[
+            "--actor",
+            "op@example.org",
+            "org",
+            "create",
+            "--name",
+            "Acme",
+            "--admin-email",
+            "pub@example.org",
+        ],
+    );
+    // An unknown account is refused before anything is written.
+    let out = refused(common::rudata(data, &[]).args([
+        "--actor",
+        "nobody@example.org",
+        "dataset",
+        "delete",
+        "anything",
+    ]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user with e-mail"));
+
+    let server = start(data, &[], &[]);
+    let api = &server.api;
+    let (code, out) = curl(&[
+        "-X",
+        "POST",
+        &format!("{api}/datasets/"),
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        &format!("X-API-KEY: {key}"),
+        "-d",
+        &format!(r#"{{"title": "Budget", "description": "d", "organization": "{org}"}}"#),
+    ]);
+    assert_eq!(code, 201, "{out}");
+    let ds = json(&out)["id"].as_str().unwrap().to_string();
+    cli(
+        data,
+        &["dataset", "delete", "budget", "--actor", "op@example.org"],
+    );
+    cli(data, &["dataset", "restore", "budget"]);
+
+    let log = |query: &str| {
+        let (code, out) = curl(&[
+            "-H",
+            &format!("X-API-KEY: {op_key}"),
+            &format!("{api}/activity/?{query}"),
+        ]);
+        assert_eq!(code, 200, "{out}");
+        json(&out)["data"].as_array().unwrap().clone()
+    };
+    let keys = |entries: &[serde_json::Value]| -> Vec<String> {
+        entries
+            .iter()
+            .map(|e| e["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let history = format!("related_to={ds}");
+    assert!(
+        common::within(Duration::from_secs(1), || log(&history).len() == 3),
+        "{:?}",
+        log(&history)
+    );
+    let entries = log(&history);
+    assert_eq!(
+        keys(&entries),
+        ["dataset:updated", "dataset:deleted", "dataset:created"]
+    );
+    assert!(entries[0]["actor"].is_null(), "no --actor: no one");
+    assert_eq!(entries[0]["changes"], serde_json::json!(["deleted"]));
+    assert_eq!(entries[1]["actor"]["slug"], "op");
+    assert!(entries[1]["api_token"].is_null(), "the CLI uses no token");
+    assert!(entries[2]["api_token"].is_string());
+    let created = log(&format!("organization={org}&key=organization:created"));
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0]["actor"]["slug"], "op");
+
+    // A purge by hand is the operator's too; the history stays for sysadmins.
+    cli(data, &["dataset", "delete", "budget"]);
+    cli(data, &["--actor", "op@example.org", "purge", "--now"]);
+    assert!(common::within(Duration::from_secs(1), || {
+        log(&history).first().map(|e| e["key"].clone()) == Some("dataset:purged".into())
+    }));
+    let entries = log(&history);
+    assert_eq!(entries.len(), 5);
+    assert_eq!(entries[0]["actor"]["slug"], "op");
+}

@@ -688,6 +688,6 @@ pub async fn delete_dataset(
         return Err(ApiError::Gone(DELETED_MESSAGE.into()));
     }
     require_dataset(&state, &who, &row.dataset, DatasetAction::Delete).await?;
-    crate::ops::datasets::delete_dataset(&state, &row.dataset.id).await?;
+    crate::ops::datasets::delete_dataset(&state, &who.actor(), &row.dataset.id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

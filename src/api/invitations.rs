@@ -37,8 +37,15 @@ pub async fn invite_member(
         .get("comment")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let inv =
-        crate::ops::organizations::invite_member(&state, &org.id, invitee, role, comment).await?;
+    let inv = crate::ops::organizations::invite_member(
+        &state,
+        &who.actor(),
+        &org.id,
+        invitee,
+        role,
+        comment,
+    )
+    .await?;
     let users = invitees(&state, std::slice::from_ref(&inv)).await?;
     let json = invitation_json(&base, &inv, &users);
     Ok((StatusCode::CREATED, axum::Json(json)).into_response())
@@ -150,7 +157,7 @@ pub async fn cancel_invitation(
     Path((key, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let org = lookup::organization_for_admin(&state, &who, &key, OrgAction::ManageMembers).await?;
-    crate::ops::organizations::cancel_invitation(&state, &org.id, &id).await?;
+    crate::ops::organizations::cancel_invitation(&state, &who.actor(), &org.id, &id).await?;
     Ok(axum::Json(json!({})).into_response())
 }
 
@@ -190,7 +197,7 @@ pub async fn accept_invitation(
     AccountUser(who): AccountUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    crate::ops::organizations::accept_invitation(&state, &who.user.id, &id).await?;
+    crate::ops::organizations::accept_invitation(&state, &who.actor(), &who.user.id, &id).await?;
     Ok(axum::Json(json!({"message": "Invitation accepted"})).into_response())
 }
 
@@ -200,6 +207,6 @@ pub async fn refuse_invitation(
     AccountUser(who): AccountUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    crate::ops::organizations::refuse_invitation(&state, &who.user.id, &id).await?;
+    crate::ops::organizations::refuse_invitation(&state, &who.actor(), &who.user.id, &id).await?;
     Ok(axum::Json(json!({"message": "Invitation refused"})).into_response())
 }

@@ -67,7 +67,7 @@ pub async fn update_me(
     base: BaseUrl,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let user = crate::ops::users::update_profile(&state, &who.user.id, &body).await?;
+    let user = crate::ops::users::update_profile(&state, &who.actor(), &who.user.id, &body).await?;
     Ok(axum::Json(me_json(&state, &base, &who, &user).await?).into_response())
 }
 
@@ -102,9 +102,15 @@ pub async fn create_api_token(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let (name, expires_at, scopes) = token_request(&state, &who, &body).await?;
-    let (token, plain) =
-        crate::ops::tokens::issue_scoped_api_token(&state, &who.user.id, name, scopes, expires_at)
-            .await?;
+    let (token, plain) = crate::ops::tokens::issue_scoped_api_token(
+        &state,
+        &who.actor(),
+        &who.user.id,
+        name,
+        scopes,
+        expires_at,
+    )
+    .await?;
     let mut body = token_json(&token);
     body["token"] = Value::String(plain.expose().to_string());
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
@@ -195,7 +201,7 @@ pub async fn revoke_api_token(
     AccountUser(who): AccountUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    crate::ops::tokens::revoke_api_token(&state, &who.user.id, &id).await?;
+    crate::ops::tokens::revoke_api_token(&state, &who.actor(), &who.user.id, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -1,5 +1,6 @@
 //! The HTTP boundary: request extractors, the pagination envelope and the JSON shapes shared by several resources.
 
+pub mod activity;
 pub mod cache;
 pub mod checks;
 pub mod datasets;

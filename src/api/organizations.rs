@@ -105,7 +105,8 @@ pub async fn create_organization(
 ) -> Result<Response, ApiError> {
     let new = NewOrganization::from_form(&body)?;
     let (org, admin) =
-        crate::ops::organizations::create_organization(&state, &who.user.id, new).await?;
+        crate::ops::organizations::create_organization(&state, &who.actor(), &who.user.id, new)
+            .await?;
     // Rendered with the rights the caller has now, as the organization's admin.
     let mut me = (*who).clone();
     me.memberships.push(admin);
@@ -161,7 +162,8 @@ pub async fn update_organization(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let org = lookup::organization_for_admin(&state, &who, &key, OrgAction::Edit).await?;
-    let org = crate::ops::organizations::update_organization(&state, &org.id, &body).await?;
+    let org = crate::ops::organizations::update_organization(&state, &who.actor(), &org.id, &body)
+        .await?;
     Ok(axum::Json(org_json(&state, &base, Some(&who), &org).await?).into_response())
 }
 
@@ -172,7 +174,7 @@ pub async fn delete_organization(
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
     let org = lookup::organization_for_admin(&state, &who, &key, OrgAction::Edit).await?;
-    crate::ops::organizations::delete_organization(&state, &org.id).await?;
+    crate::ops::organizations::delete_organization(&state, &who.actor(), &org.id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -228,7 +230,14 @@ pub async fn update_member(
         let msg = format!("'{role_text}' is not a valid choice. Valid choices: ['admin', 'editor', 'partial_editor']");
         member_field_error("role", &msg)
     })?;
-    let m = crate::ops::organizations::change_member_role(&state, &org.id, &user_key, role).await?;
+    let m = crate::ops::organizations::change_member_role(
+        &state,
+        &who.actor(),
+        &org.id,
+        &user_key,
+        role,
+    )
+    .await?;
     Ok(axum::Json(member_json(&base, &m, who.is_sysadmin())).into_response())
 }
 
@@ -239,6 +248,6 @@ pub async fn delete_member(
     Path((key, user_key)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let org = lookup::organization_for_admin(&state, &who, &key, OrgAction::ManageMembers).await?;
-    crate::ops::organizations::remove_member(&state, &org.id, &user_key).await?;
+    crate::ops::organizations::remove_member(&state, &who.actor(), &org.id, &user_key).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -122,7 +122,9 @@ pub async fn create_resource(
 ) -> Result<Response, ApiError> {
     let row = lookup::dataset_for_write(&state, Some(&who), &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
-    let r = crate::ops::resources::add_remote_resource(&state, &row.dataset.id, &body).await?;
+    let r =
+        crate::ops::resources::add_remote_resource(&state, &who.actor(), &row.dataset.id, &body)
+            .await?;
     Ok((StatusCode::CREATED, axum::Json(resource_json(&base, &r))).into_response())
 }
 
@@ -137,7 +139,9 @@ pub async fn update_resource(
     let row = lookup::dataset_for_write(&state, Some(&who), &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     let rid = lookup::resource_key(&rid)?;
-    let r = crate::ops::resources::update_resource(&state, &row.dataset.id, &rid, &body).await?;
+    let r =
+        crate::ops::resources::update_resource(&state, &who.actor(), &row.dataset.id, &rid, &body)
+            .await?;
     Ok(axum::Json(resource_json(&base, &r)).into_response())
 }
 
@@ -150,7 +154,7 @@ pub async fn delete_resource(
     let row = lookup::dataset_for_write(&state, Some(&who), &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     let rid = lookup::resource_key(&rid)?;
-    crate::ops::resources::delete_resource(&state, &row.dataset.id, &rid).await?;
+    crate::ops::resources::delete_resource(&state, &who.actor(), &row.dataset.id, &rid).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -168,7 +172,8 @@ pub async fn reorder_resources(
     require_edit(&state, &who, &row.dataset).await?;
     let order = order_entries(body)?;
     let resources =
-        crate::ops::resources::reorder_resources(&state, &row.dataset.id, &order).await?;
+        crate::ops::resources::reorder_resources(&state, &who.actor(), &row.dataset.id, &order)
+            .await?;
     let list: Vec<ResourceResponse> = resources.iter().map(|r| resource_json(&base, r)).collect();
     Ok(axum::Json(list).into_response())
 }

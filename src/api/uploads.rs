@@ -325,10 +325,12 @@ async fn receive_and_record(
     multipart: Multipart,
     target: Target<'_>,
 ) -> Result<Option<Resource>, ApiError> {
+    let actor = who.actor();
     let up = Uploader {
         state,
         dataset_id,
         user_id: &who.user.id,
+        actor: &actor,
     };
     match receive(&up, base, multipart).await? {
         Received::Part => Ok(None),
@@ -400,10 +402,12 @@ pub async fn get_upload(
     let row = lookup::dataset_for_write(&state, Some(&who), &key, &uri).await?;
     require_edit(&state, &who, &row.dataset).await?;
     check_uuid(&uuid).map_err(|_| ApiError::not_found())?;
+    let actor = who.actor();
     let up = Uploader {
         state: &state,
         dataset_id: &row.dataset.id,
         user_id: &who.user.id,
+        actor: &actor,
     };
     let parts = up.parts(&uuid).await?;
     let list: Vec<Value> = parts

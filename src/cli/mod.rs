@@ -13,6 +13,7 @@ use crate::config::{
     Config, DEFAULT_RATE_LIMIT_ANONYMOUS, DEFAULT_RATE_LIMIT_AUTHENTICATED, Limits, PurgeConfig,
     RateLimits, load_or_create_secret, parse_duration, parse_trusted_proxy,
 };
+use crate::domain::activity::Actor;
 use crate::domain::api_token::TokenKey;
 use crate::domain::organization::Role;
 use crate::domain::permissions::Scope;
@@ -66,6 +67,10 @@ pub struct Global {
         global = true
     )]
     pub dependency_timeout: String,
+    /// The e-mail address of the operator's account, recorded as the author of the command's writes
+    /// in the activity log (default: none).
+    #[arg(long, env = "RUDATA_ACTOR", global = true)]
+    pub actor: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -374,7 +379,16 @@ async fn user_by_email(state: &AppState, email: &str) -> anyhow::Result<User> {
 }
 
 /// Runs an operator command (everything but `serve`).
-pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<()> {
+/// `actor`: the e-mail address of the account the writes are recorded as made by (`--actor`).
+pub async fn run_command(
+    state: &AppState,
+    actor: Option<&str>,
+    command: Command,
+) -> anyhow::Result<()> {
+    let actor = match actor.filter(|a| !a.is_empty()) {
+        Some(email) => Actor::user(&user_by_email(state, email).await?.id),
+        None => Actor::none(),
+    };
     match command {
         Command::Serve(_) => unreachable!("serve is handled by main"),
         Command::Migrate => println!("migrations applied"),
@@ -383,7 +397,7 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
             let config = purge.config()?;
             let before =
                 (!now).then(|| crate::jobs::purge::current_threshold(&config, chrono::Utc::now()));
-            let report = crate::ops::purge::purge(state, before).await?;
+            let report = crate::ops::purge::purge_as(state, &actor, before).await?;
             println!(
                 "purged {} dataset(s), {} file(s)",
                 report.datasets, report.files
@@ -396,7 +410,7 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
             sysadmin,
         }) => {
             let new = NewUser::new(&email, &first_name, &last_name, sysadmin)?;
-            let user = crate::ops::users::create_user(state, new).await?;
+            let user = crate::ops::users::create_user(state, &actor, new).await?;
             println!("{}", user.id);
         }
         Command::Token(TokenCommand::Create {
@@ -412,6 +426,7 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
                 user,
                 memberships,
                 scopes: Vec::new(),
+                token_id: None,
             };
             let mut parsed = Vec::new();
             for text in &scopes {
@@ -427,6 +442,7 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
             }
             let (_, plain) = crate::ops::tokens::issue_scoped_api_token(
                 state,
+                &actor,
                 &who.user.id,
                 name,
                 parsed,
@@ -449,7 +465,8 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
             };
             let new = NewOrganization::new(&name, description)?;
             let (org, _) =
-                crate::ops::organizations::create_organization(state, &user.id, new).await?;
+                crate::ops::organizations::create_organization(state, &actor, &user.id, new)
+                    .await?;
             println!("{}", org.id);
         }
         Command::Org(OrgCommand::AddMember { org, email, role }) => {
@@ -459,7 +476,7 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
                 _ => bail!("no organization {org}"),
             };
             let role = Role::parse(&role).context("invalid role")?;
-            crate::ops::organizations::add_member(state, &org.id, &user.id, role).await?;
+            crate::ops::organizations::add_member(state, &actor, &org.id, &user.id, role).await?;
         }
         Command::Generate {
             datasets,
@@ -503,13 +520,13 @@ pub async fn run_command(state: &AppState, command: Command) -> anyhow::Result<(
             };
             let done = match command {
                 DatasetCommand::Delete { .. } => {
-                    crate::ops::datasets::delete_dataset(state, &id).await
+                    crate::ops::datasets::delete_dataset(state, &actor, &id).await
                 }
                 DatasetCommand::Restore { .. } => {
-                    crate::ops::datasets::restore_dataset(state, &id).await
+                    crate::ops::datasets::restore_dataset(state, &actor, &id).await
                 }
                 DatasetCommand::Archive { undo, .. } => {
-                    crate::ops::datasets::archive_dataset(state, &id, !undo).await
+                    crate::ops::datasets::archive_dataset(state, &actor, &id, !undo).await
                 }
             };
             done.map_err(|e| anyhow::anyhow!("cannot {op} dataset {key}: {e}"))?;

@@ -184,9 +184,11 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(config = ?state.config, "starting");
     if state.store.count_users().await? == 0 {
         let new = NewUser::new("admin@rudata.local", "Admin", "", true)?;
-        let admin = crate::ops::users::create_user(&state, new).await?;
+        let nobody = crate::domain::activity::Actor::none();
+        let admin = crate::ops::users::create_user(&state, &nobody, new).await?;
         let (_, key) = crate::ops::tokens::issue_api_token(
             &state,
+            &nobody,
             &admin.id,
             Some("first start".into()),
             None,

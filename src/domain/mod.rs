@@ -1,5 +1,6 @@
 //! Plain types and rules: no HTTP, no SQL, no storage.
 
+pub mod activity;
 pub mod api_token;
 pub mod checks;
 pub mod dataset;

@@ -67,6 +67,8 @@ pub struct Identity {
     pub user: User,
     pub memberships: Vec<Member>,
     pub scopes: Vec<Scope>,
+    /// The API token the caller authenticated with (`None`: the CLI), recorded in the activity log.
+    pub token_id: Option<String>,
 }
 
 impl Identity {
@@ -228,6 +230,7 @@ mod tests {
                 .into_iter()
                 .collect(),
             scopes: scopes.to_vec(),
+            token_id: None,
         }
     }
 

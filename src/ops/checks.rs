@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 
 use super::datasets::lock;
 use super::resources::MISSING_RESOURCE;
+use crate::domain::activity::{Actor, NewActivity};
 use crate::domain::checks::{Outcome, Schedule, Verdict, apply_verdict, is_checked, judge};
+use crate::domain::dataset::Dataset;
 use crate::domain::resource::Resource;
 use crate::domain::time::now;
 use crate::error::ApiError;
@@ -103,9 +105,12 @@ pub async fn record_check(
     if !tx.finish_check(claimed, holder, verdict, at).await? {
         return Ok(false);
     }
+    if let Some(activity) = check_activity(claimed, verdict, was_available, &before, &r) {
+        tx.record(&Actor::none(), &activity).await?;
+    }
     // Only this dataset's answers (and the lists') are made stale: see `store::changes`.
     tx.commit_for_dataset(&claimed.dataset_id).await?;
-    // What a publisher wants to hear about, as a structured line (there is no activity log yet).
+    // What a publisher wants to hear about, as a structured line too (it is in the activity log).
     if verdict.available == Some(false) && was_available {
         tracing::warn!(
             dataset = %claimed.dataset_id,
@@ -125,6 +130,38 @@ pub async fn record_check(
         );
     }
     Ok(true)
+}
+
+/// The activity log's entry for a check, when it tells a publisher something: the resource became
+/// unavailable, or its content changed (a check is a job's write: no actor).
+fn check_activity(
+    claimed: &ClaimedCheck,
+    verdict: &Verdict,
+    was_available: bool,
+    ds: &Dataset,
+    r: &Resource,
+) -> Option<NewActivity> {
+    if verdict.available == Some(false) && was_available {
+        let mut a = NewActivity::resource("dataset:resource:unavailable", ds, r)
+            .with_extra("url", claimed.url.clone().into());
+        if let Some(status) = verdict.status {
+            a = a.with_extra("status", status.into());
+        }
+        if let Some(error) = &verdict.error {
+            a = a.with_extra("error", error.clone().into());
+        }
+        Some(a)
+    } else {
+        let change = verdict
+            .change
+            .as_ref()
+            .filter(|_| claimed.previous.checked)?;
+        Some(
+            NewActivity::resource("dataset:resource:changed", ds, r)
+                .with_extra("url", claimed.url.clone().into())
+                .with_extra("detection", change.detection.into()),
+        )
+    }
 }
 
 /// The resource a claimed check is of, unless it or its dataset is gone (deleted: its check waits

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::{DatasetWritten, form_url, host_refusal};
+use crate::domain::activity::{Actor, NewActivity, changed_fields};
 use crate::domain::dataset::{Dataset, DatasetRequests, apply_dataset_input, last_update};
 use crate::domain::ids::{is_object_id, new_object_id, new_resource_id, parse_resource_id};
 use crate::domain::input::{InputError, push_error};
@@ -87,6 +88,8 @@ pub async fn create_dataset(
     if let Some(org_id) = assign_to {
         tx.assign_dataset(&org_id, &who.user.id, &ds.id).await?;
     }
+    tx.record(&who.actor(), &NewActivity::dataset("dataset:created", &ds))
+        .await?;
     tx.commit().await?;
     Ok(DatasetWritten {
         row: DatasetRow {
@@ -151,6 +154,21 @@ pub async fn update_dataset(
     }
     ds.last_modified = now;
     let last_update = tx.update_dataset(&before, &mut ds).await?;
+    let mut changes = changed_fields(&before, &ds);
+    if resources.is_some() {
+        changes.push("resources".into());
+    }
+    // A `deleted` date set through a PUT is a deletion, as `DELETE` is.
+    let key = if before.deleted.is_none() && ds.deleted.is_some() {
+        "dataset:deleted"
+    } else {
+        "dataset:updated"
+    };
+    tx.record(
+        &who.actor(),
+        &NewActivity::dataset(key, &ds).with_changes(changes),
+    )
+    .await?;
     tx.commit().await?;
     let resources = match resources {
         Some(list) => list,
@@ -166,16 +184,21 @@ pub async fn update_dataset(
 }
 
 /// Soft-deletes dataset `id` (purged at the next cut-off; see `jobs::purge`).
-pub async fn delete_dataset(state: &AppState, id: &str) -> Result<(), ApiError> {
-    set_deleted(state, id, true).await
+pub async fn delete_dataset(state: &AppState, actor: &Actor, id: &str) -> Result<(), ApiError> {
+    set_deleted(state, actor, id, true).await
 }
 
 /// Brings back a soft-deleted dataset, until it is purged.
-pub async fn restore_dataset(state: &AppState, id: &str) -> Result<(), ApiError> {
-    set_deleted(state, id, false).await
+pub async fn restore_dataset(state: &AppState, actor: &Actor, id: &str) -> Result<(), ApiError> {
+    set_deleted(state, actor, id, false).await
 }
 
-async fn set_deleted(state: &AppState, id: &str, deleted: bool) -> Result<(), ApiError> {
+async fn set_deleted(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    deleted: bool,
+) -> Result<(), ApiError> {
     let now = now();
     let mut tx = state.store.begin().await?;
     let before = lock(&mut tx, id).await?;
@@ -190,13 +213,25 @@ async fn set_deleted(state: &AppState, id: &str, deleted: bool) -> Result<(), Ap
     ds.deleted = deleted.then_some(now);
     ds.last_modified = now;
     tx.update_dataset(&before, &mut ds).await?;
+    // A restore is an update of `deleted`, as udata records a `PUT` with `deleted: null`.
+    let activity = if deleted {
+        NewActivity::dataset("dataset:deleted", &ds)
+    } else {
+        NewActivity::dataset("dataset:updated", &ds).with_changes(vec!["deleted".into()])
+    };
+    tx.record(actor, &activity).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Archives (or un-archives) dataset `id`: an archived dataset leaves the public lists but stays
 /// readable at its URL, as in udata.
-pub async fn archive_dataset(state: &AppState, id: &str, archived: bool) -> Result<(), ApiError> {
+pub async fn archive_dataset(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    archived: bool,
+) -> Result<(), ApiError> {
     let now = now();
     let mut tx = state.store.begin().await?;
     let before = lock(&mut tx, id).await?;
@@ -208,18 +243,38 @@ pub async fn archive_dataset(state: &AppState, id: &str, archived: bool) -> Resu
     };
     ds.last_modified = now;
     tx.update_dataset(&before, &mut ds).await?;
+    record_update(&mut tx, actor, &before, &ds).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Features (or un-features) dataset `id`: a sysadmin's choice, which lists can filter on.
-pub async fn set_featured(state: &AppState, id: &str, featured: bool) -> Result<(), ApiError> {
+pub async fn set_featured(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    featured: bool,
+) -> Result<(), ApiError> {
     let mut tx = state.store.begin().await?;
     let before = lock(&mut tx, id).await?;
     let mut ds = before.clone();
     ds.featured = featured;
     tx.update_dataset(&before, &mut ds).await?;
+    record_update(&mut tx, actor, &before, &ds).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Records `dataset:updated` with the fields that differ between `before` and `after`.
+async fn record_update(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    before: &Dataset,
+    after: &Dataset,
+) -> Result<(), ApiError> {
+    let activity =
+        NewActivity::dataset("dataset:updated", after).with_changes(changed_fields(before, after));
+    tx.record(actor, &activity).await?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::datasets::{DELETED_MESSAGE, lock};
 use super::resources::MISSING_RESOURCE;
+use crate::domain::activity::{Actor, NewActivity};
 use crate::domain::extras::{
     ExtrasChange, ExtrasOwner, MISSING_KEY_MESSAGE, reserved_keys, reserved_message, validate,
 };
@@ -72,6 +73,8 @@ pub async fn change_dataset_extras(
     let mut ds = before.clone();
     ds.extras = changed(ExtrasOwner::Dataset, dataset_id, &before.extras, change)?;
     tx.update_dataset(&before, &mut ds).await?;
+    let activity = NewActivity::dataset("dataset:updated", &ds).with_changes(vec!["extras".into()]);
+    tx.record(&who.actor(), &activity).await?;
     tx.commit().await?;
     Ok(ds.extras)
 }
@@ -97,6 +100,9 @@ pub async fn change_resource_extras(
     check_reserved(ExtrasOwner::Resource, who, change)?;
     r.extras = changed(ExtrasOwner::Resource, rid, &r.extras, change)?;
     tx.update_resource(dataset_id, &r).await?;
+    let activity = NewActivity::resource("dataset:resource:updated", &ds, &r)
+        .with_changes(vec!["extras".into()]);
+    tx.record(&who.actor(), &activity).await?;
     tx.commit().await?;
     Ok(r.extras)
 }
@@ -105,6 +111,7 @@ pub async fn change_resource_extras(
 /// now. The organization is modified now.
 pub async fn change_organization_extras(
     state: &AppState,
+    actor: &Actor,
     org_id: &str,
     change: &ExtrasChange,
 ) -> Result<Map<String, Value>, ApiError> {
@@ -120,6 +127,9 @@ pub async fn change_organization_extras(
     org.extras = changed(ExtrasOwner::Organization, org_id, &before.extras, change)?;
     org.last_modified = now();
     tx.update_organization(&before, &mut org).await?;
+    let activity =
+        NewActivity::organization("organization:updated", &org).with_changes(vec!["extras".into()]);
+    tx.record(actor, &activity).await?;
     tx.commit().await?;
     Ok(org.extras)
 }

@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::domain::activity::{Actor, NewActivity, changed_fields};
 use crate::domain::ids::new_object_id;
 use crate::domain::input::{
     FieldErrors, REQUIRED, apply_opt_string, finish, object_field, push_error, required_string,
@@ -18,7 +19,7 @@ use crate::domain::time::now;
 use crate::domain::url_check::check_public_url;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{MemberRow, WriteTx};
+use crate::store::{Lookup, MemberRow, WriteTx};
 
 /// What a deleted organization answers (410) to those who may not see it, and to any write.
 pub const DELETED_MESSAGE: &str = "Organization has been deleted";
@@ -71,6 +72,7 @@ impl NewOrganization {
 /// is allocated in it too). Returns the organization and the admin's membership.
 pub async fn create_organization(
     state: &AppState,
+    actor: &Actor,
     admin_id: &str,
     new: NewOrganization,
 ) -> Result<(Organization, Member), ApiError> {
@@ -90,6 +92,11 @@ pub async fn create_organization(
     };
     let mut tx = state.store.begin().await?;
     tx.insert_organization(&mut org, &admin).await?;
+    tx.record(
+        actor,
+        &NewActivity::organization("organization:created", &org),
+    )
+    .await?;
     tx.commit().await?;
     Ok((org, admin))
 }
@@ -98,6 +105,7 @@ pub async fn create_organization(
 /// redirects). A deleted organization is gone (410).
 pub async fn update_organization(
     state: &AppState,
+    actor: &Actor,
     id: &str,
     form: &OrganizationForm,
 ) -> Result<Organization, ApiError> {
@@ -107,13 +115,20 @@ pub async fn update_organization(
     apply_org_input(&mut org, form, false)?;
     org.last_modified = now();
     tx.update_organization(&before, &mut org).await?;
+    let activity = NewActivity::organization("organization:updated", &org)
+        .with_changes(changed_fields(&before, &org));
+    tx.record(actor, &activity).await?;
     tx.commit().await?;
     Ok(org)
 }
 
 /// Soft-deletes organization `id`: it leaves the lists and its members' profiles, and answers 410
 /// to anyone but its members.
-pub async fn delete_organization(state: &AppState, id: &str) -> Result<(), ApiError> {
+pub async fn delete_organization(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<(), ApiError> {
     let now = now();
     let mut tx = state.store.begin().await?;
     let before = lock_live(&mut tx, id).await?;
@@ -121,6 +136,11 @@ pub async fn delete_organization(state: &AppState, id: &str) -> Result<(), ApiEr
     org.deleted = Some(now);
     org.last_modified = now;
     tx.update_organization(&before, &mut org).await?;
+    tx.record(
+        actor,
+        &NewActivity::organization("organization:deleted", &org),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -145,13 +165,14 @@ pub enum Invitee {
 /// the caller nothing about it; accepting then fails for a member, as it would for anyone.
 pub async fn invite_member(
     state: &AppState,
+    actor: &Actor,
     org_id: &str,
     invitee: Invitee,
     role: Role,
     comment: Option<String>,
 ) -> Result<Invitation, ApiError> {
     let mut tx = state.store.begin().await?;
-    lock_live(&mut tx, org_id).await?;
+    let org = lock_live(&mut tx, org_id).await?;
     let (user_id, email) = match invitee {
         Invitee::User(id) => {
             if tx.is_member(org_id, &id).await? {
@@ -174,6 +195,11 @@ pub async fn invite_member(
         created_at: now(),
     };
     tx.insert_invitation(&inv).await?;
+    // The invitee's address is not told: the log of a public organization is public.
+    let activity = member_activity("organization:member:invited", &org, inv.user_id.as_deref())
+        .with_extra("role", role.as_str().into())
+        .with_extra("invitation_id", inv.id.clone().into());
+    tx.record(actor, &activity).await?;
     tx.commit().await?;
     Ok(inv)
 }
@@ -202,12 +228,13 @@ async fn lock_own_pending(
 /// member already (409: an invitation never changes a member's role).
 pub async fn accept_invitation(
     state: &AppState,
+    actor: &Actor,
     user_id: &str,
     id: &str,
 ) -> Result<Invitation, ApiError> {
     let mut tx = state.store.begin().await?;
     let mut inv = lock_own_pending(&mut tx, user_id, id).await?;
-    lock_live(&mut tx, &inv.org_id).await?;
+    let org = lock_live(&mut tx, &inv.org_id).await?;
     if tx.is_member(&inv.org_id, user_id).await? {
         return Err(ApiError::Conflict("User is already a member".into()));
     }
@@ -220,24 +247,47 @@ pub async fn accept_invitation(
         since: now(),
     })
     .await?;
+    let activity = member_activity("organization:member:added", &org, Some(user_id))
+        .with_extra("role", inv.role.as_str().into())
+        .with_extra("invitation_id", inv.id.clone().into());
+    tx.record(actor, &activity).await?;
     tx.commit().await?;
     Ok(inv)
 }
 
 /// Refuses invitation `id` for user `user_id`.
-pub async fn refuse_invitation(state: &AppState, user_id: &str, id: &str) -> Result<(), ApiError> {
+pub async fn refuse_invitation(
+    state: &AppState,
+    actor: &Actor,
+    user_id: &str,
+    id: &str,
+) -> Result<(), ApiError> {
     let mut tx = state.store.begin().await?;
     let inv = lock_own_pending(&mut tx, user_id, id).await?;
     tx.set_invitation_status(&inv.id, REFUSED).await?;
+    // Read, not locked: the entry needs only its name, and locking it after the invitation would
+    // take the two locks in the order opposite to a cancellation's.
+    let org = match state.store.find_organization(&inv.org_id).await? {
+        Lookup::Found(org) | Lookup::Moved(org) => org,
+        Lookup::Missing => return Err(ApiError::not_found()),
+    };
+    let activity = member_activity("organization:invitation:refused", &org, Some(user_id))
+        .with_extra("invitation_id", inv.id.clone().into());
+    tx.record(actor, &activity).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Cancels invitation `id` of organization `org_id` (its admins' act): 404 for an unknown id or
 /// another organization's, 400 when it is no longer pending (udata's answers).
-pub async fn cancel_invitation(state: &AppState, org_id: &str, id: &str) -> Result<(), ApiError> {
+pub async fn cancel_invitation(
+    state: &AppState,
+    actor: &Actor,
+    org_id: &str,
+    id: &str,
+) -> Result<(), ApiError> {
     let mut tx = state.store.begin().await?;
-    lock_live(&mut tx, org_id).await?;
+    let org = lock_live(&mut tx, org_id).await?;
     let inv = tx
         .lock_invitation(id)
         .await?
@@ -249,6 +299,13 @@ pub async fn cancel_invitation(state: &AppState, org_id: &str, id: &str) -> Resu
         ));
     }
     tx.set_invitation_status(&inv.id, CANCELED).await?;
+    let activity = member_activity(
+        "organization:invitation:canceled",
+        &org,
+        inv.user_id.as_deref(),
+    )
+    .with_extra("invitation_id", inv.id.clone().into());
+    tx.record(actor, &activity).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -257,6 +314,7 @@ pub async fn cancel_invitation(state: &AppState, org_id: &str, id: &str) -> Resu
 /// if they are one (the operator's `rudata org add-member`; no invitation).
 pub async fn add_member(
     state: &AppState,
+    actor: &Actor,
     org_id: &str,
     user_id: &str,
     role: Role,
@@ -268,10 +326,19 @@ pub async fn add_member(
         since: now(),
     };
     let mut tx = state.store.begin().await?;
-    tx.lock_organization(org_id)
+    let org = tx
+        .lock_organization(org_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    let key = if tx.is_member(org_id, user_id).await? {
+        "organization:member:updated"
+    } else {
+        "organization:member:added"
+    };
     tx.upsert_member(&member).await?;
+    let activity =
+        member_activity(key, &org, Some(user_id)).with_extra("role", role.as_str().into());
+    tx.record(actor, &activity).await?;
     tx.commit().await?;
     Ok(member)
 }
@@ -279,12 +346,13 @@ pub async fn add_member(
 /// Gives `role` to the member of organization `org_id` named by `user_key` (user id or slug).
 pub async fn change_member_role(
     state: &AppState,
+    actor: &Actor,
     org_id: &str,
     user_key: &str,
     role: Role,
 ) -> Result<MemberRow, ApiError> {
     let mut tx = state.store.begin().await?;
-    lock_live(&mut tx, org_id).await?;
+    let org = lock_live(&mut tx, org_id).await?;
     let mut m = tx
         .find_member(org_id, user_key)
         .await?
@@ -294,14 +362,23 @@ pub async fn change_member_role(
     }
     m.member.role = role;
     tx.upsert_member(&m.member).await?;
+    let activity = member_activity("organization:member:updated", &org, Some(&m.user.id))
+        .with_changes(vec!["role".into()])
+        .with_extra("role", role.as_str().into());
+    tx.record(actor, &activity).await?;
     tx.commit().await?;
     Ok(m)
 }
 
 /// Removes the member of organization `org_id` named by `user_key` (user id or slug).
-pub async fn remove_member(state: &AppState, org_id: &str, user_key: &str) -> Result<(), ApiError> {
+pub async fn remove_member(
+    state: &AppState,
+    actor: &Actor,
+    org_id: &str,
+    user_key: &str,
+) -> Result<(), ApiError> {
     let mut tx = state.store.begin().await?;
-    lock_live(&mut tx, org_id).await?;
+    let org = lock_live(&mut tx, org_id).await?;
     let m = tx
         .find_member(org_id, user_key)
         .await?
@@ -311,8 +388,23 @@ pub async fn remove_member(state: &AppState, org_id: &str, user_key: &str) -> Re
     // An invitation made before the removal must not let the user back in.
     tx.cancel_pending_invitations(org_id, Some(&m.user.id), None)
         .await?;
+    tx.record(
+        actor,
+        &member_activity("organization:member:removed", &org, Some(&m.user.id)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// An entry about organization `org`'s membership of user `user_id` (in `extras`, as udata names a
+/// resource there).
+fn member_activity(key: &'static str, org: &Organization, user_id: Option<&str>) -> NewActivity {
+    let activity = NewActivity::organization(key, org);
+    match user_id {
+        Some(id) => activity.with_extra("user_id", id.into()),
+        None => activity,
+    }
 }
 
 /// What removing or demoting an organization's only administrator answers (400).

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::datasets::{field_error, lock};
 use super::uploads::unknown_upload;
 use super::{form_url, host_refusal};
+use crate::domain::activity::{Actor, NewActivity, changed_fields};
 use crate::domain::ids::{new_resource_id, parse_resource_id};
 use crate::domain::resource::{FILETYPE_REMOTE, Resource, StoredFile, apply_resource_input};
 use crate::domain::time::now;
@@ -30,6 +31,7 @@ fn missing() -> ApiError {
 /// Adds a remote resource (the form's `filetype` must be `remote`) first in dataset `dataset_id`.
 pub async fn add_remote_resource(
     state: &AppState,
+    actor: &Actor,
     dataset_id: &str,
     form: &ResourceForm,
 ) -> Result<Resource, ApiError> {
@@ -52,6 +54,11 @@ pub async fn add_remote_resource(
     let before = lock(&mut tx, dataset_id).await?;
     tx.insert_resource(dataset_id, &r, Position::First).await?;
     touch_dataset(&mut tx, &before, now).await?;
+    tx.record(
+        actor,
+        &NewActivity::resource("dataset:resource:added", &before, &r),
+    )
+    .await?;
     tx.commit().await?;
     Ok(r)
 }
@@ -60,6 +67,7 @@ pub async fn add_remote_resource(
 /// udata's way for a publisher to signal that a remote file changed.
 pub async fn update_resource(
     state: &AppState,
+    actor: &Actor,
     dataset_id: &str,
     rid: &str,
     form: &ResourceForm,
@@ -74,15 +82,18 @@ pub async fn update_resource(
         .find_resource(dataset_id, rid)
         .await?
         .ok_or_else(missing)?;
-    let url_before = r.url.clone();
+    let previous = r.clone();
     apply_resource_input(&mut r, form, false, verdicts.allowed())?;
-    if let Some(msg) = host_refusal(&verdicts, &r, Some(&url_before)) {
+    if let Some(msg) = host_refusal(&verdicts, &r, Some(&previous.url)) {
         return Err(field_error("url", &msg));
     }
     let now = now();
     r.last_modified = now;
     tx.update_resource(dataset_id, &r).await?;
     touch_dataset(&mut tx, &before, now).await?;
+    let activity = NewActivity::resource("dataset:resource:updated", &before, &r)
+        .with_changes(changed_fields(&previous, &r));
+    tx.record(actor, &activity).await?;
     tx.commit().await?;
     Ok(r)
 }
@@ -91,15 +102,26 @@ pub async fn update_resource(
 /// dataset is purged.
 pub async fn delete_resource(
     state: &AppState,
+    actor: &Actor,
     dataset_id: &str,
     rid: &str,
 ) -> Result<(), ApiError> {
     let mut tx = state.store.begin().await?;
     let before = lock(&mut tx, dataset_id).await?;
+    // Read for its title, which the entry keeps (udata's `resource_title`).
+    let r = tx
+        .find_resource(dataset_id, rid)
+        .await?
+        .ok_or_else(missing)?;
     if !tx.delete_resource(dataset_id, rid).await? {
         return Err(missing());
     }
     touch_dataset(&mut tx, &before, now()).await?;
+    tx.record(
+        actor,
+        &NewActivity::resource("dataset:resource:deleted", &before, &r),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -108,6 +130,7 @@ pub async fn delete_resource(
 /// Reordering does not change the dataset's `last_modified` (as in udata).
 pub async fn reorder_resources(
     state: &AppState,
+    actor: &Actor,
     dataset_id: &str,
     order: &[OrderEntry],
 ) -> Result<Vec<Resource>, ApiError> {
@@ -119,7 +142,7 @@ pub async fn reorder_resources(
         .resolve(urls, &state.config.checks.allow_networks)
         .await;
     let mut tx = state.store.begin().await?;
-    lock(&mut tx, dataset_id).await?;
+    let ds = lock(&mut tx, dataset_id).await?;
     let mut current = tx.list_resources(dataset_id).await?;
     let total = current.len();
     if order.len() != total {
@@ -149,6 +172,9 @@ pub async fn reorder_resources(
         reordered.push(r);
     }
     tx.replace_resources(dataset_id, &reordered).await?;
+    let activity =
+        NewActivity::dataset("dataset:updated", &ds).with_changes(vec!["resources".into()]);
+    tx.record(actor, &activity).await?;
     tx.commit().await?;
     Ok(reordered)
 }
@@ -156,6 +182,7 @@ pub async fn reorder_resources(
 /// Records a stored file as a new resource, first in the dataset.
 pub async fn add_uploaded_resource(
     state: &AppState,
+    actor: &Actor,
     dataset_id: &str,
     file: &StoredFile,
     upload: Option<UploadClaim<'_>>,
@@ -171,6 +198,11 @@ pub async fn add_uploaded_resource(
     tx.insert_file(&file_record(file, &r.id, dataset_id, now))
         .await?;
     touch_dataset(&mut tx, &before, now).await?;
+    tx.record(
+        actor,
+        &NewActivity::resource("dataset:resource:added", &before, &r),
+    )
+    .await?;
     tx.commit().await?;
     Ok((r, parts))
 }
@@ -179,6 +211,7 @@ pub async fn add_uploaded_resource(
 /// URL; the resource (and so its `latest` permalink) moves to the new one.
 pub async fn replace_resource_file(
     state: &AppState,
+    actor: &Actor,
     dataset_id: &str,
     rid: &str,
     file: &StoredFile,
@@ -192,11 +225,15 @@ pub async fn replace_resource_file(
         .find_resource(dataset_id, rid)
         .await?
         .ok_or_else(missing)?;
+    let previous = r.clone();
     r.set_file(file, now);
     tx.update_resource(dataset_id, &r).await?;
     tx.insert_file(&file_record(file, rid, dataset_id, now))
         .await?;
     touch_dataset(&mut tx, &before, now).await?;
+    let activity = NewActivity::resource("dataset:resource:updated", &before, &r)
+        .with_changes(changed_fields(&previous, &r));
+    tx.record(actor, &activity).await?;
     tx.commit().await?;
     Ok((r, parts))
 }

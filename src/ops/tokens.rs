@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::activity::{Actor, NewActivity};
 use crate::domain::api_token::{ApiToken, PlainToken};
 use crate::domain::ids::new_object_id;
 use crate::domain::permissions::{DatasetAction, Identity, Scope, may_on_dataset};
@@ -16,16 +17,18 @@ use crate::store::Lookup;
 /// before calling; tests issue expired tokens on purpose). The token holds the `admin` scope.
 pub async fn issue_api_token(
     state: &AppState,
+    actor: &Actor,
     user_id: &str,
     name: Option<String>,
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<(ApiToken, PlainToken), ApiError> {
-    issue_scoped_api_token(state, user_id, name, vec![Scope::Admin], expires_at).await
+    issue_scoped_api_token(state, actor, user_id, name, vec![Scope::Admin], expires_at).await
 }
 
 /// [`issue_api_token`] with the given scopes (checked first by [`check_scopes`]; none: `admin`).
 pub async fn issue_scoped_api_token(
     state: &AppState,
+    actor: &Actor,
     user_id: &str,
     name: Option<String>,
     mut scopes: Vec<Scope>,
@@ -51,13 +54,20 @@ pub async fn issue_scoped_api_token(
     let mut tx = state.store.begin().await?;
     tx.insert_api_token(&token, &state.config.token_key.hash(plain.expose()))
         .await?;
+    tx.record(actor, &token_activity("user:token:created", &token))
+        .await?;
     tx.commit().await?;
     Ok((token, plain))
 }
 
 /// Revokes token `id` of user `user_id`. Another user's token is not found (404), as an unknown one
 /// is; an already revoked one is gone (410).
-pub async fn revoke_api_token(state: &AppState, user_id: &str, id: &str) -> Result<(), ApiError> {
+pub async fn revoke_api_token(
+    state: &AppState,
+    actor: &Actor,
+    user_id: &str,
+    id: &str,
+) -> Result<(), ApiError> {
     let mut tx = state.store.begin().await?;
     let token = tx
         .lock_api_token(id)
@@ -68,8 +78,18 @@ pub async fn revoke_api_token(state: &AppState, user_id: &str, id: &str) -> Resu
         return Err(ApiError::Gone("API token already revoked".into()));
     }
     tx.revoke_api_token(&token.id, &now()).await?;
+    tx.record(actor, &token_activity("user:token:revoked", &token))
+        .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// An entry about a token of its user (its id and display prefix, never the token).
+fn token_activity(key: &'static str, token: &ApiToken) -> NewActivity {
+    // The user's name is not at hand here: the entry shows the user's current name when read.
+    NewActivity::user(key, &token.user_id, "")
+        .with_extra("token_id", token.id.clone().into())
+        .with_extra("token_prefix", token.token_prefix.clone().into())
 }
 
 /// Why `who` may not hold a token with `scope`, if so: an `organization:` scope names an existing

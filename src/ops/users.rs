@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::domain::activity::{Actor, NewActivity};
 use crate::domain::ids::new_object_id;
 use crate::domain::input::{
     FieldErrors, Given, REQUIRED, apply_opt_string, finish, push_error, string_field,
@@ -47,7 +48,7 @@ impl NewUser {
 
 /// Creates an active account. Its slug comes from the name, or from the e-mail's local part when
 /// the name is blank. An address already in use, whatever its case, is a conflict.
-pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, ApiError> {
+pub async fn create_user(state: &AppState, actor: &Actor, new: NewUser) -> Result<User, ApiError> {
     let name = format!("{} {}", new.first_name, new.last_name);
     let slug_base = if name.trim().is_empty() {
         new.email.split('@').next().unwrap_or("user").to_string()
@@ -78,6 +79,11 @@ pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, ApiErro
     // Invitations made by e-mail before the account existed are now this account's: only the
     // operator creates accounts, with the address given, so this is the address's owner.
     tx.claim_email_invitations(&user.id, &user.email).await?;
+    tx.record(
+        actor,
+        &NewActivity::user("user:created", &user.id, &user_name(&user)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(user)
 }
@@ -86,6 +92,7 @@ pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, ApiErro
 /// keys (`roles`, `active`…) are ignored: a user cannot grant themselves rights.
 pub async fn update_profile(
     state: &AppState,
+    actor: &Actor,
     user_id: &str,
     form: &ProfileForm,
 ) -> Result<User, ApiError> {
@@ -94,6 +101,7 @@ pub async fn update_profile(
         .lock_user(user_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    let before = user.clone();
     apply_profile_input(&mut user, form)?;
     tx.update_user(&user).await.map_err(|e| match e {
         // The e-mail address is the only unique field a profile changes.
@@ -108,8 +116,31 @@ pub async fn update_profile(
         }
         other => other.into(),
     })?;
+    let activity = NewActivity::user("user:updated", &user.id, &user_name(&user))
+        .with_changes(profile_changes(&before, &user));
+    tx.record(actor, &activity).await?;
     tx.commit().await?;
     Ok(user)
+}
+
+/// The profile fields that differ between `before` and `after`.
+fn profile_changes(before: &User, after: &User) -> Vec<String> {
+    [
+        ("first_name", before.first_name != after.first_name),
+        ("last_name", before.last_name != after.last_name),
+        ("email", before.email != after.email),
+        ("website", before.website != after.website),
+        ("about", before.about != after.about),
+    ]
+    .into_iter()
+    .filter(|(_, changed)| *changed)
+    .map(|(field, _)| field.to_string())
+    .collect()
+}
+
+/// How an entry about `user` names them.
+pub(super) fn user_name(user: &User) -> String {
+    format!("{} {}", user.first_name, user.last_name)
 }
 
 /// udata's profile form rules: names may be changed but not blanked, the e-mail must be well formed.

@@ -9,10 +9,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::activities::insert_activity;
 use super::documents::{CURRENT, decode, encode};
 use super::filters::{Drive, drive_for, list_conditions};
 use super::search::{DATASETS, SEARCH_VERSION, Sql, granularity_of};
 use super::{SlugTable, Store, StoreResult, WriteTx, db_ts, ts};
+use crate::domain::activity::{Actor, NewActivity};
 use crate::domain::dataset::Dataset;
 use crate::domain::search::SearchQuery;
 use crate::domain::slug::make_slug;
@@ -318,26 +320,32 @@ impl Store {
 
     /// Removes a soft-deleted dataset for good, with its resources and file records; the files' keys
     /// become tombstones in the same transaction, returned for deletion from storage.
-    /// Does nothing (returns `None`) if the dataset was restored or purged meanwhile.
+    /// Does nothing (returns `None`) if the dataset was restored or purged meanwhile. The purge is
+    /// recorded in the activity log as `actor`'s (none: the job's).
     pub async fn purge_dataset(
         &self,
         id: &str,
         cutoff: Option<DateTime<Utc>>,
+        actor: &Actor,
     ) -> StoreResult<Option<Vec<String>>> {
         let mut tx = self.begin_raw().await?;
         let lock = self.dialect.for_update();
         // Still deleted, and before the cut-off: a dataset restored and deleted again meanwhile waits.
         let cutoff = cutoff.map_or_else(|| "9999".to_string(), |c| db_ts(&c));
         let still_deleted = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM datasets WHERE id = $1 AND deleted IS NOT NULL AND deleted < $2{lock}"
+            "SELECT doc, doc_version, last_update FROM datasets
+             WHERE id = $1 AND deleted IS NOT NULL AND deleted < $2{lock}"
         )))
         .bind(id)
         .bind(cutoff)
         .fetch_optional(&mut *tx)
         .await?;
-        if still_deleted.is_none() {
+        let Some(row) = still_deleted else {
             return Ok(None);
-        }
+        };
+        // The dataset's history stays, readable by sysadmins only once the dataset is gone.
+        let purged = NewActivity::dataset("dataset:purged", &dataset_of(&row)?.dataset);
+        insert_activity(&mut tx, actor, &purged).await?;
         let keys: Vec<String> =
             sqlx::query_scalar("SELECT key FROM resource_files WHERE dataset_id = $1")
                 .bind(id)

@@ -94,6 +94,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "check hosts and cache changes",
         include_str!("../../migrations/sqlite/0015_check_hosts_and_cache_changes.sql"),
     ),
+    (
+        16,
+        "activities",
+        include_str!("../../migrations/sqlite/0016_activities.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -170,6 +175,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         15,
         "check hosts and cache changes",
         include_str!("../../migrations/postgres/0015_check_hosts_and_cache_changes.sql"),
+    ),
+    (
+        16,
+        "activities",
+        include_str!("../../migrations/postgres/0016_activities.sql"),
     ),
 ];
 

@@ -6,6 +6,7 @@
 //! On SQLite, writes go through a single-connection pool so that read-modify-write transactions
 //! never race; reads use a separate pool (WAL lets them run beside the writer).
 
+mod activities;
 mod changes;
 mod checks;
 mod datasets;
@@ -26,6 +27,7 @@ mod tokens;
 mod uploads;
 mod users;
 
+pub use activities::{ActivityFilter, ActivityRow, ActivityViewer, COUNT_LIMIT};
 pub use changes::{Changes, Made, Mark};
 pub use checks::{CheckRecord, CheckSummary, ClaimedCheck};
 pub use datasets::{

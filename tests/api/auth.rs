@@ -72,17 +72,29 @@ async fn expired_token_is_refused_as_expired() {
     let app = TestApp::new().await;
     let user = app.user("alice@example.org").await;
     let past = chrono::Utc::now() - chrono::Duration::hours(1);
-    let (_, key) = rudata::ops::tokens::issue_api_token(&app.state, &user.id, None, Some(past))
-        .await
-        .unwrap();
+    let (_, key) = rudata::ops::tokens::issue_api_token(
+        &app.state,
+        &rudata::domain::activity::Actor::none(),
+        &user.id,
+        None,
+        Some(past),
+    )
+    .await
+    .unwrap();
     let r = app.get("/api/1/datasets/", Some(key.expose())).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.json()["message"], "Expired API token");
     // A token expiring later still works.
     let future = chrono::Utc::now() + chrono::Duration::hours(1);
-    let (_, key) = rudata::ops::tokens::issue_api_token(&app.state, &user.id, None, Some(future))
-        .await
-        .unwrap();
+    let (_, key) = rudata::ops::tokens::issue_api_token(
+        &app.state,
+        &rudata::domain::activity::Actor::none(),
+        &user.id,
+        None,
+        Some(future),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         app.get("/api/1/me/", Some(key.expose())).await.status,
         StatusCode::OK

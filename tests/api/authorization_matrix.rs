@@ -269,10 +269,16 @@ struct Targets {
 }
 
 async fn token(app: &TestApp, user: &str, scopes: Vec<Scope>) -> String {
-    let (_, plain) =
-        rudata::ops::tokens::issue_scoped_api_token(&app.state, user, None, scopes, None)
-            .await
-            .unwrap();
+    let (_, plain) = rudata::ops::tokens::issue_scoped_api_token(
+        &app.state,
+        &rudata::domain::activity::Actor::none(),
+        user,
+        None,
+        scopes,
+        None,
+    )
+    .await
+    .unwrap();
     plain.expose().to_string()
 }
 
@@ -340,14 +346,24 @@ impl Catalog {
             .map(|t| (t.id, t.token_prefix))
             .find(|(_, prefix)| catalog.revoked_token.starts_with(prefix.as_str()))
             .unwrap();
-        rudata::ops::tokens::revoke_api_token(&app.state, &admin, &revoked)
-            .await
-            .unwrap();
+        rudata::ops::tokens::revoke_api_token(
+            &app.state,
+            &rudata::domain::activity::Actor::none(),
+            &admin,
+            &revoked,
+        )
+        .await
+        .unwrap();
         let past = chrono::Utc::now() - chrono::Duration::minutes(1);
-        let (_, expired) =
-            rudata::ops::tokens::issue_api_token(&app.state, &admin, None, Some(past))
-                .await
-                .unwrap();
+        let (_, expired) = rudata::ops::tokens::issue_api_token(
+            &app.state,
+            &rudata::domain::activity::Actor::none(),
+            &admin,
+            None,
+            Some(past),
+        )
+        .await
+        .unwrap();
         catalog.expired_token = expired.expose().to_string();
         catalog
     }
@@ -445,17 +461,26 @@ impl Catalog {
                 app.add_member(&self.org, &self.bystander, "editor").await
             }
             RevokeToken => {
-                let (token, _) =
-                    rudata::ops::tokens::issue_api_token(&app.state, &user, None, None)
-                        .await
-                        .unwrap();
+                let (token, _) = rudata::ops::tokens::issue_api_token(
+                    &app.state,
+                    &rudata::domain::activity::Actor::none(),
+                    &user,
+                    None,
+                    None,
+                )
+                .await
+                .unwrap();
                 t.token = token.id;
             }
             AcceptInvitation | RefuseInvitation => {
                 // An earlier cell may have made the actor a member.
-                let _ =
-                    rudata::ops::organizations::remove_member(&app.state, &self.other_org, &user)
-                        .await;
+                let _ = rudata::ops::organizations::remove_member(
+                    &app.state,
+                    &rudata::domain::activity::Actor::none(),
+                    &self.other_org,
+                    &user,
+                )
+                .await;
                 let body = json!({"user": user, "role": "editor"});
                 let path = format!("/api/1/organizations/{}/member/", self.other_org);
                 t.invitation = created(app.post(&path, &self.host.key, body).await).await;

@@ -99,9 +99,13 @@ async fn every_kind_of_write_is_read_at_once_by_its_author_and_by_everyone() {
     assert_eq!(app.get(&doc, None).await.status, StatusCode::GONE);
 
     // A write outside the API, through an operation (as the CLI and the jobs do).
-    rudata::ops::datasets::restore_dataset(&app.state, &id)
-        .await
-        .unwrap();
+    rudata::ops::datasets::restore_dataset(
+        &app.state,
+        &rudata::domain::activity::Actor::none(),
+        &id,
+    )
+    .await
+    .unwrap();
     assert_eq!(total(&app, list).await, 1);
     assert_eq!(app.get(&doc, None).await.status, StatusCode::OK);
 }

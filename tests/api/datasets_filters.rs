@@ -10,9 +10,14 @@ use crate::helpers::{TestApp, id_of};
 
 /// Features a dataset through its operation (its endpoint, item 53, is out of scope here).
 async fn set_featured(app: &TestApp, id: &str) {
-    rudata::ops::datasets::set_featured(&app.state, id, true)
-        .await
-        .unwrap();
+    rudata::ops::datasets::set_featured(
+        &app.state,
+        &rudata::domain::activity::Actor::none(),
+        id,
+        true,
+    )
+    .await
+    .unwrap();
 }
 
 /// Checklist item 32.

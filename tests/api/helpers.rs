@@ -100,10 +100,19 @@ impl TestApp {
         // As `rudata serve` does: what another process writes is seen, and answers may be kept.
         state.store.watch_changes();
         let new = NewUser::new("admin@example.org", "Ad", "Min", true).unwrap();
-        let admin = rudata::ops::users::create_user(&state, new).await.unwrap();
-        let (_, key) = rudata::ops::tokens::issue_api_token(&state, &admin.id, None, None)
-            .await
-            .unwrap();
+        let admin =
+            rudata::ops::users::create_user(&state, &rudata::domain::activity::Actor::none(), new)
+                .await
+                .unwrap();
+        let (_, key) = rudata::ops::tokens::issue_api_token(
+            &state,
+            &rudata::domain::activity::Actor::none(),
+            &admin.id,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
         TestApp {
             state,
             _dir: dir,
@@ -117,12 +126,22 @@ impl TestApp {
     /// A new user with an API key.
     pub async fn user(&self, email: &str) -> TestUser {
         let new = NewUser::new(email, "First", "Last", false).unwrap();
-        let user = rudata::ops::users::create_user(&self.state, new)
-            .await
-            .unwrap();
-        let (_, key) = rudata::ops::tokens::issue_api_token(&self.state, &user.id, None, None)
-            .await
-            .unwrap();
+        let user = rudata::ops::users::create_user(
+            &self.state,
+            &rudata::domain::activity::Actor::none(),
+            new,
+        )
+        .await
+        .unwrap();
+        let (_, key) = rudata::ops::tokens::issue_api_token(
+            &self.state,
+            &rudata::domain::activity::Actor::none(),
+            &user.id,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
         TestUser {
             id: user.id,
             key: key.expose().to_string(),
@@ -302,9 +321,15 @@ impl TestApp {
     /// Adds `user` to `org` with `role` directly (as the CLI does).
     pub async fn add_member(&self, org: &str, user: &TestUser, role: &str) {
         let role = rudata::domain::organization::Role::parse(role).unwrap();
-        rudata::ops::organizations::add_member(&self.state, org, &user.id, role)
-            .await
-            .unwrap();
+        rudata::ops::organizations::add_member(
+            &self.state,
+            &rudata::domain::activity::Actor::none(),
+            org,
+            &user.id,
+            role,
+        )
+        .await
+        .unwrap();
     }
 
     /// A remote resource on `dataset`; returns its JSON.

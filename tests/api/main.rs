@@ -10,6 +10,7 @@ mod helpers;
 mod resource_helpers;
 mod v2_helpers;
 
+mod activity;
 mod auth;
 mod authorization_matrix;
 mod cache;

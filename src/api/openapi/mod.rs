@@ -72,6 +72,7 @@ use crate::error::ApiError;
         v1::upload_new_resource,
         v1::replace_resource_file,
         v1::get_upload,
+        v1::list_activities,
         v1::list_organizations,
         v1::create_organization,
         v1::list_org_roles,

@@ -166,3 +166,24 @@ pub struct SortedPageQuery {
     /// `title`, `created`, `last_update`, `reuses`, `followers`, `views`, each also with `-`.
     pub sort: Option<String>,
 }
+
+/// The filters of the activity log.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ActivityQuery {
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    #[param(minimum = 1)]
+    pub page_size: Option<i64>,
+    /// `-created_at` (newest first, the default) or `created_at`.
+    pub sort: Option<String>,
+    /// The entries of this actor (a user id).
+    pub user: Option<String>,
+    /// The entries about this organization or its datasets (an organization id).
+    pub organization: Option<String>,
+    /// The entries about this object (a dataset's include its resources').
+    pub related_to: Option<String>,
+    /// Only these keys (repeatable), e.g. `dataset:updated`.
+    pub key: Option<Vec<String>>,
+}

@@ -386,6 +386,35 @@ macro_rules! page {
 
 page!(DatasetPage, Dataset, "A page of datasets.");
 page!(OrganizationPage, Organization, "A page of organizations.");
+page!(ActivityPage, Activity, "A page of the activity log.");
+
+/// An entry of the activity log (udata's shape; `api_token` is rudata's).
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct Activity {
+    pub id: String,
+    /// `dataset:created`, `dataset:resource:updated`, `organization:member:added`...
+    pub key: String,
+    pub label: String,
+    pub icon: String,
+    /// Who wrote (none: a job, or the CLI without `--actor`).
+    pub actor: Option<UserRef>,
+    /// The API token the actor wrote with (shown to the actor and sysadmins only).
+    pub api_token: Option<String>,
+    /// The organization of the object, when recorded.
+    pub organization: Option<OrganizationRef>,
+    pub created_at: String,
+    /// The object's name.
+    pub related_to: String,
+    pub related_to_id: String,
+    /// `Dataset`, `Organization` or `User`.
+    pub related_to_kind: String,
+    pub related_to_url: String,
+    /// The fields the write changed.
+    pub changes: Vec<String>,
+    /// What else identifies the change (`resource_id`, `resource_title`, `user_id`, `role`...).
+    pub extras: HashMap<String, Value>,
+}
 page!(
     ResourcePage,
     Resource,

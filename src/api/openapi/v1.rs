@@ -210,6 +210,11 @@ pub fn replace_resource_file() {}
     responses((status = 200, description = "The parts received so far (rudata extension)", body = UploadStatus)))]
 pub fn get_upload() {}
 
+#[utoipa::path(get, path = "/api/1/activity/", tag = "site", params(ActivityQuery),
+    responses((status = 200, description = "A page of the activity log, newest first, with the \
+        entries whose object the caller may see; `total` counts at most 10,000", body = ActivityPage)))]
+pub fn list_activities() {}
+
 #[utoipa::path(get, path = "/api/1/organizations/", tag = "organizations", params(PageQuery),
     responses((status = 200, description = "A page of organizations", body = OrganizationPage)))]
 pub fn list_organizations() {}

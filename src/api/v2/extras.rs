@@ -255,6 +255,6 @@ pub async fn change_organization(
     if !may_on_org(Some(who), &org.id, OrgAction::Edit) {
         return Err(ApiError::Forbidden);
     }
-    let extras = change_organization_extras(&state, &org.id, &change).await?;
+    let extras = change_organization_extras(&state, &who.actor(), &org.id, &change).await?;
     Ok(answer(&change, extras))
 }

@@ -83,6 +83,8 @@ pub struct Uploader<'a> {
     pub state: &'a AppState,
     pub dataset_id: &'a str,
     pub user_id: &'a str,
+    /// Who records the file, in the activity log.
+    pub actor: &'a crate::domain::activity::Actor,
 }
 
 pub fn upload_error(msg: &str) -> ApiError {
@@ -444,10 +446,11 @@ impl Uploader<'_> {
         });
         let recorded = match target {
             Target::NewResource => {
-                add_uploaded_resource(self.state, self.dataset_id, file, claim).await
+                add_uploaded_resource(self.state, self.actor, self.dataset_id, file, claim).await
             }
             Target::Replace(rid) => {
-                replace_resource_file(self.state, self.dataset_id, rid, file, claim).await
+                replace_resource_file(self.state, self.actor, self.dataset_id, rid, file, claim)
+                    .await
             }
         };
         match recorded {
