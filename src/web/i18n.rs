@@ -15,6 +15,28 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// What an activity log entry of a dataset says happened (`None`: an entry the page does not
+    /// describe).
+    pub fn activity(self, key: &str) -> Option<&'static str> {
+        let (fr, en) = match key {
+            "dataset:created" => ("Jeu de données créé", "Dataset created"),
+            "dataset:updated" => ("Jeu de données modifié", "Dataset updated"),
+            "dataset:deleted" => ("Jeu de données supprimé", "Dataset deleted"),
+            "dataset:resource:added" => ("Fichier ajouté", "File added"),
+            "dataset:resource:updated" => ("Fichier modifié", "File updated"),
+            "dataset:resource:deleted" => ("Fichier supprimé", "File deleted"),
+            "dataset:resource:unavailable" => {
+                ("Fichier devenu indisponible", "File became unavailable")
+            }
+            "dataset:resource:changed" => ("Contenu du fichier changé", "File content changed"),
+            _ => return None,
+        };
+        Some(match self {
+            Lang::Fr => fr,
+            Lang::En => en,
+        })
+    }
+
     /// The language's code: the `lang` attribute and the first segment of its URLs.
     pub fn code(self) -> &'static str {
         match self {
@@ -152,6 +174,10 @@ pub struct Strings {
     pub permalink: &'static str,
     pub history: &'static str,
     pub history_of: &'static str,
+    /// The dataset's change history (its activity log entries).
+    pub changes: &'static str,
+    pub changes_all: &'static str,
+    pub changed_fields: &'static str,
     pub archived: &'static str,
     pub in_api: &'static str,
     pub information: &'static str,
@@ -223,6 +249,9 @@ pub static FR: Strings = Strings {
     permalink: "Lien permanent",
     history: "Versions précédentes",
     history_of: "Versions précédentes de {n}",
+    changes: "Historique des modifications",
+    changes_all: "Tout l’historique dans l’API",
+    changed_fields: "champs",
     archived: "Ce jeu de données est archivé : il n’est plus mis à jour.",
     in_api: "Voir dans l’API",
     information: "Informations",
@@ -307,6 +336,9 @@ pub static EN: Strings = Strings {
     permalink: "Permanent link",
     history: "Previous versions",
     history_of: "Previous versions of {n}",
+    changes: "Change history",
+    changes_all: "The whole history in the API",
+    changed_fields: "fields",
     archived: "This dataset is archived: it is no longer updated.",
     in_api: "View in the API",
     information: "Information",

@@ -20,7 +20,8 @@ use crate::domain::resource::Resource;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{
-    DatasetFilter, DatasetRow, Facet, FileRecord, PageQuery, ResourceQuery, SortKey, Visibility,
+    ActivityFilter, ActivityViewer, DatasetFilter, DatasetRow, Facet, FileRecord, PageQuery,
+    ResourceQuery, SortKey, Visibility,
 };
 
 /// Datasets on a page of search results or of an organization.
@@ -29,6 +30,8 @@ const PAGE_SIZE: i64 = 20;
 const LATEST: i64 = 6;
 /// Resources on a page of a dataset.
 const RESOURCES_PAGE_SIZE: i64 = 20;
+/// Entries of the change history on a dataset's page (the rest is in the API).
+const ACTIVITY_ENTRIES: i64 = 10;
 
 /// What the pages may load and where their forms may go: the stylesheet, images of descriptions,
 /// nothing else (no script at all).
@@ -173,7 +176,21 @@ pub async fn show_dataset(
             .organization_id
             .as_ref()
             .and_then(|o| orgs.get(o));
+        // Its newest changes, as an anonymous reader of the activity log sees them.
+        let filter = ActivityFilter {
+            related_to: Some(id.clone()),
+            ..ActivityFilter::default()
+        };
+        let page_of_log = PageQuery {
+            page: 1,
+            page_size: ACTIVITY_ENTRIES,
+        };
+        let (activity, _) = state
+            .store
+            .list_activities(&filter, &ActivityViewer::Public, page_of_log)
+            .await?;
         let view = views::DatasetView {
+            activity,
             row: &row,
             organization,
             resources,

@@ -13,6 +13,7 @@ use crate::domain::dataset::Dataset;
 use crate::domain::organization::Organization;
 use crate::domain::reference::{DEFAULT_LICENSE, LICENSES};
 use crate::domain::resource::Resource;
+use crate::store::ActivityRow;
 use crate::store::{DatasetRow, FileRecord};
 
 /// The home page: the search box and the latest datasets.
@@ -204,6 +205,8 @@ pub struct DatasetView<'a> {
     pub download_url: &'a dyn Fn(&Resource) -> String,
     pub file_url: &'a dyn Fn(&str) -> String,
     pub api: &'a str,
+    /// Its newest activity log entries, as an anonymous reader may see them.
+    pub activity: Vec<ActivityRow>,
 }
 
 /// The dataset page.
@@ -226,9 +229,7 @@ pub fn dataset(lang: Lang, view: &DatasetView) -> String {
     out.push_str(&information(lang, view));
     out.push_str("</div>\n");
     out.push_str(&resources(lang, view));
-    // The dataset's activity (who changed what, when) goes here once the activity log
-    // (`GET /api/1/activity/`, issue 12 item 4) exists: a section "Activité" / "Activity" listing
-    // this dataset's entries, newest first, read through the activity log's store query.
+    out.push_str(&activity(lang, view));
     out.push_str(&format!(
         "<p class=\"api-link\"><a href=\"{}/api/1/datasets/{}/\">{}</a></p>\n",
         esc(view.api),
@@ -236,6 +237,46 @@ pub fn dataset(lang: Lang, view: &DatasetView) -> String {
         esc(t.in_api)
     ));
     out
+}
+
+/// The dataset's newest changes (its activity log), newest first, and a link to the whole log.
+fn activity(lang: Lang, view: &DatasetView) -> String {
+    let t = lang.strings();
+    let entries: Vec<String> = view
+        .activity
+        .iter()
+        .filter_map(|a| {
+            let what = lang.activity(&a.key)?;
+            let mut line = format!("{} · {}", date(lang, &a.created_at), esc(what));
+            if let Some(title) = a.extras.get("resource_title").and_then(|v| v.as_str()) {
+                line.push_str(&format!(" : {}", esc(title)));
+            }
+            if !a.changes.is_empty() {
+                let fields: Vec<String> = a
+                    .changes
+                    .iter()
+                    .map(|f| format!("<code>{}</code>", esc(f)))
+                    .collect();
+                line.push_str(&format!(
+                    " ({} {})",
+                    esc(t.changed_fields),
+                    fields.join(", ")
+                ));
+            }
+            Some(format!("<li>{line}</li>"))
+        })
+        .collect();
+    if entries.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<section class=\"activity\" aria-labelledby=\"activity\"><h2 id=\"activity\">{}</h2><ul>{}</ul><p><a href=\"{}/api/1/activity/?related_to={}\">{}</a></p></section>\n",
+        esc(t.changes),
+        entries.join(""),
+        esc(view.api),
+        esc(&view.row.dataset.id),
+        esc(t.changes_all)
+    )
 }
 
 /// The dataset's facts: license, frequency, organization, tags, dates.

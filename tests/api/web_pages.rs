@@ -177,6 +177,63 @@ async fn the_dataset_page_shows_its_facts_its_files_and_their_history() {
 }
 
 #[tokio::test]
+async fn the_dataset_page_shows_its_change_history_from_the_activity_log() {
+    let app = TestApp::new().await;
+    let ds = publish(
+        &app,
+        json!({"title": "Budget municipal", "description": "Les dépenses."}),
+    )
+    .await;
+    let (id, slug) = (id_of(&ds), ds["slug"].as_str().unwrap().to_string());
+    let r = app
+        .put(
+            &format!("/api/1/datasets/{id}/"),
+            &app.admin_key,
+            json!({"description": "Les dépenses <b>votées</b>."}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let up = app
+        .upload(&id, &app.admin_key, "comptes <2025>.csv", b"a,b\n1,2\n")
+        .await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.text());
+    let rid = id_of(&up.json());
+    let r = app
+        .put(
+            &format!("/api/1/datasets/{id}/resources/{rid}/"),
+            &app.admin_key,
+            json!({"title": "Comptes <2025>"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let body = page(&app, &format!("/fr/datasets/{slug}/")).await.text();
+    let history = &body[body.find("Historique des modifications").expect(&body)..];
+    // Newest first: the file's new title, the file, the edit (with its field), the creation.
+    let renamed = history.find("Fichier modifié").expect(history);
+    let added = history.find("Fichier ajouté").expect(history);
+    let updated = history.find("Jeu de données modifié").expect(history);
+    let created = history.find("Jeu de données créé").expect(history);
+    assert!(
+        renamed < added && added < updated && updated < created,
+        "{history}"
+    );
+    assert!(history.contains("<code>description</code>"), "{history}");
+    assert!(history.contains("comptes-2025-.csv"), "{history}");
+    // A title as the entry recorded it, escaped.
+    assert!(history.contains("Comptes &lt;2025&gt;"), "{history}");
+    assert!(!history.contains("<2025>"), "{history}");
+    assert!(
+        history.contains(&format!("/api/1/activity/?related_to={id}")),
+        "{history}"
+    );
+    let en = page(&app, &format!("/en/datasets/{slug}/")).await.text();
+    assert!(
+        en.contains("Change history") && en.contains("File added"),
+        "{en}"
+    );
+}
+
+#[tokio::test]
 async fn availability_comes_from_the_remote_checks() {
     let app = crate::checks::app().await;
     let remote = crate::checks::Remote::start().await;
