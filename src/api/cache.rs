@@ -74,6 +74,8 @@ struct Answer {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
+    /// Its route and what it counts, for the metrics of a hit.
+    tag: crate::metrics::Tag,
 }
 
 #[derive(Clone)]
@@ -144,6 +146,7 @@ pub async fn cached(State(state): State<AppState>, req: Request, next: Next) -> 
             let mut response = Response::new(Body::from(answer.body));
             *response.status_mut() = answer.status;
             *response.headers_mut() = answer.headers;
+            response.extensions_mut().insert(answer.tag);
             mark(&mut response, "hit");
             return response;
         }
@@ -202,6 +205,7 @@ async fn keep(
         status: parts.status,
         headers: parts.headers.clone(),
         body: body.clone(),
+        tag: parts.extensions.get().cloned().unwrap_or_default(),
     }));
     let mut response = Response::from_parts(parts, Body::from(body));
     mark(&mut response, "miss");
@@ -285,6 +289,7 @@ pub async fn front(state: &AppState, req: Request) -> Result<Response, Request> 
     if let Some(refused) = decision.as_ref().filter(|d| !d.allowed()) {
         let mut response = super::rate_limit::too_many_requests(refused);
         crate::app::finish(&req, &mut response, started);
+        state.metrics.answered_early(&answer.tag, &response, started);
         return Ok(response);
     }
     let mut response = Response::new(Body::from(answer.body));
@@ -299,6 +304,7 @@ pub async fn front(state: &AppState, req: Request) -> Result<Response, Request> 
         super::rate_limit::tell(response.headers_mut(), decision);
     }
     crate::app::finish(&req, &mut response, started);
+    state.metrics.answered_early(&answer.tag, &response, started);
     Ok(response)
 }
 

@@ -133,6 +133,15 @@ pub async fn permalink(
     who: Option<&Identity>,
     rid: &str,
 ) -> Result<Resource, ApiError> {
+    Ok(permalink_with_dataset(state, who, rid).await?.0)
+}
+
+/// [`permalink`]'s resource, with its dataset.
+pub async fn permalink_with_dataset(
+    state: &AppState,
+    who: Option<&Identity>,
+    rid: &str,
+) -> Result<(Resource, DatasetRow), ApiError> {
     let rid = parse_resource_id(rid).ok_or_else(ApiError::not_found)?;
     let (r, row) = state
         .store
@@ -140,7 +149,7 @@ pub async fn permalink(
         .await?
         .ok_or_else(ApiError::not_found)?;
     check_visible(who, &row)?;
-    Ok(r)
+    Ok((r, row))
 }
 
 /// A stored file by key with its dataset, under the dataset's read rule.

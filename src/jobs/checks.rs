@@ -148,7 +148,8 @@ impl Runner {
                 at + chrono::Duration::from_std(verdict.next_in).unwrap_or_default(),
             );
         }
-        Ok(record_check(state, check, &self.holder, &verdict, at).await?)
+        let recorded = record_check(state, check, &self.holder, &verdict, at).await;
+        Ok(state.metrics.check(&verdict, recorded)?)
     }
 }
 

@@ -89,6 +89,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "resource checks",
         include_str!("../../migrations/sqlite/0014_resource_checks.sql"),
     ),
+    (
+        17,
+        "object counters",
+        include_str!("../../migrations/sqlite/0017_object_counters.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -160,6 +165,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         14,
         "resource checks",
         include_str!("../../migrations/postgres/0014_resource_checks.sql"),
+    ),
+    (
+        17,
+        "object counters",
+        include_str!("../../migrations/postgres/0017_object_counters.sql"),
     ),
 ];
 

@@ -8,6 +8,7 @@
 
 mod changes;
 mod checks;
+mod counters;
 mod datasets;
 mod dialect;
 mod documents;
@@ -28,10 +29,11 @@ mod users;
 
 pub use changes::Changes;
 pub use checks::{CheckRecord, CheckSummary, ClaimedCheck};
+pub use counters::ObjectCounts;
 pub use datasets::{
     DatasetFilter, DatasetRow, Lookup, PageQuery, SortKey, TemporalFilter, Visibility,
 };
-pub use dialect::Dialect;
+pub use dialect::{Dialect, PoolState};
 pub use exports::{
     DatasetColumns, DatasetExport, ExportedResource, OrganizationExport, ResourceKey,
 };
