@@ -705,7 +705,13 @@ fn metrics_on_their_own_address_and_counts_flushed_at_a_graceful_stop() {
     let key = cli(data, &["token", "create", "--email", user]);
     let hkey = format!("X-API-KEY: {key}");
     let mut child = common::rudata(data, &[])
-        .args(["serve", "--bind", "127.0.0.1:0", "--metrics-bind", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--metrics-bind",
+            "127.0.0.1:0",
+        ])
         // Only the flush at the stop writes the counts.
         .args(["--counter-flush", "1h"])
         .stdout(std::process::Stdio::piped())
@@ -749,7 +755,10 @@ fn metrics_on_their_own_address_and_counts_flushed_at_a_graceful_stop() {
         ),
         "{text}"
     );
-    assert!(text.contains("rudata_db_pool_connections{pool=\"read\"}"), "{text}");
+    assert!(
+        text.contains("rudata_db_pool_connections{pool=\"read\"}"),
+        "{text}"
+    );
     // Not on the API's address (no token set), and nothing else on the metrics one.
     let (code, body) = curl(&[&format!("{base}/metrics")]);
     assert_eq!(code, 404);

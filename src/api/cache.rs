@@ -289,7 +289,9 @@ pub async fn front(state: &AppState, req: Request) -> Result<Response, Request> 
     if let Some(refused) = decision.as_ref().filter(|d| !d.allowed()) {
         let mut response = super::rate_limit::too_many_requests(refused);
         crate::app::finish(&req, &mut response, started);
-        state.metrics.answered_early(&answer.tag, &response, started);
+        state
+            .metrics
+            .answered_early(&answer.tag, &response, started);
         return Ok(response);
     }
     let mut response = Response::new(Body::from(answer.body));
@@ -304,7 +306,9 @@ pub async fn front(state: &AppState, req: Request) -> Result<Response, Request> 
         super::rate_limit::tell(response.headers_mut(), decision);
     }
     crate::app::finish(&req, &mut response, started);
-    state.metrics.answered_early(&answer.tag, &response, started);
+    state
+        .metrics
+        .answered_early(&answer.tag, &response, started);
     Ok(response)
 }
 

@@ -15,7 +15,6 @@ use super::{
     BaseUrl, Counts, JsonObject, QueryPairs, Refs, lookup, org_ref, page_envelope, param_error,
     user_ref,
 };
-use crate::metrics::Count;
 use crate::auth::{AuthUser, Caller, EditRights, can_edit_dataset, require_dataset, require_edit};
 use crate::domain::dataset::{Quality, license_or_default, quality, quality_of};
 use crate::domain::ids::is_object_id;
@@ -27,6 +26,7 @@ use crate::domain::search::{
 };
 use crate::domain::time::{ApiTime, now};
 use crate::error::ApiError;
+use crate::metrics::Count;
 use crate::ops::DatasetWritten;
 use crate::ops::datasets::DELETED_MESSAGE;
 use crate::state::AppState;

@@ -141,7 +141,10 @@ pub async fn serve_file(
         dataset: file.dataset_id.as_str().into(),
         resource: file.resource_id.as_str().into(),
     });
-    let download = range.as_ref().is_none_or(|r| r.start == 0).then_some(download);
+    let download = range
+        .as_ref()
+        .is_none_or(|r| r.start == 0)
+        .then_some(download);
     if method == Method::HEAD || span == 0 {
         return Ok((status, common, download, Body::empty()).into_response());
     }

@@ -131,7 +131,11 @@ pub async fn create_resource(
     let r = crate::ops::resources::add_remote_resource(&state, &row.dataset.id, &body).await?;
     // A new resource: nothing counted yet.
     let counts = Counts::default();
-    Ok((StatusCode::CREATED, axum::Json(resource_json(&base, &r, &counts))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(resource_json(&base, &r, &counts)),
+    )
+        .into_response())
 }
 
 pub async fn update_resource(

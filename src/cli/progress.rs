@@ -46,7 +46,10 @@ impl Progress {
             Some(bar) => bar.set_position(done),
             None => {
                 let step = (self.total / 100).max(1);
-                if self.shown.is_none_or(|s| done >= s + step || done >= self.total) {
+                if self
+                    .shown
+                    .is_none_or(|s| done >= s + step || done >= self.total)
+                {
                     self.line();
                 }
             }

@@ -222,7 +222,12 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.bind))?;
     let addr = listener.local_addr()?;
-    let metrics_server = match args.metrics.metrics_bind.as_deref().filter(|b| !b.is_empty()) {
+    let metrics_server = match args
+        .metrics
+        .metrics_bind
+        .as_deref()
+        .filter(|b| !b.is_empty())
+    {
         Some(bind) => Some(serve_metrics(&state, bind).await?),
         None => None,
     };

@@ -337,10 +337,10 @@ impl Metrics {
             self.pool_open
                 .get_or_create(&labels)
                 .set(i64::from(pool.open));
-            self.pool_idle
+            self.pool_idle.get_or_create(&labels).set(pool.idle as i64);
+            self.pool_max
                 .get_or_create(&labels)
-                .set(pool.idle as i64);
-            self.pool_max.get_or_create(&labels).set(i64::from(pool.max));
+                .set(i64::from(pool.max));
         }
         let mut text = String::new();
         // Writing into a `String` cannot fail.
@@ -373,7 +373,10 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     }
     if method == Method::GET
         && counts(response.status())
-        && let Some(count) = response.extensions().get::<Tag>().and_then(|t| t.count.as_ref())
+        && let Some(count) = response
+            .extensions()
+            .get::<Tag>()
+            .and_then(|t| t.count.as_ref())
     {
         metrics.counters.count(count);
     }

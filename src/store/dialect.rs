@@ -375,8 +375,8 @@ pub struct PoolState {
 /// The file of SQLite's object counters: the database's, with `-counters` appended (an in-memory
 /// database gets an in-memory one).
 fn counters_file(url: &str) -> anyhow::Result<String> {
-    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
-        .context("parsing the database URL")?;
+    let options =
+        sqlx::sqlite::SqliteConnectOptions::from_str(url).context("parsing the database URL")?;
     let file = options.get_filename().to_string_lossy().into_owned();
     Ok(if file.is_empty() || file == ":memory:" {
         ":memory:".to_string()

@@ -48,18 +48,34 @@ async fn n_downloads_and_views_give_exactly_n_after_a_flush() {
         assert_eq!(r.text(), "aaa");
     }
     let r = app
-        .raw(Method::GET, &file_path, None, &[("range", "bytes=0-1")], Vec::new())
+        .raw(
+            Method::GET,
+            &file_path,
+            None,
+            &[("range", "bytes=0-1")],
+            Vec::new(),
+        )
         .await;
     assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
     // Not downloads: a later range (the same download, resumed), a HEAD.
     let r = app
-        .raw(Method::GET, &file_path, None, &[("range", "bytes=1-2")], Vec::new())
+        .raw(
+            Method::GET,
+            &file_path,
+            None,
+            &[("range", "bytes=1-2")],
+            Vec::new(),
+        )
         .await;
     assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
-    let r = app.raw(Method::HEAD, &file_path, None, &[], Vec::new()).await;
+    let r = app
+        .raw(Method::HEAD, &file_path, None, &[], Vec::new())
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     // The stored file's permalink sends to `/s/`, which counts the download when it is followed.
-    let r = app.get(&format!("/api/1/datasets/r/{file_rid}"), None).await;
+    let r = app
+        .get(&format!("/api/1/datasets/r/{file_rid}"), None)
+        .await;
     assert_eq!(r.status, StatusCode::FOUND);
     // 3 downloads of the remote file through its permalink (the second and third from the cache).
     for _ in 0..3 {
@@ -102,7 +118,10 @@ async fn n_downloads_and_views_give_exactly_n_after_a_flush() {
         .as_str()
         .unwrap()
         .to_string();
-    let read = app.get(&format!("/api/1/datasets/{slug}/"), None).await.json();
+    let read = app
+        .get(&format!("/api/1/datasets/{slug}/"), None)
+        .await
+        .json();
     assert_eq!(read["metrics"]["views"], 4);
     assert_eq!(read["metrics"]["resources_downloads"], 8);
     assert_eq!(resource(&read, &file_rid)["metrics"]["views"], 5);
@@ -162,14 +181,30 @@ async fn nothing_is_counted_for_a_refused_or_missing_request() {
 
     for (path, key, status) in [
         (format!("/api/1/datasets/{private_id}/"), None, 404),
-        (format!("/api/1/datasets/{private_id}/"), Some(&stranger.key), 404),
+        (
+            format!("/api/1/datasets/{private_id}/"),
+            Some(&stranger.key),
+            404,
+        ),
         (format!("/api/2/datasets/{private_id}/"), None, 404),
         (hidden_path.clone(), None, 404),
         (format!("/api/1/datasets/r/{hidden_rid}/"), None, 404),
-        ("/api/1/datasets/000000000000000000000000/".into(), None, 404),
-        ("/api/1/datasets/r/00000000-0000-0000-0000-000000000000".into(), None, 404),
+        (
+            "/api/1/datasets/000000000000000000000000/".into(),
+            None,
+            404,
+        ),
+        (
+            "/api/1/datasets/r/00000000-0000-0000-0000-000000000000".into(),
+            None,
+            404,
+        ),
         (format!("{file_path}-not-there"), None, 404),
-        (format!("/api/1/datasets/{ds}/"), Some(&"bad-key".to_string()), 401),
+        (
+            format!("/api/1/datasets/{ds}/"),
+            Some(&"bad-key".to_string()),
+            401,
+        ),
     ] {
         // Twice: the second may come from the cache.
         for _ in 0..2 {
@@ -179,7 +214,13 @@ async fn nothing_is_counted_for_a_refused_or_missing_request() {
     }
     // Past the end of the file: refused.
     let r = app
-        .raw(Method::GET, &file_path, None, &[("range", "bytes=10-")], Vec::new())
+        .raw(
+            Method::GET,
+            &file_path,
+            None,
+            &[("range", "bytes=10-")],
+            Vec::new(),
+        )
         .await;
     assert_eq!(r.status, StatusCode::RANGE_NOT_SATISFIABLE);
     // Revalidated: nothing downloaded.

@@ -95,7 +95,10 @@ async fn the_token_is_refused_or_accepted() {
     let r = app.get("/metrics", Some(&app.admin_key)).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let text = scrape(&app).await;
-    assert!(text.contains("# TYPE rudata_http_requests_total counter"), "{text}");
+    assert!(
+        text.contains("# TYPE rudata_http_requests_total counter"),
+        "{text}"
+    );
 }
 
 /// Whether `line` is a line of the text exposition format: a `# HELP`/`# TYPE` comment, or a sample

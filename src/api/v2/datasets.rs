@@ -13,9 +13,7 @@ use serde::Serialize;
 use super::render::{RESOURCES_PAGE_SIZE, dataset_v2};
 use crate::api::http_cache::LastModified;
 use crate::api::resources::{ResourceResponse, resource_json};
-use crate::api::{
-    BaseUrl, Counts, QueryPairs, Refs, lookup, org_ref, param_error, user_ref,
-};
+use crate::api::{BaseUrl, Counts, QueryPairs, Refs, lookup, org_ref, param_error, user_ref};
 use crate::auth::{Caller, can_edit_dataset};
 use crate::domain::dataset::quality_of;
 use crate::domain::time::now;

@@ -236,16 +236,18 @@ pub async fn render_dataset_search_page(
         let quality = quality_of(d, &summary, row.last_update, now);
         let organization = d.organization_id.as_ref().and_then(|id| refs.orgs.get(id));
         let owner = d.owner_id.as_ref().and_then(|id| refs.users.get(id));
-        data.push(dataset_v2(
-            base,
-            row,
-            summary.count,
-            quality,
-            organization.map(|o| org_ref(base, who, o)),
-            owner.map(|u| user_ref(base, u)),
-            rights.as_ref().is_some_and(|r| r.can_edit(d)),
-        )
-        .counted(refs.counts.of(&d.id)));
+        data.push(
+            dataset_v2(
+                base,
+                row,
+                summary.count,
+                quality,
+                organization.map(|o| org_ref(base, who, o)),
+                owner.map(|u| user_ref(base, u)),
+                rights.as_ref().is_some_and(|r| r.can_edit(d)),
+            )
+            .counted(refs.counts.of(&d.id)),
+        );
     }
     search_envelope(base, path, query, page, total, data, facets)
 }
