@@ -253,9 +253,10 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// Whether an answer of this status counts as a view or a download: not a refusal, nor an error.
+/// Whether an answer of this status counts as a view or a download: not a refusal, nor an error,
+/// nor a 304 (the client had it already).
 fn counts(status: StatusCode) -> bool {
-    status.is_success() || status.is_redirection()
+    (status.is_success() || status.is_redirection()) && status != StatusCode::NOT_MODIFIED
 }
 
 impl Metrics {
@@ -383,9 +384,12 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     response
 }
 
-/// Middleware, right inside the response cache: puts on the answer its [`Tag`] (the route, and the
-/// [`Count`] a handler put on it), which the cache keeps with the answer.
+/// Middleware, right inside the response cache: puts on the answer to a `GET` (what the cache
+/// keeps, and what counts) its [`Tag`] (the route, and the [`Count`] a handler put on it).
 pub async fn tag(req: Request, next: Next) -> Response {
+    if req.method() != Method::GET {
+        return next.run(req).await;
+    }
     let route = Route(req.extensions().get::<MatchedPath>().cloned());
     let mut response = next.run(req).await;
     let count = response.extensions_mut().remove::<Count>();

@@ -373,16 +373,22 @@ pub struct PoolState {
 }
 
 /// The file of SQLite's object counters: the database's, with `-counters` appended (an in-memory
-/// database gets an in-memory one).
+/// database gets an in-memory one). Created empty (an empty file is an empty SQLite database) when
+/// missing: `ATTACH` creates a file only on a connection opened with `mode=rwc`.
 fn counters_file(url: &str) -> anyhow::Result<String> {
     let options =
         sqlx::sqlite::SqliteConnectOptions::from_str(url).context("parsing the database URL")?;
     let file = options.get_filename().to_string_lossy().into_owned();
-    Ok(if file.is_empty() || file == ":memory:" {
-        ":memory:".to_string()
-    } else {
-        format!("{file}-counters")
-    })
+    if file.is_empty() || file == ":memory:" {
+        return Ok(":memory:".to_string());
+    }
+    let counters = format!("{file}-counters");
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&counters)
+        .with_context(|| format!("opening the counters file {counters}"))?;
+    Ok(counters)
 }
 
 /// Attaches SQLite's counters file as `counters` (see `migrations/sqlite/0017_object_counters.sql`:

@@ -84,8 +84,9 @@ async fn n_downloads_and_views_give_exactly_n_after_a_flush() {
             .await;
         assert_eq!(r.status, StatusCode::FOUND);
     }
-    // 4 views: v1 (computed, then from the cache), v2, and v1 by the owner. (Once SQLite's watcher
-    // has seen the writes above: it moves the generation once more at its next poll, 200 ms.)
+    // 6 views: v1 (computed, then from the cache), v2, v1 by the owner, compressed, with a field
+    // mask. (Once SQLite's watcher has seen the writes above: it moves the generation once more at
+    // its next poll, 200 ms.)
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let v1 = format!("/api/1/datasets/{ds}/");
     assert_eq!(app.get(&v1, None).await.status, StatusCode::OK);
@@ -98,6 +99,34 @@ async fn n_downloads_and_views_give_exactly_n_after_a_flush() {
         StatusCode::OK
     );
     assert_eq!(app.get(&v1, Some(&owner.key)).await.status, StatusCode::OK);
+    let gzip = app
+        .raw(
+            Method::GET,
+            &v1,
+            None,
+            &[("accept-encoding", "gzip")],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(gzip.header("content-encoding").as_deref(), Some("gzip"));
+    let masked = app
+        .raw(
+            Method::GET,
+            &v1,
+            None,
+            &[("x-fields", "id,title")],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(masked.json().as_object().unwrap().len(), 2);
+    // Not views: revalidations (304), answered before the router and through the layers.
+    let etag = hit.header("etag").unwrap();
+    for extra in [None, Some(("origin", "https://example.org"))] {
+        let mut headers = vec![("if-none-match", etag.as_str())];
+        headers.extend(extra);
+        let r = app.raw(Method::GET, &v1, None, &headers, Vec::new()).await;
+        assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    }
 
     // Nothing is stored before the flush; the flush writes the dataset and both resources. (The
     // generation is read once SQLite's watcher, polling every 200 ms, has seen the writes above.)
@@ -106,12 +135,12 @@ async fn n_downloads_and_views_give_exactly_n_after_a_flush() {
     let generation = app.state.store.changes().current();
     assert!(generation.is_some());
     assert_eq!(flush(&app).await, 3);
-    assert_eq!(stored(&app, &ds).await, (4, 8));
+    assert_eq!(stored(&app, &ds).await, (6, 8));
     assert_eq!(stored(&app, &file_rid).await, (0, 5));
     assert_eq!(stored(&app, &remote_rid).await, (0, 3));
     // A second flush adds nothing (the counts went with the first).
     assert_eq!(flush(&app).await, 0);
-    assert_eq!(stored(&app, &ds).await, (4, 8));
+    assert_eq!(stored(&app, &ds).await, (6, 8));
 
     // The answers show them once computed again (a read not kept before: the slug's).
     let slug = app.get(&v1, None).await.json()["slug"]
@@ -122,7 +151,7 @@ async fn n_downloads_and_views_give_exactly_n_after_a_flush() {
         .get(&format!("/api/1/datasets/{slug}/"), None)
         .await
         .json();
-    assert_eq!(read["metrics"]["views"], 4);
+    assert_eq!(read["metrics"]["views"], 6);
     assert_eq!(read["metrics"]["resources_downloads"], 8);
     assert_eq!(resource(&read, &file_rid)["metrics"]["views"], 5);
     assert_eq!(resource(&read, &remote_rid)["metrics"]["views"], 3);
@@ -134,7 +163,7 @@ async fn n_downloads_and_views_give_exactly_n_after_a_flush() {
         .get(&format!("/api/2/datasets/{slug}/"), None)
         .await
         .json();
-    assert_eq!(v2["metrics"]["views"], 4);
+    assert_eq!(v2["metrics"]["views"], 6);
     let page = app
         .get(&format!("/api/2/datasets/{ds}/resources/"), None)
         .await
