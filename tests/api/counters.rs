@@ -280,3 +280,38 @@ async fn a_page_view_is_counted_through_the_shared_function() {
     assert_eq!(flush(&app).await, 1);
     assert_eq!(stored(&app, &ds).await, (2, 0));
 }
+
+#[tokio::test]
+async fn a_purged_dataset_takes_its_counts_with_it() {
+    let app = TestApp::new().await;
+    let (owner, ds) = owner_with_dataset(&app).await;
+    let file = upload_aaa(&app, &ds, &owner.key).await;
+    let rid = id_of(&file);
+    let kept = id_of(&app.dataset(&owner.key, "Kept").await);
+    let path = TestApp::path_of(file["url"].as_str().unwrap());
+    assert_eq!(app.get(&path, None).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get(&format!("/api/1/datasets/{kept}/"), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(flush(&app).await, 3);
+    let r = app
+        .delete(&format!("/api/1/datasets/{ds}/"), &owner.key)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let report = rudata::ops::purge::purge(&app.state, None).await.unwrap();
+    assert_eq!(report.datasets, 1);
+    assert_eq!(stored(&app, &ds).await, (0, 0));
+    assert_eq!(stored(&app, &rid).await, (0, 0));
+    assert!(
+        app.state
+            .store
+            .object_counts(&[&ds, &rid])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(stored(&app, &kept).await, (1, 0));
+}
