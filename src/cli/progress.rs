@@ -1,5 +1,5 @@
 //! The progress of long operator commands (`purge`, `generate`, `checks run`) on stderr: a bar
-//! redrawn in place (indicatif) when stderr is a terminal, otherwise a plain line each time the
+//! redrawn in place (indicatif) when stderr is a terminal (then its final count as a line), otherwise a plain line each time the
 //! count moves by a hundredth of the total (and at the end), which a log or a CI job keeps readable.
 //! stdout keeps only what a script reads (the final report).
 
@@ -56,10 +56,15 @@ impl Progress {
         }
     }
 
-    /// The end: the bar stays drawn at its last count; a last plain line if the count moved since.
+    /// The end: the bar is replaced by a plain line of the final count (a finished bar leaves the
+    /// cursor on its own line, where the report would follow it); a last plain line if the count
+    /// moved since the previous one.
     pub fn finish(self) {
         match &self.bar {
-            Some(bar) => bar.finish(),
+            Some(bar) => {
+                bar.finish_and_clear();
+                self.line_at(self.done);
+            }
             None if self.shown != Some(self.done) => self.line_at(self.done),
             None => {}
         }
