@@ -1,7 +1,7 @@
 //! The progress of long operator commands (`purge`, `generate`, `checks run`) on stderr: a bar
-//! redrawn in place (indicatif) when stderr is a terminal (then its final count as a line), otherwise a plain line each time the
-//! count moves by a hundredth of the total (and at the end), which a log or a CI job keeps readable.
-//! stdout keeps only what a script reads (the final report).
+//! redrawn in place (indicatif) when stderr is a terminal, then its final count as a line;
+//! otherwise a plain line each time the count moves by a hundredth of the total (and at the end),
+//! which a log or a CI job keeps readable. stdout keeps only what a script reads (the report).
 
 use std::io::{IsTerminal, Write};
 
