@@ -221,6 +221,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(|| async { "ok" }))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::api::metrics::get_metrics))
         .route(
             "/api/1/datasets/{id}/upload/{uuid}",
             get(uploads::get_upload),
@@ -252,6 +253,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             http_cache::validators,
         ))
+        // Right inside the cache: an answer kept keeps its route and what it counts (`metrics`).
+        .layer(middleware::from_fn(crate::metrics::tag))
         // Outside `authenticate`: an anonymous answer kept is served without a lookup.
         .layer(middleware::from_fn_with_state(state.clone(), cache::cached))
         // 304s outside the cache (a kept answer is revalidated without a copy), compression
@@ -271,6 +274,11 @@ pub fn router(state: AppState) -> Router {
         // Outermost: every request has an id before anything logs, and every answer carries it
         // and `nosniff`.
         .layer(middleware::from_fn(edge))
+        // Around everything: each request counted and timed by its route (`metrics`).
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::observe,
+        ))
         .with_state(state)
 }
 

@@ -40,6 +40,10 @@ pub struct Config {
     pub limits: Limits,
     /// The remote resource checks (`jobs::checks`).
     pub checks: CheckConfig,
+    /// The bearer token that reads `/metrics` on the API's address (`None`: not there).
+    pub metrics_token: Option<String>,
+    /// How often a node adds the views and downloads it counted to the store (`metrics::counters`).
+    pub counter_flush: Duration,
 }
 
 /// How remote resources are checked (DESIGN §3.5; README, "Remote checks").
@@ -239,6 +243,11 @@ impl std::fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("checks", &self.checks)
             .field("token_key", &"<redacted>")
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("counter_flush", &self.counter_flush)
             .finish()
     }
 }
@@ -263,9 +272,14 @@ impl Config {
             trusted_proxies: Vec::new(),
             limits: Limits::default(),
             checks: CheckConfig::default(),
+            metrics_token: None,
+            counter_flush: DEFAULT_COUNTER_FLUSH,
         }
     }
 }
+
+/// How often a node flushes its view and download counts by default.
+pub const DEFAULT_COUNTER_FLUSH: Duration = Duration::from_secs(10);
 
 /// The response cache's default size: 64 MiB.
 pub const DEFAULT_CACHE_SIZE: u64 = 64 << 20;

@@ -14,6 +14,7 @@ pub mod files;
 pub mod generate;
 pub mod hosts;
 pub mod jobs;
+pub mod metrics;
 pub mod ops;
 pub mod server;
 pub mod state;

@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::domain::rate_limit::Counters;
 use crate::files::Files;
 use crate::hosts::HostGuard;
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// Handles shared by every request, the CLI and the jobs.
@@ -26,6 +27,8 @@ pub struct AppState {
     /// This node's rate-limit counts (`api::rate_limit`), shared with the others by
     /// `jobs::rate_limits`.
     pub rate_limits: Arc<Counters>,
+    /// This node's operational metrics (`/metrics`) and its views and downloads not yet flushed.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
             identities,
             hosts,
             rate_limits: Arc::default(),
+            metrics: Arc::default(),
         }
     }
 }

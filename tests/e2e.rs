@@ -795,3 +795,145 @@ fn cli_writes_are_in_the_activity_log_with_the_operators_account() {
     assert_eq!(entries.len(), 5);
     assert_eq!(entries[0]["actor"]["slug"], "op");
 }
+
+/// `rudata serve --metrics-bind`: `/metrics` on an address of its own, to anyone, and not on the
+/// API's (no token set); the views counted are flushed when the server stops gracefully.
+#[test]
+fn metrics_on_their_own_address_and_counts_flushed_at_a_graceful_stop() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.as_path();
+    let user = "pub@example.org";
+    cli(data, &["user", "create", "--email", user]);
+    let key = cli(data, &["token", "create", "--email", user]);
+    let hkey = format!("X-API-KEY: {key}");
+    let mut child = common::rudata(data, &[])
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--metrics-bind",
+            "127.0.0.1:0",
+        ])
+        // Only the flush at the stop writes the counts.
+        .args(["--counter-flush", "1h"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut metrics, mut base) = (None, None);
+    while base.is_none() {
+        let line = lines.next().expect("server exited").unwrap();
+        if let Some(url) = line.strip_prefix("rudata metrics on ") {
+            metrics = Some(url.trim().to_string());
+        }
+        if let Some(addr) = line.strip_prefix("rudata listening on ") {
+            base = Some(addr.trim().to_string());
+        }
+    }
+    let (metrics, base) = (metrics.expect("the metrics address"), base.unwrap());
+    let api = format!("{base}/api/1");
+    let (code, body) = curl(&[
+        "-X",
+        "POST",
+        &format!("{api}/datasets/"),
+        "-H",
+        &hkey,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"title": "Counted", "description": "Seen twice"}"#,
+    ]);
+    assert_eq!(code, 201, "{body}");
+    let id = json(&body)["id"].as_str().unwrap().to_string();
+    for _ in 0..2 {
+        assert_eq!(curl(&[&format!("{api}/datasets/{id}/")]).0, 200);
+    }
+
+    let (code, text) = curl(&[&metrics]);
+    assert_eq!(code, 200, "{text}");
+    assert!(
+        text.contains(
+            "rudata_http_requests_total{method=\"GET\",route=\"/api/1/datasets/{id}\",status=\"200\"} 2"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("rudata_db_pool_connections{pool=\"read\"}"),
+        "{text}"
+    );
+    // Not on the API's address (no token set), and nothing else on the metrics one.
+    let (code, body) = curl(&[&format!("{base}/metrics")]);
+    assert_eq!(code, 404);
+    assert!(json(&body)["message"].is_string());
+    let other = metrics.replace("/metrics", "/api/1/datasets/");
+    let (code, body) = curl(&[&other]);
+    assert_eq!(code, 404);
+    assert!(json(&body)["message"].is_string());
+
+    // A graceful stop (SIGTERM) flushes the two views; the next server shows them.
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    assert!(child.wait().unwrap().success());
+    let server = start(data, &[], &[]);
+    let (code, body) = curl(&[&format!("{}/datasets/{id}/", server.api)]);
+    assert_eq!(code, 200);
+    assert_eq!(json(&body)["metrics"]["views"], 2, "{body}");
+}
+
+/// Long operator commands print plain progress lines on stderr when it is not a terminal (stdout
+/// keeps only the report a script reads).
+#[test]
+fn operator_commands_print_progress_lines_when_not_in_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = common::rudata(&data, &[])
+        .args(["generate", "--datasets", "600", "--resources", "0"])
+        .args(["--big-dataset", "1", "--organizations", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stdout.starts_with("601 datasets"), "{stdout}");
+    let progress: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("datasets generated: "))
+        .collect();
+    assert_eq!(
+        progress,
+        ["datasets generated: 500/600", "datasets generated: 600/600"],
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\r'), "no bar redrawn: {stderr:?}");
+
+    let big = stdout.trim().rsplit(' ').next().unwrap();
+    cli(&data, &["dataset", "delete", big]);
+    let out = common::rudata(&data, &[])
+        .args(["purge", "--now"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        "purged 1 dataset(s), 0 file(s)"
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let progress: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains(": ") && l.contains('/'))
+        .collect();
+    assert_eq!(
+        progress,
+        [
+            "datasets purged: 0/1",
+            "datasets purged: 1/1",
+            "files deleted: 0/0"
+        ],
+        "{stderr}"
+    );
+}

@@ -463,3 +463,101 @@ fn a_revocation_on_one_node_is_refused_by_the_other_within_the_identity_ttl() {
     assert!(common::within(ttl + margin, || me(&b, &key).0 == 401));
     assert!(common::within(ttl + margin, || me(&a, &key).0 == 401));
 }
+
+/// Views and downloads counted on two nodes of one PostgreSQL database add up exactly: each node
+/// flushes its own increments (here at its graceful stop, the interval being an hour).
+#[test]
+fn two_nodes_count_views_and_downloads_exactly() {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("TEST_DATABASE_URL is not set: no shared PostgreSQL to count on");
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(common::TestDatabase::create(&admin_url));
+    let cluster = Cluster {
+        env: vec![
+            ("RUDATA_DATABASE_URL".into(), db.url.clone()),
+            (
+                "RUDATA_SECRET_KEY".into(),
+                "multinode-test-secret-multinode-test-secret".into(),
+            ),
+            ("RUDATA_COUNTER_FLUSH".into(), "1h".into()),
+        ],
+        data: tempfile::tempdir().unwrap(),
+    };
+    cluster.cli("a", &["migrate"]);
+    cluster.cli("a", &["user", "create", "--email", "pub@example.org"]);
+    let key = cluster.cli("a", &["token", "create", "--email", "pub@example.org"]);
+    let hkey = format!("X-API-KEY: {key}");
+    let a = cluster.start("a");
+    let b = cluster.start("b");
+    let (code, body) = curl(&[
+        "-X",
+        "POST",
+        &format!("{}/datasets/", a.api),
+        "-H",
+        &hkey,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"title": "Counted on two nodes", "description": "d"}"#,
+    ]);
+    assert_eq!(code, 201, "{body}");
+    let id = json(&body)["id"].as_str().unwrap().to_string();
+    // A remote resource: its permalink counts a download on whichever node answers it.
+    let (code, body) = curl(&[
+        "-X",
+        "POST",
+        &format!("{}/datasets/{id}/resources/", a.api),
+        "-H",
+        &hkey,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"title": "Remote", "filetype": "remote", "url": "https://example.com/a.csv"}"#,
+    ]);
+    assert_eq!(code, 201, "{body}");
+    let rid = json(&body)["id"].as_str().unwrap().to_string();
+    let counts = [(&a, 3, 2), (&b, 4, 5)];
+    for (node, views, downloads) in counts {
+        for _ in 0..views {
+            assert_eq!(curl(&[&format!("{}/datasets/{id}/", node.api)]).0, 200);
+        }
+        for _ in 0..downloads {
+            assert_eq!(curl(&[&format!("{}/datasets/r/{rid}", node.api)]).0, 302);
+        }
+    }
+    // Refused: not counted.
+    assert_eq!(curl(&[&format!("{}/datasets/r/{rid}x", b.api)]).0, 404);
+    for node in [a, b] {
+        let mut node = node;
+        let term = Command::new("kill")
+            .args(["-TERM", &node.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(term.success());
+        assert!(node.child.wait().unwrap().success());
+    }
+    let stored = |id: &str| -> (i64, i64) {
+        rt.block_on(async {
+            use sqlx::{Connection, Row};
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            let row = sqlx::query("SELECT views, downloads FROM object_counters WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            (row.get("views"), row.get("downloads"))
+        })
+    };
+    assert_eq!(stored(&id), (7, 7));
+    assert_eq!(stored(&rid), (0, 7));
+    // And the API shows them.
+    let c = cluster.start("c");
+    let (code, body) = curl(&[&format!("{}/datasets/{id}/", c.api)]);
+    assert_eq!(code, 200);
+    let dataset = json(&body);
+    assert_eq!(dataset["metrics"]["views"], 7);
+    assert_eq!(dataset["metrics"]["resources_downloads"], 7);
+    assert_eq!(dataset["resources"][0]["metrics"]["views"], 7);
+}

@@ -78,7 +78,8 @@ struct Key {
 
 #[derive(Clone)]
 enum Entry {
-    Answer(Answer),
+    /// Shared: a hit clones a pointer, not the answer.
+    Answer(Arc<Answer>),
     /// This request's answer cannot be kept: run it.
     Pass,
 }
@@ -93,6 +94,8 @@ struct Answer {
     encoded: Arc<[OnceLock<Option<Bytes>>; 3]>,
     /// What the checks' writes may make stale in it.
     made: Made,
+    /// Its route and what it counts, for the metrics of a hit.
+    tag: crate::metrics::Tag,
 }
 
 /// A response extension: what this answer shows of the remote checks' results comes from dataset
@@ -176,9 +179,10 @@ pub async fn cached(State(state): State<AppState>, req: Request, next: Next) -> 
     let key = key_of(&req, generation, None);
     let guard = match entries.get_value_or_guard_async(&key).await {
         Ok(Entry::Answer(answer)) if state.store.changes().still_true(&answer.made) => {
-            let mut response = Response::new(Body::from(answer.body));
+            let mut response = Response::new(Body::from(answer.body.clone()));
             *response.status_mut() = answer.status;
-            *response.headers_mut() = answer.headers;
+            *response.headers_mut() = answer.headers.clone();
+            response.extensions_mut().insert(answer.tag.clone());
             mark(&mut response, "hit");
             return response;
         }
@@ -241,13 +245,14 @@ async fn keep(
             return ApiError::Internal(anyhow::anyhow!("reading an answer: {e}")).into_response();
         }
     };
-    insert(Entry::Answer(Answer {
+    insert(Entry::Answer(Arc::new(Answer {
         status: parts.status,
         headers: parts.headers.clone(),
         body: body.clone(),
         encoded: Arc::default(),
         made,
-    }));
+        tag: parts.extensions.get().cloned().unwrap_or_default(),
+    })));
     let mut response = Response::from_parts(parts, Body::from(body));
     mark(&mut response, "miss");
     response
@@ -336,19 +341,22 @@ pub async fn front(state: &AppState, req: Request) -> Result<Response, Request> 
     if let Some(refused) = decision.as_ref().filter(|d| !d.allowed()) {
         let mut response = super::rate_limit::too_many_requests(refused);
         crate::app::finish(&req, &mut response, started);
+        state
+            .metrics
+            .answered_early(&answer.tag, &response, started);
         return Ok(response);
     }
     let coding = super::http_cache::negotiate(req.headers());
     let mut response = Response::new(Body::empty());
     *response.status_mut() = answer.status;
-    *response.headers_mut() = answer.headers;
+    *response.headers_mut() = answer.headers.clone();
     mark(&mut response, "hit");
     let mut response = match super::http_cache::not_modified(req.headers(), &response) {
         Some(not_modified) => not_modified,
         None => {
             let body = match coding {
                 Some(coding) => encoded(&answer.body, &answer.encoded, coding, &mut response),
-                None => answer.body,
+                None => answer.body.clone(),
             };
             *response.body_mut() = Body::from(body);
             response
@@ -358,6 +366,9 @@ pub async fn front(state: &AppState, req: Request) -> Result<Response, Request> 
         super::rate_limit::tell(response.headers_mut(), decision);
     }
     crate::app::finish(&req, &mut response, started);
+    state
+        .metrics
+        .answered_early(&answer.tag, &response, started);
     Ok(response)
 }
 

@@ -12,7 +12,8 @@ use serde_json::{Map, Value};
 use super::http_cache::LastModified;
 use super::resources::{Internal, ResourceResponse, resource_json};
 use super::{
-    BaseUrl, JsonObject, QueryPairs, Refs, lookup, org_ref, page_envelope, param_error, user_ref,
+    BaseUrl, Counts, JsonObject, QueryPairs, Refs, lookup, org_ref, page_envelope, param_error,
+    user_ref,
 };
 use crate::auth::{AuthUser, Caller, EditRights, can_edit_dataset, require_dataset, require_edit};
 use crate::domain::dataset::{Quality, license_or_default, quality, quality_of};
@@ -25,6 +26,7 @@ use crate::domain::search::{
 };
 use crate::domain::time::{ApiTime, now};
 use crate::error::ApiError;
+use crate::metrics::Count;
 use crate::ops::DatasetWritten;
 use crate::ops::datasets::DELETED_MESSAGE;
 use crate::state::AppState;
@@ -106,7 +108,8 @@ struct DatasetTail<'a> {
     uri: String,
 }
 
-/// Metrics rudata does not compute yet: present, at 0, as udata emits missing ones.
+/// A dataset's metrics: `views` and `resources_downloads` are counted (`metrics::counters`); the
+/// others rudata does not compute, present at 0 as udata emits missing ones.
 #[derive(Serialize, Default)]
 struct DatasetMetrics {
     dataservices: u64,
@@ -151,7 +154,7 @@ impl Render<'_> {
             ),
             resources: resources
                 .iter()
-                .map(|r| resource_json(self.base, r))
+                .map(|r| resource_json(self.base, r, &refs.counts))
                 .collect(),
             tail: self.tail(row),
         }
@@ -196,7 +199,11 @@ impl Render<'_> {
             last_modified: ApiTime(d.last_modified),
             last_update: ApiTime(row.last_update),
             license: license_or_default(d),
-            metrics: DatasetMetrics::default(),
+            metrics: DatasetMetrics {
+                views: refs.counts.of(&d.id).views.max(0) as u64,
+                resources_downloads: refs.counts.of(&d.id).downloads.max(0) as u64,
+                ..DatasetMetrics::default()
+            },
             organization: org.map(|o| org_ref(self.base, self.who, o)),
             owner: owner.map(|u| user_ref(self.base, u)),
             page: (),
@@ -258,7 +265,9 @@ pub async fn render_one(
     resources: &[Resource],
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    let refs = Refs::load(state, &[&row.dataset]).await?;
+    let mut refs = Refs::load(state, &[&row.dataset]).await?;
+    refs.counts
+        .extend(Counts::of_resources(state, resources).await?);
     let can_edit = match who {
         Some(w) => can_edit_dataset(state, w, &row.dataset).await?,
         None => false,
@@ -318,12 +327,14 @@ pub async fn get_dataset(
             .store
             .next_resources(&row.dataset.id, None, STREAM_BATCH)
             .await?;
-        write_resources(&mut head, &base, &resources, true)
+        let counts = Counts::of_resources(&state, &resources).await?;
+        write_resources(&mut head, &base, &resources, &counts, true)
             .map_err(|e| ApiError::Internal(e.into()))?;
         head.extend_from_slice(&tail);
         let response = (
             [(header::CONTENT_TYPE, "application/json")],
             Extension(dataset_last_modified(&row)),
+            Extension(Count::View(row.dataset.id.as_str().into())),
             head,
         )
             .into_response();
@@ -336,6 +347,7 @@ pub async fn get_dataset(
     let response = (
         [(header::CONTENT_TYPE, "application/json")],
         Extension(dataset_last_modified(&row)),
+        Extension(Count::View(row.dataset.id.as_str().into())),
         Body::from_stream(body),
     )
         .into_response();
@@ -379,11 +391,14 @@ fn resource_batches(
             .next_resources(&b.dataset_id, b.cursor.as_ref(), STREAM_BATCH)
             .await
             .inspect_err(|e| tracing::error!(error = ?e, "streaming a dataset's resources"))?;
+        let ids: Vec<&str> = resources.iter().map(|r| r.id.as_str()).collect();
+        let counts = Counts::of_store(b.state.store.object_counts(&ids).await?);
         let mut chunk = Vec::new();
         write_resources(
             &mut chunk,
             &b.base,
             &resources,
+            &counts,
             std::mem::take(&mut b.first),
         )
         .map_err(|e| StoreError::Other(e.into()))?;
@@ -398,13 +413,14 @@ fn write_resources(
     out: &mut Vec<u8>,
     base: &BaseUrl,
     resources: &[Resource],
+    counts: &Counts,
     first: bool,
 ) -> Result<(), serde_json::Error> {
     for (i, r) in resources.iter().enumerate() {
         if i > 0 || !first {
             out.push(b',');
         }
-        serde_json::to_writer(&mut *out, &resource_json(base, r))?;
+        serde_json::to_writer(&mut *out, &resource_json(base, r, counts))?;
     }
     Ok(())
 }
@@ -623,7 +639,9 @@ pub async fn render_page(
     let (rows, total) = state.store.list_datasets(filter, page).await?;
     let ids: Vec<String> = rows.iter().map(|r| r.dataset.id.clone()).collect();
     let mut resources = state.store.resources_of(&ids).await?;
-    let refs = Refs::load(state, &rows.iter().map(|r| &r.dataset).collect::<Vec<_>>()).await?;
+    let mut refs = Refs::load(state, &rows.iter().map(|r| &r.dataset).collect::<Vec<_>>()).await?;
+    let resource_ids = resources.values().flatten().map(|r| r.id.as_str());
+    refs.counts.extend(Counts::load(state, resource_ids).await?);
     let render = Render {
         base,
         who,

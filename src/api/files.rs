@@ -10,6 +10,7 @@ use super::lookup;
 use crate::auth::Caller;
 use crate::domain::resource::is_active_content;
 use crate::error::ApiError;
+use crate::metrics::Count;
 use crate::state::AppState;
 
 /// Parses a single `bytes=` range against `size`. `Ok(None)`: no (usable) range header, serve whole.
@@ -134,11 +135,21 @@ pub async fn serve_file(
         None => (StatusCode::OK, size),
     };
     put(&mut common, header::CONTENT_LENGTH, &span.to_string());
+    // A download of the resource: the whole file, or a range from its first byte (a download
+    // manager's later ranges, a resumed download, are the same download).
+    let download = axum::Extension(Count::Download {
+        dataset: file.dataset_id.as_str().into(),
+        resource: file.resource_id.as_str().into(),
+    });
+    let download = range
+        .as_ref()
+        .is_none_or(|r| r.start == 0)
+        .then_some(download);
     if method == Method::HEAD || span == 0 {
-        return Ok((status, common, Body::empty()).into_response());
+        return Ok((status, common, download, Body::empty()).into_response());
     }
     let body = state.files.read(&key, range).await.map_err(|e| {
         ApiError::Internal(anyhow::Error::new(e).context(format!("reading stored file {key}")))
     })?;
-    Ok((status, common, Body::from_stream(body.stream)).into_response())
+    Ok((status, common, download, Body::from_stream(body.stream)).into_response())
 }

@@ -13,6 +13,7 @@ pub mod invitations;
 pub mod lookup;
 pub mod mask;
 pub mod me;
+pub mod metrics;
 pub mod openapi;
 pub mod organizations;
 pub mod rate_limit;
@@ -326,10 +327,52 @@ pub fn org_ref(base: &BaseUrl, who: Option<&Identity>, o: &Organization) -> Valu
     })
 }
 
-/// Users and organizations referenced by a set of datasets, fetched in two queries.
+/// Views and downloads of the objects an answer renders (their `metrics`), by id (see
+/// `metrics::counters`; an object never counted has none).
+#[derive(Default)]
+pub struct Counts(HashMap<String, crate::store::ObjectCounts>);
+
+impl Counts {
+    pub async fn load<'a>(
+        state: &AppState,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Counts, ApiError> {
+        let ids: Vec<&str> = ids.into_iter().collect();
+        if ids.is_empty() {
+            return Ok(Counts::default());
+        }
+        Ok(Counts(state.store.object_counts(&ids).await?))
+    }
+
+    /// The counts of `resources`.
+    pub async fn of_resources(
+        state: &AppState,
+        resources: &[crate::domain::resource::Resource],
+    ) -> Result<Counts, ApiError> {
+        Self::load(state, resources.iter().map(|r| r.id.as_str())).await
+    }
+
+    /// Counts the store read (`Store::object_counts`).
+    pub fn of_store(counts: HashMap<String, crate::store::ObjectCounts>) -> Counts {
+        Counts(counts)
+    }
+
+    pub fn of(&self, id: &str) -> crate::store::ObjectCounts {
+        self.0.get(id).copied().unwrap_or_default()
+    }
+
+    pub fn extend(&mut self, other: Counts) {
+        self.0.extend(other.0);
+    }
+}
+
+/// Users and organizations referenced by a set of datasets, fetched in two queries, and the
+/// datasets' counts (views, downloads) in a third.
 pub struct Refs {
     pub users: HashMap<String, User>,
     pub orgs: HashMap<String, Organization>,
+    /// The datasets' counts; renderers add their resources' (`Counts::extend`).
+    pub counts: Counts,
 }
 
 impl Refs {
@@ -349,9 +392,11 @@ impl Refs {
         org_ids.dedup();
         let users = state.store.users_by_ids(&user_ids).await?;
         let orgs = state.store.organizations_by_ids(&org_ids).await?;
+        let counts = Counts::load(state, datasets.iter().map(|d| d.id.as_str())).await?;
         Ok(Refs {
             users: users.into_iter().map(|u| (u.id.clone(), u)).collect(),
             orgs: orgs.into_iter().map(|o| (o.id.clone(), o)).collect(),
+            counts,
         })
     }
 }

@@ -9,11 +9,12 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::http_cache::LastModified;
-use super::{BaseUrl, JsonBody, JsonObject, lookup};
+use super::{BaseUrl, Counts, JsonBody, JsonObject, lookup};
 use crate::auth::{AuthUser, Caller, require_edit};
 use crate::domain::resource::{Checksum, Resource};
 use crate::domain::time::{ApiTime, to_api};
 use crate::error::ApiError;
+use crate::metrics::Count;
 use crate::ops::resources::{MISSING_RESOURCE, OrderEntry};
 use crate::state::AppState;
 
@@ -29,10 +30,6 @@ pub fn resource_url(base: &BaseUrl, r: &Resource) -> String {
         None => r.url.clone(),
     }
 }
-
-/// `{}`
-#[derive(Serialize)]
-pub struct EmptyObject {}
 
 /// `internal` of datasets and resources.
 #[derive(Serialize)]
@@ -57,7 +54,7 @@ pub struct ResourceResponse<'a> {
     internal: Internal,
     last_modified: ApiTime,
     latest: String,
-    metrics: EmptyObject,
+    metrics: ResourceMetrics,
     mime: &'a Option<String>,
     preview_url: (),
     schema: &'a Option<Value>,
@@ -70,7 +67,14 @@ pub struct ResourceResponse<'a> {
     url: String,
 }
 
-pub fn resource_json<'a>(base: &BaseUrl, r: &'a Resource) -> ResourceResponse<'a> {
+/// A resource's `metrics`: `views` counts the downloads of its file (udata's name for them).
+#[derive(Serialize)]
+pub struct ResourceMetrics {
+    views: i64,
+}
+
+/// A resource in udata's JSON; `counts` holds its views and downloads (see [`Counts`]).
+pub fn resource_json<'a>(base: &BaseUrl, r: &'a Resource, counts: &Counts) -> ResourceResponse<'a> {
     ResourceResponse {
         checksum: &r.checksum,
         created_at: ApiTime(r.created_at),
@@ -88,7 +92,9 @@ pub fn resource_json<'a>(base: &BaseUrl, r: &'a Resource) -> ResourceResponse<'a
         },
         last_modified: ApiTime(r.last_modified),
         latest: format!("{}/api/1/datasets/r/{}", base.api, r.id),
-        metrics: EmptyObject {},
+        metrics: ResourceMetrics {
+            views: counts.of(&r.id).downloads,
+        },
         mime: &r.mime,
         preview_url: (),
         schema: &r.schema,
@@ -108,7 +114,8 @@ pub async fn get_resource(
 ) -> Result<Response, ApiError> {
     let (row, r) = lookup::resource_for_read(&state, caller.identity(), &key, &rid, &uri).await?;
     let last_modified = Extension(LastModified(r.last_modified));
-    let response = (last_modified, axum::Json(resource_json(&base, &r))).into_response();
+    let counts = Counts::of_resources(&state, std::slice::from_ref(&r)).await?;
+    let response = (last_modified, axum::Json(resource_json(&base, &r, &counts))).into_response();
     Ok(crate::api::cache::only_dataset(response, &row.dataset.id))
 }
 
@@ -125,7 +132,13 @@ pub async fn create_resource(
     let r =
         crate::ops::resources::add_remote_resource(&state, &who.actor(), &row.dataset.id, &body)
             .await?;
-    Ok((StatusCode::CREATED, axum::Json(resource_json(&base, &r))).into_response())
+    // A new resource: nothing counted yet.
+    let counts = Counts::default();
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(resource_json(&base, &r, &counts)),
+    )
+        .into_response())
 }
 
 pub async fn update_resource(
@@ -142,7 +155,8 @@ pub async fn update_resource(
     let r =
         crate::ops::resources::update_resource(&state, &who.actor(), &row.dataset.id, &rid, &body)
             .await?;
-    Ok(axum::Json(resource_json(&base, &r)).into_response())
+    let counts = Counts::of_resources(&state, std::slice::from_ref(&r)).await?;
+    Ok(axum::Json(resource_json(&base, &r, &counts)).into_response())
 }
 
 pub async fn delete_resource(
@@ -174,7 +188,11 @@ pub async fn reorder_resources(
     let resources =
         crate::ops::resources::reorder_resources(&state, &who.actor(), &row.dataset.id, &order)
             .await?;
-    let list: Vec<ResourceResponse> = resources.iter().map(|r| resource_json(&base, r)).collect();
+    let counts = Counts::of_resources(&state, &resources).await?;
+    let list: Vec<ResourceResponse> = resources
+        .iter()
+        .map(|r| resource_json(&base, r, &counts))
+        .collect();
     Ok(axum::Json(list).into_response())
 }
 
@@ -252,7 +270,14 @@ pub async fn redirect_latest(
 ) -> Result<Response, ApiError> {
     let (r, row) = lookup::permalink(&state, caller.identity(), &rid).await?;
     let location = location_of(&resource_url(&base, &r));
-    let response = (StatusCode::FOUND, [(header::LOCATION, location)], ()).into_response();
+    let mut response = (StatusCode::FOUND, [(header::LOCATION, location)], ()).into_response();
+    // A download, unless it goes on to `/s/`, which counts it there (once).
+    if r.file_key.is_none() || state.config.files_public_url.is_some() {
+        response.extensions_mut().insert(Count::Download {
+            dataset: row.dataset.id.as_str().into(),
+            resource: r.id.as_str().into(),
+        });
+    }
     Ok(crate::api::cache::only_dataset(response, &row.dataset.id))
 }
 

@@ -16,7 +16,7 @@ use futures_util::TryStreamExt;
 use serde_json::{Value, json};
 
 use super::resources::resource_json;
-use super::{BaseUrl, lookup};
+use super::{BaseUrl, Counts, lookup};
 use crate::auth::{AuthUser, require_edit};
 use crate::domain::permissions::Identity;
 use crate::domain::reference::{extension, is_allowed_extension};
@@ -340,8 +340,8 @@ async fn receive_and_record(
     }
 }
 
-fn upload_response(status: StatusCode, base: &BaseUrl, r: &Resource) -> Response {
-    let mut body = resource_json(base, r);
+fn upload_response(status: StatusCode, base: &BaseUrl, r: &Resource, counts: &Counts) -> Response {
+    let mut body = resource_json(base, r, counts);
     body.success = Some(true);
     (status, axum::Json(body)).into_response()
 }
@@ -363,7 +363,8 @@ pub async fn upload_new_resource(
     let resource =
         receive_and_record(&state, &base, &who, &row.dataset.id, multipart, target).await?;
     Ok(match resource {
-        Some(r) => upload_response(StatusCode::CREATED, &base, &r),
+        // A new resource: nothing counted yet.
+        Some(r) => upload_response(StatusCode::CREATED, &base, &r, &Counts::default()),
         None => part_accepted(),
     })
 }
@@ -386,7 +387,10 @@ pub async fn replace_resource_file(
     let resource =
         receive_and_record(&state, &base, &who, &row.dataset.id, multipart, target).await?;
     Ok(match resource {
-        Some(r) => upload_response(StatusCode::OK, &base, &r),
+        Some(r) => {
+            let counts = Counts::of_resources(&state, std::slice::from_ref(&r)).await?;
+            upload_response(StatusCode::OK, &base, &r, &counts)
+        }
         None => part_accepted(),
     })
 }

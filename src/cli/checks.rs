@@ -1,8 +1,6 @@
 //! `rudata checks`: the remote resource checks' options (shared with `serve`), the queue's status,
 //! and a run of every check by hand.
 
-use std::io::{IsTerminal, Write};
-
 use super::*;
 use crate::config::CheckConfig;
 
@@ -155,13 +153,12 @@ async fn print_status(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Drains the due checks, showing progress: a bar redrawn in place in a terminal, a line per round
-/// otherwise.
+/// Drains the due checks, showing progress (`progress`: a bar in a terminal, lines otherwise).
 async fn run_due(state: AppState) -> anyhow::Result<()> {
     let total = state.store.check_summary(chrono::Utc::now()).await?.due;
     let host_delay = state.config.checks.host_delay;
     let runner = crate::jobs::checks::Runner::new(state.clone())?;
-    let terminal = std::io::stdout().is_terminal();
+    let mut progress = super::progress::Progress::new("checks recorded", total.max(0) as u64);
     let mut done: i64 = 0;
     loop {
         let round = runner.round().await?;
@@ -175,34 +172,11 @@ async fn run_due(state: AppState) -> anyhow::Result<()> {
             continue;
         }
         done += round.recorded as i64;
-        let mut out = std::io::stdout().lock();
-        if terminal {
-            write!(out, "\r{}", progress_bar(done, total))?;
-            out.flush()?;
-        } else {
-            writeln!(out, "checked {done}/{total}")?;
-        }
+        progress.set(done.max(0) as u64);
     }
-    if terminal {
-        println!();
-    }
+    progress.finish();
     println!("{done} check(s) recorded");
     Ok(())
-}
-
-/// `[#####-----] 50/100` in 30 columns of bar.
-fn progress_bar(done: i64, total: i64) -> String {
-    const WIDTH: i64 = 30;
-    let filled = if total > 0 {
-        (done.min(total) * WIDTH) / total
-    } else {
-        WIDTH
-    };
-    format!(
-        "[{}{}] {done}/{total}",
-        "#".repeat(filled as usize),
-        "-".repeat((WIDTH - filled) as usize)
-    )
 }
 
 #[cfg(test)]
@@ -239,14 +213,5 @@ mod tests {
         for bad in ["csv", "=1M", "csv=lots"] {
             assert!(super::sizes_by_format(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn the_bar_fills_with_progress() {
-        assert_eq!(
-            super::progress_bar(5, 10),
-            format!("[{}{}] 5/10", "#".repeat(15), "-".repeat(15))
-        );
-        assert!(super::progress_bar(0, 0).starts_with("[###"));
     }
 }

@@ -26,6 +26,7 @@ use crate::state::AppState;
 use crate::store::Store;
 
 mod checks;
+mod progress;
 mod serve;
 
 pub use checks::{CheckArgs, ChecksCommand};
@@ -358,6 +359,36 @@ pub async fn open(global: &Global, check_key: bool) -> anyhow::Result<AppState> 
 
 /// Refuses to go on with a token key that is not the database's: every token would be refused (401)
 /// and new ones could not be checked by the other nodes.
+/// `rudata purge`: the purge, with a progress bar (or lines) for the datasets, then the files.
+async fn purge_with_progress(
+    state: &AppState,
+    actor: &Actor,
+    before: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<crate::ops::purge::PurgeReport> {
+    use crate::ops::purge::PurgeStep;
+    let mut shown: Option<(bool, progress::Progress)> = None;
+    let report = crate::ops::purge::purge_with_progress(state, actor, before, |step| {
+        let (files, done, total, what) = match step {
+            PurgeStep::Datasets { done, total } => (false, done, total, "datasets purged"),
+            PurgeStep::Files { done, total } => (true, done, total, "files deleted"),
+        };
+        if shown.as_ref().is_none_or(|(f, _)| *f != files) {
+            if let Some((_, previous)) = shown.take() {
+                previous.finish();
+            }
+            shown = Some((files, progress::Progress::new(what, total as u64)));
+        }
+        if let Some((_, p)) = shown.as_mut() {
+            p.set(done as u64);
+        }
+    })
+    .await?;
+    if let Some((_, p)) = shown {
+        p.finish();
+    }
+    Ok(report)
+}
+
 async fn check_token_key(store: &Store, key: &TokenKey) -> anyhow::Result<()> {
     let recorded = store
         .adopt_token_key_fingerprint(&key.fingerprint())
@@ -397,7 +428,7 @@ pub async fn run_command(
             let config = purge.config()?;
             let before =
                 (!now).then(|| crate::jobs::purge::current_threshold(&config, chrono::Utc::now()));
-            let report = crate::ops::purge::purge_as(state, &actor, before).await?;
+            let report = purge_with_progress(state, &actor, before).await?;
             println!(
                 "purged {} dataset(s), {} file(s)",
                 report.datasets, report.files
@@ -493,10 +524,10 @@ pub async fn run_command(
                 seed,
             };
             let started = std::time::Instant::now();
-            let report = crate::generate::generate(state, &spec, |n| {
-                eprintln!("{n} / {datasets} datasets");
-            })
-            .await?;
+            let mut progress = progress::Progress::new("datasets generated", datasets as u64);
+            let report =
+                crate::generate::generate(state, &spec, |n| progress.set(n as u64)).await?;
+            progress.finish();
             println!(
                 "{} datasets, {} resources in {:.1} s{}",
                 report.datasets,

@@ -51,6 +51,23 @@ pub struct ServeArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub checks: super::CheckArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+/// Where `/metrics` is served, and how often views and downloads are flushed (see `metrics`).
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// The bearer token that reads `/metrics` on the API's address (default: none, no `/metrics`
+    /// there).
+    #[arg(long, env = "RUDATA_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// A separate address serving `/metrics` to anyone, without a token (a private interface).
+    #[arg(long, env = "RUDATA_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+    /// How often a node adds the views and downloads it counted to the database (e.g. 10s).
+    #[arg(long, env = "RUDATA_COUNTER_FLUSH", default_value = "10s")]
+    pub counter_flush: String,
 }
 
 /// Parses a DNS server address: `ip`, `ip:port` or `[ipv6]:port` (port 53 by default).
@@ -169,6 +186,9 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
             .map_err(anyhow::Error::msg)?;
         config.limits = args.limits.limits()?;
         config.checks = args.checks.config()?;
+        config.metrics_token = args.metrics.metrics_token.clone().filter(|t| !t.is_empty());
+        config.counter_flush =
+            positive_duration(&args.metrics.counter_flush, "RUDATA_COUNTER_FLUSH")?;
     }
     state.cache = Arc::new(ResponseCache::new(state.config.cache_size));
     state.hosts = Arc::new(HostGuard::new(&state.config.dns_servers));
@@ -204,6 +224,15 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.bind))?;
     let addr = listener.local_addr()?;
+    let metrics_server = match args
+        .metrics
+        .metrics_bind
+        .as_deref()
+        .filter(|b| !b.is_empty())
+    {
+        Some(bind) => Some(serve_metrics(&state, bind).await?),
+        None => None,
+    };
     println!("rudata listening on http://{addr}");
     tracing::info!(%addr, "listening");
     let watcher = state.store.watch_changes();
@@ -221,8 +250,21 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         .checks
         .enabled
         .then(|| tokio::spawn(crate::jobs::checks::run(state.clone())));
+    let flusher = tokio::spawn(crate::metrics::counters::run(
+        state.clone(),
+        state.config.counter_flush,
+    ));
     let store = state.store.clone();
+    let counted = state.clone();
     crate::app::serve(listener, state, shutdown_signal()).await?;
+    // What was counted since the last flush, with the requests that just finished.
+    flusher.abort();
+    if let Err(e) = crate::metrics::flush(&counted).await {
+        tracing::warn!(error = ?e, "cannot flush the view and download counters: they are lost");
+    }
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
     scheduler.abort();
     cleaner.abort();
     limits.abort();
@@ -233,6 +275,31 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Serves `/metrics` without a token on `bind` (`RUDATA_METRICS_BIND`), until aborted.
+async fn serve_metrics(
+    state: &AppState,
+    bind: &str,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("binding {bind} (RUDATA_METRICS_BIND)"))?;
+    let addr = listener.local_addr()?;
+    println!("rudata metrics on http://{addr}/metrics");
+    tracing::info!(%addr, "serving metrics");
+    let router = crate::api::metrics::metrics_router(state.clone());
+    let service = tower::service_fn(move |req: axum::extract::Request| {
+        let router = router.clone();
+        async move { tower::ServiceExt::oneshot(router, req).await }
+    });
+    let limits = state.config.limits;
+    Ok(tokio::spawn(async move {
+        let stopped = crate::server::serve(listener, service, limits, std::future::pending()).await;
+        if let Err(e) = stopped {
+            tracing::error!(error = ?e, "the metrics address stopped");
+        }
+    }))
 }
 
 async fn shutdown_signal() {

@@ -193,7 +193,8 @@ impl Runner {
             let until = at + chrono::Duration::from_std(verdict.next_in).unwrap_or_default();
             self.back_off(&check.host, until).await?;
         }
-        Ok(record_check(state, check, &self.holder, &verdict, at).await?)
+        let recorded = record_check(state, check, &self.holder, &verdict, at).await;
+        Ok(state.metrics.check(&verdict, recorded)?)
     }
 }
 

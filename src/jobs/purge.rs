@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::config::PurgeConfig;
+use crate::metrics::Job;
 use crate::ops::purge::purge;
 use crate::state::AppState;
 
@@ -43,7 +44,8 @@ pub fn current_threshold(config: &PurgeConfig, now: DateTime<Utc>) -> DateTime<U
 pub async fn run_scheduler(state: AppState, config: PurgeConfig) {
     loop {
         let now = Utc::now();
-        match purge(&state, Some(current_threshold(&config, now))).await {
+        let run = purge(&state, Some(current_threshold(&config, now))).await;
+        match state.metrics.job(Job::Purge, run) {
             Ok(r) if r.datasets > 0 || r.files > 0 => {
                 tracing::info!(datasets = r.datasets, files = r.files, "purge done")
             }

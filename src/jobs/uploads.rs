@@ -2,13 +2,17 @@
 
 use std::time::Duration;
 
+use crate::metrics::Job;
 use crate::ops::uploads::cleanup;
 use crate::state::AppState;
 
 /// Runs inside `serve`: every hour (and at start).
 pub async fn run_scheduler(state: AppState, retention: Duration) {
     loop {
-        match cleanup(&state, retention).await {
+        match state
+            .metrics
+            .job(Job::UploadCleanup, cleanup(&state, retention).await)
+        {
             Ok(r) if r.uploads > 0 || r.objects > 0 => {
                 tracing::info!(
                     uploads = r.uploads,

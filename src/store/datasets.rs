@@ -361,6 +361,10 @@ impl Store {
             .delete_search_row(&mut tx, &DATASETS, id)
             .await?;
         for sql in [
+            // Its views and downloads, and its resources' (a node's counts not yet flushed may
+            // bring a row back: harmless, nothing reads it).
+            "DELETE FROM object_counters WHERE id = $1
+                 OR id IN (SELECT id FROM resources WHERE dataset_id = $1)",
             "DELETE FROM dataset_terms WHERE dataset_id = $1",
             "DELETE FROM resource_files WHERE dataset_id = $1",
             "DELETE FROM resources WHERE dataset_id = $1",

@@ -5,6 +5,7 @@
 //! reader finds every dialect branch by looking at one file.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -48,11 +49,14 @@ impl Dialect {
         let options = AnyConnectOptions::from_str(url).context("parsing the database URL")?;
         match self {
             Dialect::Sqlite => {
+                let counters: Arc<str> = counters_file(url)?.into();
                 let pool = |max| {
+                    let counters = Arc::clone(&counters);
                     AnyPoolOptions::new()
                         .max_connections(max)
                         .acquire_timeout(Duration::from_secs(60))
-                        .after_connect(|conn, _| {
+                        .after_connect(move |conn, _| {
+                            let counters = Arc::clone(&counters);
                             Box::pin(async move {
                                 // WAL: readers never block the writer; busy_timeout: other processes
                                 // (the CLI beside a running server) wait instead of failing.
@@ -60,6 +64,7 @@ impl Dialect {
                                 conn.execute("PRAGMA busy_timeout = 30000").await?;
                                 conn.execute("PRAGMA foreign_keys = ON").await?;
                                 conn.execute("PRAGMA synchronous = NORMAL").await?;
+                                attach_counters(conn, &counters).await?;
                                 Ok(())
                             })
                         })
@@ -86,6 +91,21 @@ impl Dialect {
                     .context("connecting to PostgreSQL")?;
                 Ok((pool.clone(), pool))
             }
+        }
+    }
+
+    /// The state of the connection pools, for `/metrics`: `(name, open, idle, max)` of each.
+    pub fn pool_states(self, read: &AnyPool, write: &AnyPool) -> Vec<PoolState> {
+        let state = |name, pool: &AnyPool| PoolState {
+            name,
+            open: pool.size(),
+            idle: pool.num_idle(),
+            max: pool.options().get_max_connections(),
+        };
+        match self {
+            Dialect::Sqlite => vec![state("read", read), state("write", write)],
+            // One pool serves both.
+            Dialect::Postgres => vec![state("all", read)],
         }
     }
 
@@ -340,4 +360,54 @@ impl Dialect {
             Dialect::Postgres => "d.title COLLATE \"C\"",
         }
     }
+}
+
+/// A connection pool's state (see [`Dialect::pool_states`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PoolState {
+    /// `read` and `write` on SQLite, `all` on PostgreSQL (one pool serves both).
+    pub name: &'static str,
+    pub open: u32,
+    pub idle: usize,
+    pub max: u32,
+}
+
+/// The file of SQLite's object counters: the database's, with `-counters` appended (an in-memory
+/// database gets an in-memory one). Created empty (an empty file is an empty SQLite database) when
+/// missing: `ATTACH` creates a file only on a connection opened with `mode=rwc`.
+fn counters_file(url: &str) -> anyhow::Result<String> {
+    let options =
+        sqlx::sqlite::SqliteConnectOptions::from_str(url).context("parsing the database URL")?;
+    let file = options.get_filename().to_string_lossy().into_owned();
+    if file.is_empty() || file == ":memory:" {
+        return Ok(":memory:".to_string());
+    }
+    let counters = format!("{file}-counters");
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&counters)
+        .with_context(|| format!("opening the counters file {counters}"))?;
+    Ok(counters)
+}
+
+/// Attaches SQLite's counters file as `counters` (see `migrations/sqlite/0017_object_counters.sql`:
+/// a flush written in the main file would move the `data_version` the response cache watches), and
+/// creates its table when the file is new.
+async fn attach_counters(conn: &mut sqlx::AnyConnection, file: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("ATTACH DATABASE $1 AS counters")
+        .bind(file)
+        .execute(&mut *conn)
+        .await?;
+    conn.execute("PRAGMA counters.journal_mode = WAL").await?;
+    conn.execute("PRAGMA counters.synchronous = NORMAL").await?;
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS counters.object_counters (
+             id TEXT PRIMARY KEY,
+             views INTEGER NOT NULL DEFAULT 0,
+             downloads INTEGER NOT NULL DEFAULT 0
+         )",
+    )
+    .await?;
+    Ok(())
 }

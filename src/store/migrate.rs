@@ -99,6 +99,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "activities",
         include_str!("../../migrations/sqlite/0016_activities.sql"),
     ),
+    (
+        17,
+        "object counters",
+        include_str!("../../migrations/sqlite/0017_object_counters.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -180,6 +185,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         16,
         "activities",
         include_str!("../../migrations/postgres/0016_activities.sql"),
+    ),
+    (
+        17,
+        "object counters",
+        include_str!("../../migrations/postgres/0017_object_counters.sql"),
     ),
 ];
 

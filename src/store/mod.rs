@@ -9,6 +9,7 @@
 mod activities;
 mod changes;
 mod checks;
+mod counters;
 mod datasets;
 mod dialect;
 mod documents;
@@ -30,10 +31,11 @@ mod users;
 pub use activities::{ActivityFilter, ActivityRow, ActivityViewer, COUNT_LIMIT};
 pub use changes::{Changes, Made, Mark};
 pub use checks::{CheckRecord, CheckSummary, ClaimedCheck};
+pub use counters::ObjectCounts;
 pub use datasets::{
     DatasetFilter, DatasetRow, Lookup, PageQuery, SortKey, TemporalFilter, Visibility,
 };
-pub use dialect::Dialect;
+pub use dialect::{Dialect, PoolState};
 pub use exports::{
     DatasetColumns, DatasetExport, ExportedResource, OrganizationExport, ResourceKey,
 };

@@ -18,6 +18,7 @@ use crate::api::{BaseUrl, QueryPairs, lookup};
 use crate::domain::organization::Organization;
 use crate::domain::resource::Resource;
 use crate::error::ApiError;
+use crate::metrics::Count;
 use crate::state::AppState;
 use crate::store::{
     ActivityFilter, ActivityViewer, DatasetFilter, DatasetRow, Facet, FileRecord, PageQuery,
@@ -201,12 +202,21 @@ pub async fn show_dataset(
             file_url: &|key| file_url(&base, key),
             api: &base.api,
         };
-        Ok((row.dataset.title.clone(), views::dataset(lang, &view)))
+        let body = views::dataset(lang, &view);
+        Ok((row.dataset.title.clone(), body, row.dataset.id.clone()))
     }
     .await;
     let path = format!("/datasets/{}/", super::html::segment(&key));
     match result {
-        Ok((title, body)) => respond(lang, &title, &path, Ok(body)),
+        Ok((title, body, id)) => {
+            let mut response = respond(lang, &title, &path, Ok(body));
+            // A view of the dataset (counted from the cache too), and a page of this dataset
+            // alone: another dataset's checks leave it in the cache.
+            response
+                .extensions_mut()
+                .insert(Count::View(id.as_str().into()));
+            crate::api::cache::only_dataset(response, &id)
+        }
         Err(e) => respond(lang, "", &path, Err(e)),
     }
 }

@@ -371,3 +371,32 @@ async fn a_large_catalog_streams_in_batches_and_bounded_chunks() {
         "every resource once, in the dataset's order"
     );
 }
+
+#[tokio::test]
+async fn the_exports_carry_the_counted_views_and_downloads() {
+    let app = TestApp::new().await;
+    let ds = app.dataset(&app.admin_key, "Counted").await;
+    let id = ds["id"].as_str().unwrap().to_string();
+    let remote = app.remote(&id, &app.admin_key, "Remote").await;
+    let rid = remote["id"].as_str().unwrap().to_string();
+    for _ in 0..2 {
+        let r = app.get(&format!("/api/1/datasets/r/{rid}"), None).await;
+        assert_eq!(r.status, StatusCode::FOUND);
+    }
+    assert_eq!(
+        app.get(&format!("/api/1/datasets/{id}/"), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    rudata::metrics::flush(&app.state).await.unwrap();
+
+    let r = app.get("/api/1/site/datasets.csv", None).await;
+    let rows = records(&r, DATASET_HEADER, "datasets");
+    let row = row_where(&rows, "id", &id);
+    assert_eq!(field(row, "metric.views"), "1");
+    assert_eq!(field(row, "metric.resources_downloads"), "2");
+    let r = app.get("/api/1/site/resources.csv", None).await;
+    let rows = records(&r, RESOURCE_HEADER, "resources");
+    assert_eq!(field(row_where(&rows, "id", &rid), "downloads"), "2");
+}

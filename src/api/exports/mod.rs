@@ -256,10 +256,14 @@ async fn write_datasets(store: &Store, base: &BaseUrl, sink: &mut CsvSink) -> Re
             return Ok(());
         };
         let mut resources = ResourceCursor::new(store, &first.row.dataset.id, &last.row.dataset.id);
+        let ids: Vec<&str> = batch.iter().map(|d| d.row.dataset.id.as_str()).collect();
+        let counts = store.object_counts(&ids).await?;
         for d in &batch {
             let res = resources.of(&d.row.dataset.id).await?;
             let score = quality(&d.row.dataset, &res, now).score;
-            sink.row(&dataset_cells(base, d, &res, score)).await?;
+            let counted = counts.get(&d.row.dataset.id).copied().unwrap_or_default();
+            sink.row(&dataset_cells(base, d, &res, score, counted))
+                .await?;
         }
         if (batch.len() as i64) < BATCH {
             return Ok(());
@@ -279,10 +283,14 @@ async fn write_resources(store: &Store, base: &BaseUrl, sink: &mut CsvSink) -> R
             batch.iter().map(|d| (d.id.as_str(), d)).collect();
         let mut resources = ResourceCursor::new(store, &first.id, &last.id);
         while let Some(page) = resources.next_batch().await? {
+            let ids: Vec<&str> = page.iter().map(|r| r.resource.id.as_str()).collect();
+            let counts = store.object_counts(&ids).await?;
             for r in &page {
                 // Resources of datasets that are not exported sit between exported ones: skipped.
                 if let Some(d) = datasets.get(r.key.dataset_id.as_str()) {
-                    sink.row(&resource_cells(base, d, &r.resource)).await?;
+                    let downloads = counts.get(&r.resource.id).map_or(0, |c| c.downloads);
+                    sink.row(&resource_cells(base, d, &r.resource, downloads))
+                        .await?;
                 }
             }
         }

@@ -7,7 +7,7 @@ use crate::api::BaseUrl;
 use crate::api::resources::resource_url;
 use crate::domain::reference::LICENSES;
 use crate::domain::resource::Resource;
-use crate::store::{DatasetColumns, DatasetExport, OrganizationExport};
+use crate::store::{DatasetColumns, DatasetExport, ObjectCounts, OrganizationExport};
 
 pub const DATASET_COLUMNS: [&str; 47] = [
     "id",
@@ -138,6 +138,7 @@ pub fn dataset_cells<'a>(
     export: &'a DatasetExport,
     resources: &[Resource],
     score: f64,
+    counts: ObjectCounts,
 ) -> Vec<Cell<'a>> {
     let d = &export.row.dataset;
     let spatial = d.spatial.as_ref();
@@ -200,11 +201,19 @@ pub fn dataset_cells<'a>(
     ];
     cells.extend(std::iter::repeat_n(Cell::Null, 10));
     cells.push(owned(format!("{score:.2}")));
-    cells.extend(std::iter::repeat_n(Cell::Int(0), 9));
+    // Metrics: seven rudata does not compute, then the counted views and resources_downloads.
+    cells.extend(std::iter::repeat_n(Cell::Int(0), 7));
+    cells.extend([Cell::Int(counts.views), Cell::Int(counts.downloads)]);
     cells
 }
 
-pub fn resource_cells<'a>(base: &BaseUrl, d: &'a DatasetColumns, r: &'a Resource) -> Vec<Cell<'a>> {
+/// A resource's row; `downloads` is its counted downloads.
+pub fn resource_cells<'a>(
+    base: &BaseUrl,
+    d: &'a DatasetColumns,
+    r: &'a Resource,
+    downloads: i64,
+) -> Vec<Cell<'a>> {
     let schema = |key: &str| {
         r.schema
             .as_ref()
@@ -236,7 +245,7 @@ pub fn resource_cells<'a>(base: &BaseUrl, d: &'a DatasetColumns, r: &'a Resource
         r.checksum.as_ref().map_or(Cell::Null, |c| text(&c.value)),
         naive_iso(&r.created_at),
         naive_iso(&r.last_modified),
-        Cell::Int(0),
+        Cell::Int(downloads),
         Cell::Null,
         Cell::Null,
         Cell::Null,
@@ -296,7 +305,7 @@ mod tests {
             files: "http://x/s".into(),
         };
         assert_eq!(
-            dataset_cells(&base, &export, &[], 0.0).len(),
+            dataset_cells(&base, &export, &[], 0.0, ObjectCounts::default()).len(),
             DATASET_COLUMNS.len()
         );
         let columns = DatasetColumns {
@@ -310,7 +319,7 @@ mod tests {
         };
         let r = Resource::blank("r".into(), now());
         assert_eq!(
-            resource_cells(&base, &columns, &r).len(),
+            resource_cells(&base, &columns, &r, 0).len(),
             RESOURCE_COLUMNS.len()
         );
         let org = OrganizationExport {

@@ -98,6 +98,7 @@ use crate::error::ApiError;
         v1::health,
         v1::healthz,
         v1::readyz,
+        v1::get_metrics,
         v1::swagger_v1,
         v1::swagger_ui,
         v1::swagger_ui_asset,

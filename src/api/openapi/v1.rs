@@ -350,6 +350,13 @@ pub fn healthz() {}
     responses((status = 200, description = "The database and the storage answer", body = Health)))]
 pub fn readyz() {}
 
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    params(("Authorization" = Option<String>, Header, description = "`Bearer <RUDATA_METRICS_TOKEN>`")),
+    responses((status = 200, description = "The node's metrics, in Prometheus' text format", content_type = "text/plain", body = String),
+        (status = 401, description = "No token, or not the metrics token", body = Message),
+        (status = 404, description = "No metrics token is set: no metrics on this address", body = Message)))]
+pub fn get_metrics() {}
+
 #[utoipa::path(get, path = "/api/1/swagger.json", tag = "documentation",
     responses((status = 200, description = "This document (OpenAPI 3.1)", body = Object)))]
 pub fn swagger_v1() {}

@@ -13,11 +13,12 @@ use serde::Serialize;
 use super::render::{RESOURCES_PAGE_SIZE, dataset_v2};
 use crate::api::http_cache::LastModified;
 use crate::api::resources::{ResourceResponse, resource_json};
-use crate::api::{BaseUrl, QueryPairs, Refs, lookup, org_ref, param_error, user_ref};
+use crate::api::{BaseUrl, Counts, QueryPairs, Refs, lookup, org_ref, param_error, user_ref};
 use crate::auth::{Caller, can_edit_dataset};
 use crate::domain::dataset::quality_of;
 use crate::domain::time::now;
 use crate::error::ApiError;
+use crate::metrics::Count;
 use crate::state::AppState;
 use crate::store::ResourceQuery;
 
@@ -51,9 +52,11 @@ pub async fn get_dataset(
             .and_then(|id| refs.users.get(id))
             .map(|u| user_ref(&base, u)),
         can_edit,
-    );
+    )
+    .counted(refs.counts.of(&row.dataset.id));
     let last_modified = Extension(crate::api::datasets::dataset_last_modified(&row));
-    let response = (last_modified, axum::Json(json)).into_response();
+    let view = Extension(Count::View(row.dataset.id.as_str().into()));
+    let response = (last_modified, view, axum::Json(json)).into_response();
     Ok(crate::api::cache::only_dataset(response, &row.dataset.id))
 }
 
@@ -156,8 +159,12 @@ pub async fn list_resources(
     let params = PageParams::parse(&query)?;
     let id = row.dataset.id.as_str();
     let (total, resources) = resource_page(&state, id, &params).await?;
+    let counts = Counts::of_resources(&state, &resources).await?;
     let page = ResourcePage {
-        data: resources.iter().map(|r| resource_json(&base, r)).collect(),
+        data: resources
+            .iter()
+            .map(|r| resource_json(&base, r, &counts))
+            .collect(),
         next_page: (params.page.saturating_mul(params.page_size) < total as u128)
             .then(|| params.link(&base, id, params.page + 1)),
         previous_page: (params.page > 1).then(|| params.link(&base, id, params.page - 1)),
@@ -213,8 +220,9 @@ pub async fn get_resource(
 ) -> Result<Response, ApiError> {
     let (r, row) = lookup::resource_anywhere(&state, caller.identity(), &rid).await?;
     let last_modified = Extension(LastModified(r.last_modified));
+    let counts = Counts::of_resources(&state, std::slice::from_ref(&r)).await?;
     let json = axum::Json(SpecificResource {
-        resource: resource_json(&base, &r),
+        resource: resource_json(&base, &r, &counts),
         dataset_id: &row.dataset.id,
     });
     let response = (last_modified, json).into_response();

@@ -40,7 +40,8 @@ impl Link {
     }
 }
 
-/// Metrics rudata does not compute yet, at 0 (API v2's order).
+/// A dataset's metrics (API v2's order): `views` and `resources_downloads` are counted
+/// (`metrics::counters`), the others rudata does not compute, at 0.
 #[derive(Serialize, Default)]
 struct Metrics {
     discussions: u64,
@@ -115,6 +116,15 @@ pub(crate) struct DatasetV2<'a> {
 
 /// A dataset in API v2 for the caller (`can_edit` fills `permissions`): `total` resources behind
 /// the link, `quality` from their summary.
+impl DatasetV2<'_> {
+    /// With the dataset's counted views and downloads.
+    pub(crate) fn counted(mut self, counts: crate::store::ObjectCounts) -> Self {
+        self.metrics.views = counts.views.max(0) as u64;
+        self.metrics.resources_downloads = counts.downloads.max(0) as u64;
+        self
+    }
+}
+
 pub(crate) fn dataset_v2<'a>(
     base: &BaseUrl,
     row: &'a DatasetRow,
@@ -226,15 +236,18 @@ pub async fn render_dataset_search_page(
         let quality = quality_of(d, &summary, row.last_update, now);
         let organization = d.organization_id.as_ref().and_then(|id| refs.orgs.get(id));
         let owner = d.owner_id.as_ref().and_then(|id| refs.users.get(id));
-        data.push(dataset_v2(
-            base,
-            row,
-            summary.count,
-            quality,
-            organization.map(|o| org_ref(base, who, o)),
-            owner.map(|u| user_ref(base, u)),
-            rights.as_ref().is_some_and(|r| r.can_edit(d)),
-        ));
+        data.push(
+            dataset_v2(
+                base,
+                row,
+                summary.count,
+                quality,
+                organization.map(|o| org_ref(base, who, o)),
+                owner.map(|u| user_ref(base, u)),
+                rights.as_ref().is_some_and(|r| r.can_edit(d)),
+            )
+            .counted(refs.counts.of(&d.id)),
+        );
     }
     search_envelope(base, path, query, page, total, data, facets)
 }

@@ -455,6 +455,7 @@ impl Uploader<'_> {
         };
         match recorded {
             Ok((resource, mut parts)) => {
+                self.state.metrics.uploaded(file.size, upload.is_some());
                 parts.sort();
                 parts.dedup();
                 // (An empty key: a part sent as S3 parts, now in the recorded file.)
