@@ -251,6 +251,10 @@ pub fn add_dataset(
     for tag in &d.tags {
         g.text(node.clone(), DCAT, "keyword", tag);
     }
+    // Its page on the catalog web site, for people.
+    let page = NamedNode::new_unchecked(format!("{}/fr/datasets/{}/", urls.api, d.slug));
+    g.typed(page.clone(), FOAF, "Document");
+    g.add(node.clone(), iri(DCAT, "landingPage"), page);
     if let Some(iri) = frequency_iri(&d.frequency) {
         let f = NamedNode::new_unchecked(iri);
         g.typed(f.clone(), DCT, "Frequency");

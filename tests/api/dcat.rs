@@ -16,6 +16,7 @@ const DCAT: &str = "http://www.w3.org/ns/dcat#";
 const DCT: &str = "http://purl.org/dc/terms/";
 const HYDRA: &str = "http://www.w3.org/ns/hydra/core#";
 const SPDX: &str = "http://spdx.org/rdf/terms#";
+const FOAF: &str = "http://xmlns.com/foaf/0.1/";
 
 /// Triples as `(subject, predicate, object)` in N-Triples' term syntax (`<iri>`, `"lit"^^<dt>`).
 type Triples = Vec<(String, String, String)>;
@@ -175,6 +176,22 @@ async fn licenses_frequencies_formats_and_checksums_use_the_eu_vocabularies() {
         one(&t, &iri(freq), RDF_TYPE),
         iri(&format!("{DCT}Frequency"))
     );
+    // Its page on the web site, which answers.
+    let slug = app
+        .get(&format!("/api/1/datasets/{id}/"), None)
+        .await
+        .json()["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = format!("http://rudata.test/fr/datasets/{slug}/");
+    assert_eq!(one(&t, &node, &format!("{DCAT}landingPage")), iri(&page));
+    assert_eq!(
+        one(&t, &iri(&page), RDF_TYPE),
+        iri(&format!("{FOAF}Document"))
+    );
+    let web = app.get(&format!("/fr/datasets/{slug}/"), None).await;
+    assert_eq!(web.status, StatusCode::OK);
     let dists = objects(&t, &node, &format!("{DCAT}distribution"));
     assert_eq!(dists.len(), 3);
     let licence = iri("http://publications.europa.eu/resource/authority/licence/ODC_BL");
