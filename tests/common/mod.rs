@@ -175,3 +175,21 @@ pub fn within(limit: std::time::Duration, mut check: impl FnMut() -> bool) -> bo
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// Runs `command`, which must exit (a server that started instead is killed after 10 s).
+pub fn refused(command: &mut std::process::Command) -> std::process::Output {
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
