@@ -86,6 +86,11 @@ fn activity_of(row: &AnyRow) -> StoreResult<ActivityRow> {
     })
 }
 
+/// Invitations (made, refused, canceled) name who was invited, even when they never joined: their
+/// entries are the organization's members' (and sysadmins') only.
+const NOT_INVITATION: &str = "a.kind NOT IN ('organization:member:invited', \
+     'organization:invitation:refused', 'organization:invitation:canceled')";
+
 /// The condition an entry `a` meets when `viewer` may read it: its object, found by primary key,
 /// is visible to them.
 fn visible(viewer: &ActivityViewer, sql: &mut Sql) -> String {
@@ -94,7 +99,7 @@ fn visible(viewer: &ActivityViewer, sql: &mut Sql) -> String {
         ActivityViewer::All => return "1 = 1".into(),
         ActivityViewer::Public => (
             public_dataset.to_string(),
-            "o.deleted IS NULL".to_string(),
+            format!("o.deleted IS NULL AND {NOT_INVITATION}"),
             "1 = 0".to_string(),
         ),
         ActivityViewer::User { user_id, org_ids } => {
@@ -110,7 +115,7 @@ fn visible(viewer: &ActivityViewer, sql: &mut Sql) -> String {
             };
             (
                 format!("({public_dataset}) OR d.owner_id = {me} OR d.organization_id IN ({orgs})"),
-                format!("(o.deleted IS NULL OR o.id IN ({orgs}))"),
+                format!("((o.deleted IS NULL AND {NOT_INVITATION}) OR o.id IN ({orgs}))"),
                 format!("a.related_id = {me}"),
             )
         }
@@ -131,29 +136,32 @@ fn visible(viewer: &ActivityViewer, sql: &mut Sql) -> String {
     )
 }
 
-fn conditions(filter: &ActivityFilter, viewer: &ActivityViewer, sql: &mut Sql) -> String {
+/// The filters' conditions on the entries `t`.
+fn conditions(filter: &ActivityFilter, t: &str, sql: &mut Sql) -> String {
     let mut out = Vec::new();
     if let Some(user) = &filter.user {
-        out.push(format!("a.actor_id = {}", sql.text(user.clone())));
+        out.push(format!("{t}.actor_id = {}", sql.text(user.clone())));
     }
     if let Some(org) = &filter.organization {
-        out.push(format!("a.organization_id = {}", sql.text(org.clone())));
+        out.push(format!("{t}.organization_id = {}", sql.text(org.clone())));
     }
     if let Some(id) = &filter.related_to {
-        out.push(format!("a.related_id = {}", sql.text(id.clone())));
+        out.push(format!("{t}.related_id = {}", sql.text(id.clone())));
     }
     match filter.keys.as_slice() {
         [] => {}
         // One key: a walk down `activities_kind`, in order.
-        [key] => out.push(format!("a.kind = {}", sql.text(key.clone()))),
+        [key] => out.push(format!("{t}.kind = {}", sql.text(key.clone()))),
         // Several: SQLite would read every entry of those keys to sort them; walking the order's
         // index and keeping those keys stops after the page (`|| ''` keeps it off `activities_kind`).
         keys => {
             let keys: Vec<String> = keys.iter().map(|k| sql.text(k.clone())).collect();
-            out.push(format!("(a.kind || '') IN ({})", keys.join(", ")));
+            out.push(format!("({t}.kind || '') IN ({})", keys.join(", ")));
         }
     }
-    out.push(visible(viewer, sql));
+    if out.is_empty() {
+        out.push("1 = 1".into());
+    }
     out.join(" AND ")
 }
 
@@ -166,23 +174,30 @@ impl Store {
         viewer: &ActivityViewer,
         page: PageQuery,
     ) -> StoreResult<(Vec<ActivityRow>, i64)> {
+        let dir = if filter.ascending { "ASC" } else { "DESC" };
+        let order = format!("a.created_at {dir}, a.id {dir}");
+        // The newest entries matching the filters, at most `COUNT_LIMIT` of them, walked down the
+        // filter's index; only then is each one's visibility looked up. The cost is bounded
+        // whatever the log holds, even when the caller may see none of what matches.
+        let matching = |sql: &mut Sql| {
+            let where_ = conditions(filter, "m", sql);
+            let cap = sql.int(COUNT_LIMIT);
+            let visible = visible(viewer, sql);
+            format!(
+                "SELECT a.id, a.created_at FROM (SELECT m.id FROM activities m
+                   WHERE {where_} ORDER BY m.created_at {dir}, m.id {dir} LIMIT {cap}) w
+                 JOIN activities a ON a.id = w.id WHERE {visible}"
+            )
+        };
         let mut sql = Sql::default();
-        let where_ = conditions(filter, viewer, &mut sql);
-        let cap = sql.int(COUNT_LIMIT);
-        let total: i64 = sql
-            .scalar(format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM activities a WHERE {where_} LIMIT {cap}) c"
-            ))
-            .fetch_one(&self.read)
-            .await?;
-        let offset = (page.page - 1) * page.page_size;
+        let text = format!("SELECT COUNT(*) FROM ({}) c", matching(&mut sql));
+        let total: i64 = sql.scalar(text).fetch_one(&self.read).await?;
+        let offset = (page.page - 1).saturating_mul(page.page_size);
         if offset >= total {
             return Ok((Vec::new(), total));
         }
         let mut sql = Sql::default();
-        let where_ = conditions(filter, viewer, &mut sql);
-        let dir = if filter.ascending { "ASC" } else { "DESC" };
-        let order = format!("a.created_at {dir}, a.id {dir}");
+        let inner = matching(&mut sql);
         let limit = sql.int(page.page_size.min(total - offset));
         let offset = sql.int(offset);
         let text = format!(
@@ -191,7 +206,7 @@ impl Store {
                     COALESCE(d.title, o.name, u.first_name || ' ' || u.last_name, a.related_title)
                         AS title,
                     COALESCE(d.slug, o.slug, u.slug) AS slug
-             FROM (SELECT a.id FROM activities a WHERE {where_}
+             FROM (SELECT a.id FROM ({inner}) a
                    ORDER BY {order} LIMIT {limit} OFFSET {offset}) p
              JOIN activities a ON a.id = p.id
              LEFT JOIN datasets d ON a.related_kind = 'Dataset' AND d.id = a.related_id

@@ -164,7 +164,12 @@ impl Changes {
                 self.bump();
                 datasets.clear();
             }
-            datasets.insert(id.to_string(), at);
+            // The later moment wins: two checks of one dataset may take their moments in one
+            // order and get here in the other.
+            datasets
+                .entry(id.to_string())
+                .and_modify(|m| *m = (*m).max(at))
+                .or_insert(at);
         }
         self.lists_behind.store(true, Ordering::Release);
     }

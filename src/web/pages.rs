@@ -104,7 +104,7 @@ pub async fn search_datasets(
     let result = async {
         let filter = search_filter(&query)?;
         let page = PageQuery {
-            page: search_page(&query)?.page,
+            page: page_number(search_page(&query)?.page, PAGE_SIZE)?,
             page_size: PAGE_SIZE,
         };
         let (rows, total) = state.store.list_datasets(&filter, page).await?;
@@ -159,7 +159,7 @@ pub async fn show_dataset(
 ) -> Response {
     let result = async {
         let row = lookup::dataset_for_read(&state, None, &key, &uri).await?;
-        let page = query.page(RESOURCES_PAGE_SIZE)?.page;
+        let page = page_number(query.page(RESOURCES_PAGE_SIZE)?.page, RESOURCES_PAGE_SIZE)?;
         let id = &row.dataset.id;
         let all = ResourceQuery {
             dataset_id: id,
@@ -221,6 +221,14 @@ pub async fn show_dataset(
     }
 }
 
+/// Page `page` of pages of `size` (the site's own size, whatever `page_size` the query holds): 404
+/// when its offset would not fit in an integer.
+fn page_number(page: i64, size: i64) -> Result<i64, ApiError> {
+    page.checked_mul(size)
+        .map(|_| page)
+        .ok_or_else(ApiError::not_found)
+}
+
 /// `GET /{lang}/organizations/{slug}/`: an organization (410 once deleted) and a page of its
 /// public datasets.
 pub async fn show_organization(
@@ -233,7 +241,7 @@ pub async fn show_organization(
     let result = async {
         let org = lookup::organization_for_read(&state, None, &key, &uri).await?;
         let page = PageQuery {
-            page: query.page(PAGE_SIZE)?.page,
+            page: page_number(query.page(PAGE_SIZE)?.page, PAGE_SIZE)?,
             page_size: PAGE_SIZE,
         };
         let mut filter = DatasetFilter::new(Visibility::Public);

@@ -199,7 +199,8 @@ async fn organization_membership_and_account_writes_are_recorded() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let ds = id_of(&r.json());
 
-    let log = entries(&app, &format!("organization={org}"), None).await;
+    // As a member reads it (the invitation among the entries).
+    let log = entries(&app, &format!("organization={org}"), Some(&boss.key)).await;
     assert_eq!(
         keys(&log),
         [
@@ -208,6 +209,19 @@ async fn organization_membership_and_account_writes_are_recorded() {
             "organization:member:updated",
             "organization:member:added",
             "organization:member:invited",
+            "organization:updated",
+            "organization:created",
+        ]
+    );
+    // Anyone else: the same but the invitation, which names someone who may never have joined.
+    let public = entries(&app, &format!("organization={org}"), None).await;
+    assert_eq!(
+        keys(&public),
+        [
+            "dataset:created",
+            "organization:member:removed",
+            "organization:member:updated",
+            "organization:member:added",
             "organization:updated",
             "organization:created",
         ]
@@ -595,7 +609,14 @@ async fn refused_and_canceled_invitations_are_recorded_without_the_invitees_addr
         .await;
     assert!(r.status.is_success(), "{} {}", r.status, r.text());
 
-    let log = entries(&app, &format!("organization={org}"), None).await;
+    // Invitations are the organization's members' business: none for anyone else.
+    let public = entries(&app, &format!("organization={org}"), None).await;
+    assert!(
+        keys(&public).iter().all(|k| !k.contains("invit")),
+        "{:?}",
+        keys(&public)
+    );
+    let log = entries(&app, &format!("organization={org}"), Some(&boss.key)).await;
     assert_eq!(
         keys(&log)[..4],
         [

@@ -234,6 +234,35 @@ async fn the_dataset_page_shows_its_change_history_from_the_activity_log() {
 }
 
 #[tokio::test]
+async fn a_page_number_past_any_offset_is_a_404_whatever_page_size_says() {
+    let app = TestApp::new().await;
+    let org = app.organization(&app.admin_key, "Ville de Test").await;
+    let ds = publish(
+        &app,
+        json!({"title": "Budget", "description": "d", "organization": org}),
+    )
+    .await;
+    let slug = ds["slug"].as_str().unwrap();
+    let org_slug = app
+        .get(&format!("/api/1/organizations/{org}/"), None)
+        .await
+        .json()["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // page × page_size fits in an integer, page × the site's 20 does not.
+    let huge = "page=4611686018427387904&page_size=1";
+    for path in [
+        format!("/fr/datasets/{slug}/?{huge}"),
+        format!("/fr/organizations/{org_slug}/?{huge}"),
+        format!("/fr/datasets/?{huge}"),
+    ] {
+        let r = app.get(&path, None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text());
+    }
+}
+
+#[tokio::test]
 async fn availability_comes_from_the_remote_checks() {
     let app = crate::checks::app().await;
     let remote = crate::checks::Remote::start().await;
