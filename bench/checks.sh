@@ -4,7 +4,8 @@
 # then two (two `rudata checks run` processes sharing the queue of one SQLite database), and the peak
 # memory of each process.
 #
-# Usage: bench/checks.sh   (env, with their defaults: RESOURCES=10000 CONCURRENCY=16 BIN=target/debug/rudata)
+# Usage: bench/checks.sh   (env, with their defaults: RESOURCES=10000 CONCURRENCY=16 NODES="1 2"
+#        BIN=target/debug/rudata)
 # Needs: python3, sqlite3, /usr/bin/time. Every request goes to 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,5 +53,6 @@ run() { # $1 = label, $2 = nodes
   awk -v l="$1" -v t="$total" -v s="$start" -v e="$end" -v m="$mem" \
     'BEGIN { printf "%-8s %6d checks in %6.1f s: %7.1f checks/s, peak RSS %d MiB per node\n", l, t, e - s, t / (e - s), m / 1024 }'
 }
-run "1 node" 1
-run "2 nodes" 2
+for n in ${NODES:-1 2}; do
+  if [ "$n" = 1 ]; then run "1 node" 1; else run "$n nodes" "$n"; fi
+done
