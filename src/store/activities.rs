@@ -174,31 +174,46 @@ impl Store {
         viewer: &ActivityViewer,
         page: PageQuery,
     ) -> StoreResult<(Vec<ActivityRow>, i64)> {
-        let dir = if filter.ascending { "ASC" } else { "DESC" };
-        let order = format!("a.created_at {dir}, a.id {dir}");
-        // The newest entries matching the filters, at most `COUNT_LIMIT` of them, walked down the
-        // filter's index; only then is each one's visibility looked up. The cost is bounded
-        // whatever the log holds, even when the caller may see none of what matches.
-        let matching = |sql: &mut Sql| {
-            let where_ = conditions(filter, "m", sql);
-            let cap = sql.int(COUNT_LIMIT);
-            let visible = visible(viewer, sql);
-            format!(
-                "SELECT a.id, a.created_at FROM (SELECT m.id FROM activities m
-                   WHERE {where_} ORDER BY m.created_at {dir}, m.id {dir} LIMIT {cap}) w
-                 JOIN activities a ON a.id = w.id WHERE {visible}"
-            )
-        };
         let mut sql = Sql::default();
-        let text = format!("SELECT COUNT(*) FROM ({}) c", matching(&mut sql));
+        let text = format!(
+            "SELECT COUNT(*) FROM ({}) c",
+            matching(filter, viewer, &mut sql)
+        );
         let total: i64 = sql.scalar(text).fetch_one(&self.read).await?;
         let offset = (page.page - 1).saturating_mul(page.page_size);
         if offset >= total {
             return Ok((Vec::new(), total));
         }
+        let rows = self
+            .activities_from(filter, viewer, offset, page.page_size.min(total - offset))
+            .await?;
+        Ok((rows, total))
+    }
+
+    /// The first `limit` entries of the log under `filter`, as `viewer` may read it, without the
+    /// count a page of the API carries (a dataset's web page shows its newest changes).
+    pub async fn newest_activities(
+        &self,
+        filter: &ActivityFilter,
+        viewer: &ActivityViewer,
+        limit: i64,
+    ) -> StoreResult<Vec<ActivityRow>> {
+        self.activities_from(filter, viewer, 0, limit).await
+    }
+
+    /// `limit` entries from `offset` of the log under `filter`, as `viewer` may read it.
+    async fn activities_from(
+        &self,
+        filter: &ActivityFilter,
+        viewer: &ActivityViewer,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ActivityRow>> {
+        let dir = direction(filter);
+        let order = format!("a.created_at {dir}, a.id {dir}");
         let mut sql = Sql::default();
-        let inner = matching(&mut sql);
-        let limit = sql.int(page.page_size.min(total - offset));
+        let inner = matching(filter, viewer, &mut sql);
+        let limit = sql.int(limit);
         let offset = sql.int(offset);
         let text = format!(
             "SELECT a.id, a.created_at, a.kind, a.actor_id, a.token_id, a.related_kind, a.related_id,
@@ -215,11 +230,27 @@ impl Store {
              ORDER BY {order}"
         );
         let rows = sql.query(text).fetch_all(&self.read).await?;
-        Ok((
-            rows.iter().map(activity_of).collect::<StoreResult<_>>()?,
-            total,
-        ))
+        rows.iter().map(activity_of).collect()
     }
+}
+
+fn direction(filter: &ActivityFilter) -> &'static str {
+    if filter.ascending { "ASC" } else { "DESC" }
+}
+
+/// The entries `viewer` may read among the newest (or oldest) `COUNT_LIMIT` matching `filter`,
+/// walked down the filter's index; only then is each one's visibility looked up, so the cost is
+/// bounded whatever the log holds, even when the caller may see none of what matches.
+fn matching(filter: &ActivityFilter, viewer: &ActivityViewer, sql: &mut Sql) -> String {
+    let dir = direction(filter);
+    let where_ = conditions(filter, "m", sql);
+    let cap = sql.int(COUNT_LIMIT);
+    let visible = visible(viewer, sql);
+    format!(
+        "SELECT a.id, a.created_at FROM (SELECT m.id FROM activities m
+           WHERE {where_} ORDER BY m.created_at {dir}, m.id {dir} LIMIT {cap}) w
+         JOIN activities a ON a.id = w.id WHERE {visible}"
+    )
 }
 
 impl WriteTx {

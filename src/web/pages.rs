@@ -182,13 +182,9 @@ pub async fn show_dataset(
             related_to: Some(id.clone()),
             ..ActivityFilter::default()
         };
-        let page_of_log = PageQuery {
-            page: 1,
-            page_size: ACTIVITY_ENTRIES,
-        };
-        let (activity, _) = state
+        let activity = state
             .store
-            .list_activities(&filter, &ActivityViewer::Public, page_of_log)
+            .newest_activities(&filter, &ActivityViewer::Public, ACTIVITY_ENTRIES)
             .await?;
         let view = views::DatasetView {
             activity,
