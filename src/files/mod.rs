@@ -25,7 +25,9 @@ use sha1::{Digest, Sha1};
 use sha2::Sha256;
 
 mod multipart;
+mod spool;
 pub use multipart::PartWriter;
+use spool::Spool;
 
 /// Size of the parts sent to the store (S3 wants at least 5 MiB per part).
 const PART_SIZE: usize = 8 * 1024 * 1024;
@@ -205,15 +207,29 @@ impl Files {
         })
     }
 
-    /// Starts writing a new object at `key`.
+    /// Starts writing a new object at `key`. On the local backend the bytes go to a staging file
+    /// beside it, written by [`Spool`] (its writeback started as it fills), then synced and renamed.
     pub async fn writer(&self, key: &str) -> anyhow::Result<FileWriter> {
-        let upload = bounded(
-            self.timeout,
-            self.store.put_multipart(&ObjectPath::from(key)),
-        )
-        .await?;
+        let sink = if self.local_root.is_some() {
+            let dest = self.local_path(key)?;
+            let staged = dest.clone();
+            let (file, staging) =
+                tokio::task::spawn_blocking(move || spool::create_staging(&staged)).await??;
+            Sink::Local {
+                spool: Spool::start(file, 0),
+                staging,
+                dest,
+            }
+        } else {
+            let upload = bounded(
+                self.timeout,
+                self.store.put_multipart(&ObjectPath::from(key)),
+            )
+            .await?;
+            Sink::Store(WriteMultipart::new_with_chunk_size(upload, PART_SIZE))
+        };
         Ok(FileWriter {
-            inner: WriteMultipart::new_with_chunk_size(upload, PART_SIZE),
+            sink,
             hasher: None,
             sha256: false,
             size: 0,
@@ -315,20 +331,26 @@ impl Files {
         offset: u64,
         prefix: Option<Sha1>,
     ) -> anyhow::Result<PlacedWriter> {
-        use tokio::io::AsyncSeekExt;
         let path = self.local_path(key)?;
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await?;
-        }
-        let mut file = tokio::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .await?;
-        file.seek(std::io::SeekFrom::Start(offset)).await?;
+        let file = tokio::task::spawn_blocking(move || {
+            let open = || {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)
+            };
+            match open() {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    spool::create_dirs(&path)?;
+                    open()
+                }
+                opened => opened,
+            }
+        })
+        .await??;
         Ok(PlacedWriter {
-            file: tokio::io::BufWriter::with_capacity(1024 * 1024, file),
+            file: Spool::start(file, offset),
             hasher: Hasher::start_with(false, prefix),
             size: 0,
         })
@@ -368,10 +390,21 @@ impl Files {
         key: &str,
         from: u64,
         size: u64,
-        mut sha1: Sha1,
+        sha1: Sha1,
     ) -> anyhow::Result<String> {
-        if from < size {
-            let mut body = self.read(key, Some(from..size)).await?;
+        let sha1 = self.hash_range(key, from..size, sha1).await?;
+        Ok(hex::encode(sha1.finalize()))
+    }
+
+    /// `sha1` continued over bytes `range` of the object at `key`.
+    pub async fn hash_range(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        mut sha1: Sha1,
+    ) -> anyhow::Result<Sha1> {
+        if range.start < range.end {
+            let mut body = self.read(key, Some(range)).await?;
             while let Some(chunk) = body.stream.next().await {
                 let chunk = chunk?;
                 sha1 = tokio::task::spawn_blocking(move || {
@@ -381,7 +414,7 @@ impl Files {
                 .await?;
             }
         }
-        Ok(hex::encode(sha1.finalize()))
+        Ok(sha1)
     }
 
     /// The sha1 (and, when asked, sha256) and size of the stored object at `key`, read back.
@@ -401,16 +434,15 @@ impl Files {
 
 /// One part being written at its offset of a local file (hashed and counted on the way).
 pub struct PlacedWriter {
-    file: tokio::io::BufWriter<tokio::fs::File>,
+    file: Spool,
     hasher: Hasher,
     size: u64,
 }
 
 impl PlacedWriter {
     pub async fn write(&mut self, chunk: Bytes) -> anyhow::Result<()> {
-        use tokio::io::AsyncWriteExt;
         self.size += chunk.len() as u64;
-        self.file.write_all(&chunk).await?;
+        self.file.push(chunk.clone()).await?;
         self.hasher.push(chunk).await
     }
 
@@ -419,10 +451,9 @@ impl PlacedWriter {
     }
 
     /// Flushes the part to disk; the running sha1 of the upload, if one was given, continued.
-    pub async fn finish(mut self) -> anyhow::Result<(WrittenFile, Option<Sha1>)> {
-        use tokio::io::AsyncWriteExt;
-        self.file.flush().await?;
-        self.file.get_ref().sync_data().await?;
+    pub async fn finish(self) -> anyhow::Result<(WrittenFile, Option<Sha1>)> {
+        let file = self.file.finish().await?;
+        tokio::task::spawn_blocking(move || file.sync_data()).await??;
         let (sha1, sha256, prefix) = self.hasher.finish_with().await?;
         let written = WrittenFile {
             sha1,
@@ -435,7 +466,7 @@ impl PlacedWriter {
 
 /// An object being written: bytes are hashed and counted on their way to the store.
 pub struct FileWriter {
-    inner: WriteMultipart,
+    sink: Sink,
     /// Hashing runs on a blocking thread beside the writes (started with the first bytes).
     hasher: Option<Hasher>,
     /// Also compute a sha256 (only when a client asked to verify one).
@@ -520,6 +551,18 @@ impl Hasher {
     }
 }
 
+/// Where a [`FileWriter`] puts the bytes.
+enum Sink {
+    /// A multipart upload of the object store (S3).
+    Store(WriteMultipart),
+    /// A staging file beside the local file `dest`.
+    Local {
+        spool: Spool,
+        staging: std::path::PathBuf,
+        dest: std::path::PathBuf,
+    },
+}
+
 /// What a finished upload produced.
 #[derive(Debug, Clone)]
 pub struct WrittenFile {
@@ -530,13 +573,19 @@ pub struct WrittenFile {
 
 impl FileWriter {
     pub async fn write(&mut self, chunk: Bytes) -> anyhow::Result<()> {
-        // Back-pressure: at most a few parts in flight, so memory stays flat whatever the file size.
-        self.inner.wait_for_capacity(2).await?;
         let sha256 = self.sha256;
         let hasher = self.hasher.get_or_insert_with(|| Hasher::start(sha256));
         hasher.push(chunk.clone()).await?;
         self.size += chunk.len() as u64;
-        self.inner.put(chunk);
+        match &mut self.sink {
+            Sink::Store(upload) => {
+                // Back-pressure: at most a few parts in flight, so memory stays flat whatever the
+                // file size.
+                upload.wait_for_capacity(2).await?;
+                upload.put(chunk);
+            }
+            Sink::Local { spool, .. } => spool.push(chunk).await?,
+        }
         Ok(())
     }
 
@@ -553,7 +602,26 @@ impl FileWriter {
     /// Completes the object; only now does it appear at its key.
     pub async fn finish(self) -> anyhow::Result<WrittenFile> {
         let hasher = self.hasher.unwrap_or_else(|| Hasher::start(self.sha256));
-        self.inner.finish().await?;
+        match self.sink {
+            Sink::Store(upload) => {
+                upload.finish().await?;
+            }
+            Sink::Local {
+                spool,
+                staging,
+                dest,
+            } => {
+                let file = spool.finish().await?;
+                let published = tokio::task::spawn_blocking(move || {
+                    let published = spool::publish(file, &staging, &dest);
+                    if published.is_err() {
+                        let _ = std::fs::remove_file(&staging);
+                    }
+                    published
+                });
+                published.await??;
+            }
+        }
         let (sha1, sha256) = hasher.finish().await?;
         Ok(WrittenFile {
             sha1,
@@ -564,8 +632,19 @@ impl FileWriter {
 
     /// Gives up: nothing appears at the key.
     pub async fn abort(self) {
-        if let Err(e) = self.inner.abort().await {
-            tracing::warn!(error = %e, "aborting an upload failed");
+        match self.sink {
+            Sink::Store(upload) => {
+                if let Err(e) = upload.abort().await {
+                    tracing::warn!(error = %e, "aborting an upload failed");
+                }
+            }
+            Sink::Local { spool, staging, .. } => {
+                // The writing thread ends with the channel; then its file goes.
+                drop(spool);
+                if let Err(e) = tokio::fs::remove_file(&staging).await {
+                    tracing::warn!(error = %e, "removing an aborted upload's staging file failed");
+                }
+            }
         }
     }
 }
