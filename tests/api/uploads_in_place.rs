@@ -342,6 +342,28 @@ async fn a_part_resent_after_it_was_hashed_in_order_gives_the_sha1_of_the_new_by
 }
 
 #[tokio::test]
+async fn parts_read_back_ahead_of_the_final_request_then_replaced_give_the_sha1_of_the_new_bytes() {
+    let app = TestApp::new().await;
+    let (key, _, path) = setup(&app).await;
+    let data = content(5000, 5);
+    let parts = pieces(&data, 5000);
+    // A wrong part 1 and part 2 ahead of part 0, which brings the running sha1 over them (read
+    // back)...
+    let wrong = vec![b'!'; 5000];
+    let r = app.send_part(&path, &key, "ahead", 1, 5, &wrong).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    send(&app, &path, &key, "ahead", 2, &parts).await;
+    send(&app, &path, &key, "ahead", 0, &parts).await;
+    // ...then part 3, part 1 right, and the last part.
+    send(&app, &path, &key, "ahead", 3, &parts).await;
+    send(&app, &path, &key, "ahead", 1, &parts).await;
+    send(&app, &path, &key, "ahead", 4, &parts).await;
+    let ino = upload_file(&app, "ahead", data.len());
+    let resource = finish(&app, &path, &key, "ahead", 5, &data).await;
+    moved_not_copied(&app, "ahead", &resource, ino, data.len());
+}
+
+#[tokio::test]
 async fn a_sha256_checksum_of_an_upload_written_in_place_is_verified() {
     let app = TestApp::new().await;
     let (key, _, path) = setup(&app).await;

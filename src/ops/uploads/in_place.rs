@@ -1,5 +1,10 @@
 //! Chunked uploads written in place (local storage): each part at its offset of one file per upload,
 //! the final request moving that file to its key, and the sha1 run as the parts arrive in order.
+//!
+//! Parts sent in parallel arrive out of order: a part that does not continue the running sha1 is
+//! noted when recorded, and the request that moves the running sha1 forward also reads back the
+//! noted parts that follow it (from the page cache, where they were just written). The read pass
+//! thus happens while the other parts are still arriving, not all at the final request.
 
 use std::time::Duration;
 
@@ -21,14 +26,33 @@ pub(super) struct Prefix {
     parts: Vec<String>,
 }
 
-/// At most this many uploads' running hashes are kept (about 100 bytes each); beyond, the final
-/// request reads the file.
-const MAX_PREFIXES: usize = 10_000;
+/// A part recorded by this node that the running sha1 has not reached yet (it came out of order).
+struct Noted {
+    offset: u64,
+    size: u64,
+    sha1: String,
+}
 
-static PREFIXES: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Prefix>>> =
+/// What this node knows of one upload's running sha1.
+#[derive(Default)]
+struct Slot {
+    /// `None` while a request holds it (hashing a part), or once it no longer holds.
+    prefix: Option<Prefix>,
+    /// Parts recorded here past the running sha1, by index.
+    noted: std::collections::BTreeMap<u64, Noted>,
+}
+
+/// At most this many uploads' running hashes are kept (about 100 bytes each, plus their noted
+/// parts); beyond, the final request reads the file.
+const MAX_PREFIXES: usize = 10_000;
+/// At most this many parts noted ahead of an upload's running sha1; a part beyond is read at the
+/// final request.
+const MAX_NOTED: usize = 64;
+
+static PREFIXES: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Slot>>> =
     std::sync::LazyLock::new(Default::default);
 
-fn prefixes() -> std::sync::MutexGuard<'static, std::collections::HashMap<String, Prefix>> {
+fn prefixes() -> std::sync::MutexGuard<'static, std::collections::HashMap<String, Slot>> {
     PREFIXES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -40,23 +64,60 @@ pub(super) fn prefix_key(dataset_id: &str, user_id: &str, uuid: &str) -> String 
 /// starts one); a part already hashed being sent again ends it.
 pub(super) fn take_prefix(pkey: &str, index: u64, offset: u64) -> Option<Prefix> {
     let mut map = prefixes();
-    match map.get(pkey) {
+    let slot = map.get_mut(pkey);
+    // Part 0 (again): the running hash starts over.
+    if index == 0 {
+        if let Some(slot) = slot {
+            slot.prefix = None;
+            slot.noted.remove(&0);
+        }
+        return Some(Prefix {
+            next: 0,
+            bytes: 0,
+            sha1: sha1::Sha1::default(),
+            parts: Vec::new(),
+        });
+    }
+    let slot = slot?;
+    // A noted part sent again: its place is being overwritten.
+    slot.noted.remove(&index);
+    match &slot.prefix {
         // The next part in order: it continues the running hash (taken meanwhile).
-        Some(p) if p.next == index && p.bytes == offset => map.remove(pkey),
+        Some(p) if p.next == index && p.bytes == offset => slot.prefix.take(),
         // A part already hashed is overwritten: the running hash no longer holds.
         Some(p) if index < p.next => {
             map.remove(pkey);
             None
         }
-        Some(_) => None,
-        None if index == 0 => Some(Prefix {
-            next: 0,
-            bytes: 0,
-            sha1: sha1::Sha1::default(),
-            parts: Vec::new(),
-        }),
-        None => None,
+        _ => None,
     }
+}
+
+/// Notes part `index`, recorded at `offset` without continuing the running hash, for the request
+/// that moves the running hash up to it.
+pub(super) fn note_part(pkey: &str, index: u64, offset: u64, size: u64, sha1: String) {
+    let mut map = prefixes();
+    if !map.contains_key(pkey) && map.len() >= MAX_PREFIXES {
+        return;
+    }
+    let slot = map.entry(pkey.to_string()).or_default();
+    if slot.noted.len() < MAX_NOTED {
+        slot.noted.insert(index, Noted { offset, size, sha1 });
+    }
+}
+
+/// Takes the running hash of upload `pkey` with the noted part that continues it, if any.
+fn take_next(pkey: &str) -> Option<(Prefix, Noted)> {
+    let mut map = prefixes();
+    let slot = map.get_mut(pkey)?;
+    let p = slot.prefix.as_ref()?;
+    let noted = slot.noted.get(&p.next)?;
+    if noted.offset != p.bytes {
+        return None;
+    }
+    let index = p.next;
+    let noted = slot.noted.remove(&index)?;
+    Some((slot.prefix.take()?, noted))
 }
 
 /// Puts back the running hash `p`, continued over a part of `size` bytes (whose sha1 is `part_sha1`).
@@ -72,15 +133,16 @@ pub(super) fn advance_prefix(
     p.sha1 = sha1;
     p.parts.push(part_sha1);
     let mut map = prefixes();
-    if map.len() < MAX_PREFIXES {
-        map.insert(pkey, p);
+    if !map.contains_key(&pkey) && map.len() >= MAX_PREFIXES {
+        return;
     }
+    map.entry(pkey).or_default().prefix = Some(p);
 }
 
 /// The running hash of an upload at its final request, if it covers parts as recorded (none re-sent
 /// since it hashed them).
 pub(super) fn final_prefix(pkey: &str, parts: &[&UploadPart]) -> Option<Prefix> {
-    prefixes().remove(pkey).filter(|p| {
+    prefixes().remove(pkey)?.prefix.filter(|p| {
         p.next as usize <= parts.len()
             && p.parts
                 .iter()
@@ -213,7 +275,7 @@ impl Uploader<'_> {
             index: part.index as i64,
             dataset_id: self.dataset_id.to_string(),
             user_id: self.user_id.to_string(),
-            key,
+            key: key.clone(),
             size: written.size as i64,
             sha1: written.sha1,
             updated_at: now(),
@@ -228,10 +290,34 @@ impl Uploader<'_> {
             }
             Err(e) => return Err(e.into()),
         }
-        if let (Some(p), Some(sha1)) = (prefix.take(), running) {
-            advance_prefix(pkey, p, written.size, sha1, part_sha1);
+        match (prefix.take(), running) {
+            (Some(p), Some(sha1)) => advance_prefix(pkey.clone(), p, written.size, sha1, part_sha1),
+            _ => note_part(&pkey, part.index, offset, written.size, part_sha1),
         }
+        self.catch_up(&pkey, &key).await;
         Ok(())
+    }
+
+    /// Moves the running hash of upload `pkey` (file `key`) over the noted parts that continue it,
+    /// reading each back. Best effort: on a read error the running hash is dropped, and the final
+    /// request reads the file.
+    async fn catch_up(&self, pkey: &str, key: &str) {
+        while let Some((p, noted)) = take_next(pkey) {
+            let range = noted.offset..noted.offset + noted.size;
+            match self
+                .state
+                .files
+                .hash_range(key, range, p.sha1.clone())
+                .await
+            {
+                Ok(sha1) => advance_prefix(pkey.to_string(), p, noted.size, sha1, noted.sha1),
+                Err(e) => {
+                    tracing::debug!(error = %e, "reading back a part for the running sha1");
+                    prefixes().remove(pkey);
+                    return;
+                }
+            }
+        }
     }
 
     /// The final request of an upload whose parts were all written in place, one after the other:
