@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Large files: upload and download throughput against a plain `cp` of the same file on the same disk,
 # and the server's memory. Then upload throughput to local disk vs to an S3-compatible server (moto).
+# Uploads are sent by bench/reference/upload.rs (`upload-client`: sendfile, one kept-alive connection
+# per sender), so that the client's own copies do not weigh on the 2 cores the server runs on; the
+# single upload is also measured with curl, as before.
 # Usage: bench/files.sh     (env: SIZE_MB=1024 PART=20000000 S3_SIZE_MB=256; S3=0 skips the S3 part)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,8 +13,9 @@ SIZE_MB=${SIZE_MB:-1024}
 PART=${PART:-20000000}
 S3_SIZE_MB=${S3_SIZE_MB:-256}
 S3=${S3:-1}
-cargo build --release -q
+cargo build --release -q -p rudata -p reference
 BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/rudata
+CLIENT=${CARGO_TARGET_DIR:-$PWD/target}/release/upload-client
 WORK=$(mktemp -d -p "${BENCH_DIR:-$PWD}" bench.XXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -70,7 +74,7 @@ for _ in $(seq "$RUNS"); do
 done
 CP_SYNC=$(median "${runs[@]}")
 
-# The ceiling for any server: the same curl upload to a sink that only counts the bytes.
+# The ceiling for any server: the same uploads to a sink that only counts the bytes.
 SINK_PORT=9378
 python3 - "$SINK_PORT" "$BYTES" <<'PY' &
 import socket, sys
@@ -93,6 +97,12 @@ for _ in $(seq "$RUNS"); do
   runs+=("$(mbps "$BYTES" "$t0" "$t1")")
 done
 SINK=$(median "${runs[@]}")
+runs=()
+for _ in $(seq "$RUNS"); do
+  sync; t0=$(now); "$CLIENT" single "http://127.0.0.1:$SINK_PORT/" none "$SRC" >/dev/null 2>&1 || true; t1=$(now)
+  runs+=("$(mbps "$BYTES" "$t0" "$t1")")
+done
+SINK_CLIENT=$(median "${runs[@]}")
 
 start "$WORK/local"
 curl -sf -o /dev/null "$API/datasets/"
@@ -103,38 +113,31 @@ for _ in $(seq "$RUNS"); do
   sync; mem_start; t0=$(now); URL=$(upload "$SRC"); t1=$(now); mem_end
   runs+=("$(mbps "$BYTES" "$t0" "$t1")")
 done
-SINGLE=$(median "${runs[@]}"); SINGLE_MEM=$GROWTH; GROWTH=0
+SINGLE_CURL=$(median "${runs[@]}"); SINGLE_CURL_MEM=$GROWTH; GROWTH=0
 
-mkdir "$WORK/parts"
-split -b "$PART" -d -a 4 "$SRC" "$WORK/parts/p"
-N=$(ls "$WORK/parts" | wc -l)
-runs=()
-for run in $(seq "$RUNS"); do
-  sync; mem_start; t0=$(now)
-  i=0
-  for p in "$WORK"/parts/p*; do
-    size=$(stat -c %s "$p")
-    curl -sf -o /dev/null -X POST "$API/datasets/$DS/upload/" -H "X-API-KEY: $KEY" \
-      -F "uuid=bench-$run" -F filename=chunked.csv -F "partindex=$i" -F "totalparts=$N" -F "chunksize=$size" -F "file=@$p"
-    i=$((i + 1))
-  done
-  curl -sf -o /dev/null -X POST "$API/datasets/$DS/upload/" -H "X-API-KEY: $KEY" \
-    -F "uuid=bench-$run" -F filename=chunked.csv -F "totalparts=$N"
-  t1=$(now); mem_end
-  runs+=("$(mbps "$BYTES" "$t0" "$t1")")
-done
-CHUNKED=$(median "${runs[@]}"); CHUNKED_MEM=$GROWTH; GROWTH=0
-rm -r "$WORK/parts"
-
-# The same parts, 4 in flight (bench/chunked.sh, against this server).
+UPLOAD_URL=$API/datasets/$DS/upload/
 runs=()
 for _ in $(seq "$RUNS"); do
-  sync; mem_start
-  out=$(API=$API KEY=$KEY DS=$DS FILE=$SRC PART=$PART JOBS=4 BENCH_DIR=$WORK bench/chunked.sh)
-  mem_end
-  runs+=("$(sed -n 's/.*in all \([0-9]*\) MiB\/s.*/\1/p' <<<"$out")")
+  sync; mem_start; t0=$(now); "$CLIENT" single "$UPLOAD_URL" "$KEY" "$SRC" >/dev/null; t1=$(now); mem_end
+  runs+=("$(mbps "$BYTES" "$t0" "$t1")")
 done
-PARALLEL=$(median "${runs[@]}"); PARALLEL_MEM=$GROWTH; GROWTH=0
+SINGLE=$(median "${runs[@]}"); SINGLE_MEM=$GROWTH; GROWTH=0
+
+# Chunked: parts of $PART bytes, one sender (sequential), then 4 senders (4 parts in flight); each
+# run is a new upload, ended by the final request.
+chunked() { # $1 = senders
+  runs=()
+  for run in $(seq "$RUNS"); do
+    sync; mem_start; t0=$(now)
+    "$CLIENT" chunked "$UPLOAD_URL" "$KEY" "$SRC" "$PART" "$1" "bench-$1-$run" >/dev/null 2>&1
+    t1=$(now); mem_end
+    runs+=("$(mbps "$BYTES" "$t0" "$t1")")
+  done
+  median "${runs[@]}"
+}
+CHUNKED=$(chunked 1); CHUNKED_MEM=$GROWTH; GROWTH=0
+PARALLEL=$(chunked 4); PARALLEL_MEM=$GROWTH; GROWTH=0
+N=$(( (BYTES + PART - 1) / PART ))
 
 runs=()
 for _ in $(seq "$RUNS"); do
@@ -150,10 +153,14 @@ echo "| operation ($SIZE_MB MiB, median of $RUNS) | MB/s | × cp | × cp + sync 
 echo "|---|---|---|---|---|"
 echo "| cp (baseline, into the page cache) | $CP | 1.00 | | |"
 echo "| cp, then the copy synced to the disk (durable baseline) | $CP_SYNC | $(ratio "$CP_SYNC") | 1.00 | |"
-echo "| curl upload to a byte-counting sink (no server work: the ceiling) | $SINK | $(ratio "$SINK") | | |"
-echo "| single upload (multipart POST) | $SINGLE | $(ratio "$SINGLE") | $(durable "$SINGLE") | $SINGLE_MEM |"
+echo "| curl upload to a byte-counting sink (no server work) | $SINK | $(ratio "$SINK") | | |"
+echo "| upload-client to the same sink (no server work: the ceiling) | $SINK_CLIENT | $(ratio "$SINK_CLIENT") | | |"
+echo "| single upload, curl | $SINGLE_CURL | $(ratio "$SINGLE_CURL") | $(durable "$SINGLE_CURL") | $SINGLE_CURL_MEM |"
+echo "| single upload, upload-client | $SINGLE | $(ratio "$SINGLE") | $(durable "$SINGLE") | $SINGLE_MEM |"
 echo "| chunked upload ($N parts of $PART bytes + final), sequential | $CHUNKED | $(ratio "$CHUNKED") | $(durable "$CHUNKED") | $CHUNKED_MEM |"
-echo "| chunked upload, 4 parts in flight (bench/chunked.sh) | $PARALLEL | $(ratio "$PARALLEL") | $(durable "$PARALLEL") | $PARALLEL_MEM |"
+echo "| chunked upload, 4 parts in flight | $PARALLEL | $(ratio "$PARALLEL") | $(durable "$PARALLEL") | $PARALLEL_MEM |"
+echo
+echo "chunked / single (upload-client): sequential $(python3 -c "print(f'{$CHUNKED / $SINGLE:.2f}')"), 4 in flight $(python3 -c "print(f'{$PARALLEL / $SINGLE:.2f}')")"
 echo "| download (GET of the file) | $DOWN | $(ratio "$DOWN") | | $DOWN_MEM |"
 echo
 echo "server RSS: $((RSS0 / 1024)) MiB after start"
