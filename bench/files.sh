@@ -108,35 +108,35 @@ start "$WORK/local"
 curl -sf -o /dev/null "$API/datasets/"
 RSS0=$(rss_kib "$SERVER_PID" VmRSS)
 
-runs=()
-for _ in $(seq "$RUNS"); do
-  sync; mem_start; t0=$(now); URL=$(upload "$SRC"); t1=$(now); mem_end
-  runs+=("$(mbps "$BYTES" "$t0" "$t1")")
-done
-SINGLE_CURL=$(median "${runs[@]}"); SINGLE_CURL_MEM=$GROWTH; GROWTH=0
-
+# The four uploads take turns, run after run (a cloud disk slows down as it writes: run one after
+# the other, the last would be measured on a slower disk than the first). Chunked: parts of $PART
+# bytes, one sender (sequential) or 4 (4 parts in flight), each run a new upload ended by its final
+# request.
 UPLOAD_URL=$API/datasets/$DS/upload/
-runs=()
-for _ in $(seq "$RUNS"); do
-  sync; mem_start; t0=$(now); "$CLIENT" single "$UPLOAD_URL" "$KEY" "$SRC" >/dev/null; t1=$(now); mem_end
-  runs+=("$(mbps "$BYTES" "$t0" "$t1")")
-done
-SINGLE=$(median "${runs[@]}"); SINGLE_MEM=$GROWTH; GROWTH=0
-
-# Chunked: parts of $PART bytes, one sender (sequential), then 4 senders (4 parts in flight); each
-# run is a new upload, ended by the final request.
-chunked() { # $1 = senders
-  runs=()
-  for run in $(seq "$RUNS"); do
-    sync; mem_start; t0=$(now)
-    "$CLIENT" chunked "$UPLOAD_URL" "$KEY" "$SRC" "$PART" "$1" "bench-$1-$run" >/dev/null 2>&1
-    t1=$(now); mem_end
-    runs+=("$(mbps "$BYTES" "$t0" "$t1")")
+MODES=(curl single sequential parallel)
+declare -A RATES GROWTHS
+for run in $(seq "$RUNS"); do
+  for mode in "${MODES[@]}"; do
+    sync; GROWTH=${GROWTHS[$mode]:-0}; mem_start; t0=$(now)
+    case $mode in
+      curl) URL=$(upload "$SRC") ;;
+      single) "$CLIENT" single "$UPLOAD_URL" "$KEY" "$SRC" >/dev/null 2>"$WORK/client.err" || { cat "$WORK/client.err"; exit 1; } ;;
+      sequential) "$CLIENT" chunked "$UPLOAD_URL" "$KEY" "$SRC" "$PART" 1 "bench-1-$run" >/dev/null 2>"$WORK/client.err" || { cat "$WORK/client.err"; exit 1; } ;;
+      parallel) "$CLIENT" chunked "$UPLOAD_URL" "$KEY" "$SRC" "$PART" 4 "bench-4-$run" >/dev/null 2>"$WORK/client.err" || { cat "$WORK/client.err"; exit 1; } ;;
+    esac
+    t1=$(now); mem_end; GROWTHS[$mode]=$GROWTH
+    RATES[$mode]="${RATES[$mode]:-} $(mbps "$BYTES" "$t0" "$t1")"
   done
-  median "${runs[@]}"
+done
+GROWTH=0
+# shellcheck disable=SC2086
+{
+  SINGLE_CURL=$(median ${RATES[curl]}); SINGLE_CURL_MEM=${GROWTHS[curl]}
+  SINGLE=$(median ${RATES[single]}); SINGLE_MEM=${GROWTHS[single]}
+  CHUNKED=$(median ${RATES[sequential]}); CHUNKED_MEM=${GROWTHS[sequential]}
+  PARALLEL=$(median ${RATES[parallel]}); PARALLEL_MEM=${GROWTHS[parallel]}
 }
-CHUNKED=$(chunked 1); CHUNKED_MEM=$GROWTH; GROWTH=0
-PARALLEL=$(chunked 4); PARALLEL_MEM=$GROWTH; GROWTH=0
+echo "runs (MB/s): curl${RATES[curl]}; single${RATES[single]}; sequential${RATES[sequential]}; 4 in flight${RATES[parallel]}"
 N=$(( (BYTES + PART - 1) / PART ))
 
 runs=()
