@@ -24,8 +24,10 @@ use object_store::{
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 
+mod feed;
 mod multipart;
 mod spool;
+use feed::Feed;
 pub use multipart::PartWriter;
 use spool::Spool;
 
@@ -474,16 +476,8 @@ pub struct FileWriter {
     size: u64,
 }
 
-/// A hashing thread fed with the bytes as they are written, in batches of about 1 MiB (network
-/// reads come in small pieces: one hand-off each would cost more than the hashing).
-struct Hasher {
-    tx: tokio::sync::mpsc::Sender<Vec<Bytes>>,
-    batch: Vec<Bytes>,
-    batched: usize,
-    done: tokio::task::JoinHandle<(String, Option<String>, Option<Sha1>)>,
-}
-
-const HASH_BATCH: usize = 1024 * 1024;
+/// A hashing thread fed with the bytes as they are written.
+struct Hasher(Feed<(String, Option<String>, Option<Sha1>)>);
 
 impl Hasher {
     fn start(sha256: bool) -> Hasher {
@@ -492,11 +486,10 @@ impl Hasher {
 
     /// Also feeds the bytes to `prefix` (the running sha1 of a whole upload), returned at the end.
     fn start_with(sha256: bool, mut prefix: Option<Sha1>) -> Hasher {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Bytes>>(8);
-        let done = tokio::task::spawn_blocking(move || {
+        Hasher(Feed::start(8, move |mut batches| {
             let mut sha1 = Sha1::new();
             let mut sha2 = sha256.then(Sha256::new);
-            while let Some(batch) = rx.blocking_recv() {
+            while let Some(batch) = batches.blocking_recv() {
                 for bytes in batch {
                     sha1.update(&bytes);
                     if let Some(h) = &mut sha2 {
@@ -512,29 +505,12 @@ impl Hasher {
                 sha2.map(|h| hex::encode(h.finalize())),
                 prefix,
             )
-        });
-        Hasher {
-            tx,
-            batch: Vec::new(),
-            batched: 0,
-            done,
-        }
+        }))
     }
 
     async fn push(&mut self, bytes: Bytes) -> anyhow::Result<()> {
-        self.batched += bytes.len();
-        self.batch.push(bytes);
-        if self.batched >= HASH_BATCH {
-            self.flush().await?;
-        }
-        Ok(())
-    }
-
-    async fn flush(&mut self) -> anyhow::Result<()> {
-        self.batched = 0;
-        let batch = std::mem::take(&mut self.batch);
-        self.tx
-            .send(batch)
+        self.0
+            .push(bytes)
             .await
             .map_err(|_| anyhow::anyhow!("the hashing thread stopped"))
     }
@@ -544,10 +520,8 @@ impl Hasher {
         Ok((sha1, sha256))
     }
 
-    async fn finish_with(mut self) -> anyhow::Result<(String, Option<String>, Option<Sha1>)> {
-        self.flush().await?;
-        drop(self.tx);
-        Ok(self.done.await?)
+    async fn finish_with(self) -> anyhow::Result<(String, Option<String>, Option<Sha1>)> {
+        Ok(self.0.finish().await?)
     }
 }
 

@@ -13,30 +13,22 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use nix::fcntl::{PosixFadviseAdvice, posix_fadvise};
 
-/// Bytes handed to the writing thread at once: network reads come in small pieces, and one
-/// hand-off each would cost more than the write.
-const BATCH: usize = 1024 * 1024;
+use super::feed::{Feed, Stopped};
+
 /// Bytes written before their writeback is started.
 const WINDOW: u64 = 8 * 1024 * 1024;
 /// Most pieces in one `pwritev`.
 const MAX_IOV: usize = 256;
 
-/// A file being written from `offset` on, by a blocking thread fed through a bounded channel (a few
-/// MiB in flight: memory stays flat whatever the file's size).
-pub struct Spool {
-    tx: tokio::sync::mpsc::Sender<Vec<Bytes>>,
-    batch: Vec<Bytes>,
-    batched: usize,
-    done: tokio::task::JoinHandle<io::Result<File>>,
-}
+/// A file being written from `offset` on, by a thread of its own.
+pub struct Spool(Feed<io::Result<File>>);
 
 impl Spool {
     pub fn start(file: File, offset: u64) -> Spool {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Bytes>>(4);
-        let done = tokio::task::spawn_blocking(move || {
+        Spool(Feed::start(4, move |mut batches| {
             let mut pos = offset;
             let mut window = offset;
-            while let Some(batch) = rx.blocking_recv() {
+            while let Some(batch) = batches.blocking_recv() {
                 pos = write_all_at(&file, &batch, pos)?;
                 if pos - window >= WINDOW {
                     start_writeback(&file, window, pos);
@@ -44,46 +36,21 @@ impl Spool {
                 }
             }
             Ok(file)
-        });
-        Spool {
-            tx,
-            batch: Vec::new(),
-            batched: 0,
-            done,
-        }
+        }))
     }
 
     pub async fn push(&mut self, bytes: Bytes) -> io::Result<()> {
-        self.batched += bytes.len();
-        self.batch.push(bytes);
-        if self.batched >= BATCH {
-            self.flush().await?;
+        match self.0.push(bytes).await {
+            Ok(()) => Ok(()),
+            Err(Stopped(Ok(Err(e)))) => Err(e),
+            Err(Stopped(Ok(Ok(_)))) => Err(io::Error::other("the writing thread stopped")),
+            Err(Stopped(Err(e))) => Err(io::Error::other(e)),
         }
-        Ok(())
-    }
-
-    async fn flush(&mut self) -> io::Result<()> {
-        self.batched = 0;
-        let batch = std::mem::take(&mut self.batch);
-        if batch.is_empty() {
-            return Ok(());
-        }
-        if self.tx.send(batch).await.is_err() {
-            // The thread stopped on an error: it is in its result.
-            return Err(match (&mut self.done).await.map_err(io::Error::other)? {
-                Err(e) => e,
-                Ok(_) => io::Error::other("the writing thread stopped"),
-            });
-        }
-        Ok(())
     }
 
     /// Writes what is left and gives the file back, its data written but not yet synced.
-    pub async fn finish(mut self) -> io::Result<File> {
-        self.flush().await?;
-        let Spool { tx, done, .. } = self;
-        drop(tx);
-        done.await.map_err(io::Error::other)?
+    pub async fn finish(self) -> io::Result<File> {
+        self.0.finish().await.map_err(io::Error::other)?
     }
 }
 
