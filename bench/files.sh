@@ -114,10 +114,12 @@ RSS0=$(rss_kib "$SERVER_PID" VmRSS)
 # request.
 UPLOAD_URL=$API/datasets/$DS/upload/
 MODES=(curl single sequential parallel)
-declare -A RATES GROWTHS
+# The server's CPU time (user + system, seconds) during each upload, from /proc/PID/stat.
+cpu_s() { awk '{print ($14 + $15) / 100}' "/proc/$SERVER_PID/stat"; }
+declare -A RATES GROWTHS CPUS
 for run in $(seq "$RUNS"); do
   for mode in "${MODES[@]}"; do
-    sync; GROWTH=${GROWTHS[$mode]:-0}; mem_start; t0=$(now)
+    sync; GROWTH=${GROWTHS[$mode]:-0}; mem_start; c0=$(cpu_s); t0=$(now)
     case $mode in
       curl) URL=$(upload "$SRC") ;;
       single) "$CLIENT" single "$UPLOAD_URL" "$KEY" "$SRC" >/dev/null 2>"$WORK/client.err" || { cat "$WORK/client.err"; exit 1; } ;;
@@ -126,6 +128,7 @@ for run in $(seq "$RUNS"); do
     esac
     t1=$(now); mem_end; GROWTHS[$mode]=$GROWTH
     RATES[$mode]="${RATES[$mode]:-} $(mbps "$BYTES" "$t0" "$t1")"
+    CPUS[$mode]="${CPUS[$mode]:-} $(python3 -c "print(f'{$(cpu_s) - $c0:.2f}')")"
   done
 done
 GROWTH=0
@@ -137,6 +140,7 @@ GROWTH=0
   PARALLEL=$(median ${RATES[parallel]}); PARALLEL_MEM=${GROWTHS[parallel]}
 }
 echo "runs (MB/s): curl${RATES[curl]}; single${RATES[single]}; sequential${RATES[sequential]}; 4 in flight${RATES[parallel]}"
+echo "server CPU (s): curl${CPUS[curl]}; single${CPUS[single]}; sequential${CPUS[sequential]}; 4 in flight${CPUS[parallel]}"
 N=$(( (BYTES + PART - 1) / PART ))
 
 runs=()
