@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use super::dialect::PoolState;
-use super::{Store, StoreResult, placeholders};
+use super::{Store, StoreResult, placeholders, value_rows};
 
 /// Objects per statement: 3 parameters each, well under both databases' limits on parameters.
 const BATCH: usize = 1000;
@@ -28,10 +28,7 @@ impl Store {
     pub async fn add_object_counts(&self, counts: &[(String, ObjectCounts)]) -> StoreResult<()> {
         let mut tx = self.write.begin().await?;
         for chunk in counts.chunks(BATCH) {
-            let values = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(3 * i + 1, 3)))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let values = value_rows(chunk.len(), 3);
             let sql = format!(
                 "INSERT INTO object_counters (id, views, downloads) VALUES {values}
                  ON CONFLICT (id) DO UPDATE SET views = object_counters.views + excluded.views,

@@ -237,6 +237,14 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// The `VALUES` rows of a multi-row insert: `rows` tuples of `width` placeholders, numbered from 1.
+pub(crate) fn value_rows(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|i| format!("({})", placeholders(width * i + 1, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// One write transaction, handed to the operations: every write method of the store that must be
 /// atomic with others is a method of this type. Dropping it without [`WriteTx::commit`] rolls back.
 pub struct WriteTx {

@@ -6,7 +6,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreResult, placeholders};
+use super::{Store, StoreResult, value_rows};
 
 /// Rows per statement: 3 parameters each, well under both databases' limits on parameters.
 const BATCH: usize = 1000;
@@ -25,10 +25,7 @@ impl Store {
     pub async fn add_rate_counts(&self, counts: &[RateCount]) -> StoreResult<Vec<RateCount>> {
         let mut totals = Vec::with_capacity(counts.len());
         for chunk in counts.chunks(BATCH) {
-            let values = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(3 * i + 1, 3)))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let values = value_rows(chunk.len(), 3);
             let sql = format!(
                 "INSERT INTO rate_limits (subject, window_start, hits) VALUES {values}
                  ON CONFLICT (subject, window_start) DO UPDATE SET hits = rate_limits.hits + excluded.hits
