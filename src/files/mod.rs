@@ -29,7 +29,7 @@ mod multipart;
 mod spool;
 use feed::Feed;
 pub use multipart::PartWriter;
-use spool::Spool;
+use spool::{Cache, Spool};
 
 /// Size of the parts sent to the store (S3 wants at least 5 MiB per part).
 const PART_SIZE: usize = 8 * 1024 * 1024;
@@ -218,7 +218,7 @@ impl Files {
             let (file, staging) =
                 tokio::task::spawn_blocking(move || spool::create_staging(&staged)).await??;
             Sink::Local {
-                spool: Spool::start(file, 0),
+                spool: Spool::start(file, 0, Cache::Drop),
                 staging,
                 dest,
             }
@@ -351,9 +351,18 @@ impl Files {
             }
         })
         .await??;
+        // A part that continues the running sha1 is not read again; one that does not is, soon
+        // (when the running sha1 reaches it).
+        let cache = if prefix.is_some() {
+            Cache::Drop
+        } else {
+            Cache::Keep
+        };
         Ok(PlacedWriter {
-            file: Spool::start(file, offset),
+            file: Spool::start(file, offset, cache),
             hasher: Hasher::start_with(false, prefix),
+            offset,
+            cache,
             size: 0,
         })
     }
@@ -405,16 +414,21 @@ impl Files {
         range: Range<u64>,
         mut sha1: Sha1,
     ) -> anyhow::Result<Sha1> {
-        if range.start < range.end {
-            let mut body = self.read(key, Some(range)).await?;
-            while let Some(chunk) = body.stream.next().await {
-                let chunk = chunk?;
-                sha1 = tokio::task::spawn_blocking(move || {
-                    sha1.update(&chunk);
-                    sha1
-                })
-                .await?;
-            }
+        if range.start >= range.end {
+            return Ok(sha1);
+        }
+        if self.is_local() {
+            let path = self.local_path(key)?;
+            return tokio::task::spawn_blocking(move || hash_local(&path, range, sha1)).await?;
+        }
+        let mut body = self.read(key, Some(range)).await?;
+        while let Some(chunk) = body.stream.next().await {
+            let chunk = chunk?;
+            sha1 = tokio::task::spawn_blocking(move || {
+                sha1.update(&chunk);
+                sha1
+            })
+            .await?;
         }
         Ok(sha1)
     }
@@ -438,6 +452,8 @@ impl Files {
 pub struct PlacedWriter {
     file: Spool,
     hasher: Hasher,
+    offset: u64,
+    cache: Cache,
     size: u64,
 }
 
@@ -455,7 +471,15 @@ impl PlacedWriter {
     /// Flushes the part to disk; the running sha1 of the upload, if one was given, continued.
     pub async fn finish(self) -> anyhow::Result<(WrittenFile, Option<Sha1>)> {
         let file = self.file.finish().await?;
-        tokio::task::spawn_blocking(move || file.sync_data()).await??;
+        let (from, to, cache) = (self.offset, self.offset + self.size, self.cache);
+        tokio::task::spawn_blocking(move || {
+            file.sync_data()?;
+            if cache == Cache::Drop {
+                spool::advise_dontneed(&file, from, to);
+            }
+            std::io::Result::Ok(())
+        })
+        .await??;
         let (sha1, sha256, prefix) = self.hasher.finish_with().await?;
         let written = WrittenFile {
             sha1,
@@ -641,6 +665,24 @@ fn sweep_dir(dir: &Path) -> anyhow::Result<usize> {
         }
     }
     Ok(removed)
+}
+
+/// `sha1` continued over bytes `range` of the local file at `path`, read into one buffer; their pages
+/// are then dropped from the page cache (read back to be hashed, they are not read again soon).
+fn hash_local(path: &Path, range: Range<u64>, mut sha1: Sha1) -> anyhow::Result<Sha1> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; READ_SIZE as usize];
+    let mut pos = range.start;
+    while pos < range.end {
+        let len = (range.end - pos).min(READ_SIZE) as usize;
+        let read = &mut buf[..len];
+        file.read_exact_at(read, pos)?;
+        sha1.update(&*read);
+        pos += len as u64;
+    }
+    spool::advise_dontneed(&file, range.start, range.end);
+    Ok(sha1)
 }
 
 /// Whether `e` comes from a path the filesystem refuses as a name (too long): no file can be there.
