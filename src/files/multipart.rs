@@ -56,7 +56,7 @@ impl Files {
             buffered: 0,
             in_flight: None,
             etags: Vec::new(),
-            hasher: Some(Hasher::start_with(false, prefix)),
+            hasher: Some(PartHasher::start(prefix)),
             size: 0,
         })
     }
@@ -115,7 +115,7 @@ pub struct PartWriter {
     in_flight: Option<tokio::task::JoinHandle<object_store::Result<PartId>>>,
     etags: Vec<String>,
     /// `None` once finished.
-    hasher: Option<Hasher>,
+    hasher: Option<PartHasher>,
     size: u64,
 }
 
@@ -183,10 +183,10 @@ impl PartWriter {
             .hasher
             .take()
             .ok_or_else(|| anyhow::anyhow!("part writer already finished"))?;
-        let (sha1, sha256, prefix) = hasher.finish_with().await?;
+        let (sha1, prefix) = hasher.finish().await?;
         let written = WrittenFile {
             sha1,
-            sha256,
+            sha256: None,
             size: self.size,
         };
         Ok((written, std::mem::take(&mut self.etags), prefix))
