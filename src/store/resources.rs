@@ -144,6 +144,28 @@ impl Store {
         .collect()
     }
 
+    /// The newest `limit` files resource `rid` of dataset `dataset_id` had, newest first (one index
+    /// range, whatever the length of its history).
+    pub async fn newest_resource_files(
+        &self,
+        dataset_id: &str,
+        rid: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<FileRecord>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {FILE_COLUMNS} FROM resource_files WHERE resource_id = $1 AND dataset_id = $2
+             ORDER BY created_at DESC, key DESC LIMIT $3"
+        )))
+        .bind(rid)
+        .bind(dataset_id)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(file_of)
+        .collect()
+    }
+
     /// A stored file by key, with the dataset it belongs to (for the read permission).
     pub async fn find_file(&self, key: &str) -> StoreResult<Option<(FileRecord, DatasetRow)>> {
         let row = sqlx::query(

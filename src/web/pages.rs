@@ -255,8 +255,9 @@ pub async fn show_organization(
     }
 }
 
-/// Page `page` of a dataset's resources, each with its older files (those of an uploaded file's
-/// replacements, newest first; the current one left out).
+/// Page `page` of a dataset's resources, each with its newest older files (those of an uploaded
+/// file's replacements, newest first; the current one left out): at most one more than the page
+/// shows, so that it knows there are more, whatever the length of a resource's history.
 async fn resources_with_history(
     state: &AppState,
     dataset_id: &str,
@@ -276,8 +277,14 @@ async fn resources_with_history(
     {
         let older = match &r.file_key {
             Some(current) => {
-                let mut files = state.store.list_resource_files(dataset_id, &r.id).await?;
+                // The current file, those shown and one more.
+                let limit = views::HISTORY_SHOWN as i64 + 2;
+                let mut files = state
+                    .store
+                    .newest_resource_files(dataset_id, &r.id, limit)
+                    .await?;
                 files.retain(|f| &f.key != current);
+                files.truncate(views::HISTORY_SHOWN + 1);
                 files
             }
             None => Vec::new(),

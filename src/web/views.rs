@@ -431,18 +431,23 @@ fn resources(lang: Lang, view: &DatasetView) -> String {
 }
 
 /// The most older files listed on the page (the API's `versions` lists them all).
-const HISTORY_SHOWN: usize = 5;
+pub const HISTORY_SHOWN: usize = 5;
 
 /// A resource's older files, each still downloadable (the API's `…/resources/{rid}/versions/`).
+/// `older`: the newest of them, one more than shown when there are more.
 fn history(lang: Lang, view: &DatasetView, r: &Resource, older: &[FileRecord]) -> String {
     let t = lang.strings();
     if older.is_empty() {
         return String::new();
     }
+    let count = if older.len() > HISTORY_SHOWN {
+        format!("{HISTORY_SHOWN}+")
+    } else {
+        older.len().to_string()
+    };
     let mut out = format!(
-        "<details class=\"history\"><summary>{} <span class=\"count\">({})</span></summary><ul>",
+        "<details class=\"history\"><summary>{} <span class=\"count\">({count})</span></summary><ul>",
         esc(t.history),
-        older.len()
     );
     for f in older.iter().take(HISTORY_SHOWN) {
         out.push_str(&format!(

@@ -477,6 +477,12 @@ impl TestApp {
     }
 }
 
+/// The sha1 of `bytes`, in hex, as the API writes a checksum.
+pub fn sha1_hex(bytes: &[u8]) -> String {
+    use sha1::Digest;
+    hex::encode(sha1::Sha1::digest(bytes))
+}
+
 /// The `id` of an API object (dataset, resource, ...).
 pub fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap().to_string()

@@ -4,14 +4,9 @@
 
 use axum::http::{Method, StatusCode};
 use serde_json::json;
-use sha1::{Digest, Sha1};
 
-use crate::helpers::{Part, TestApp, id_of};
+use crate::helpers::{Part, TestApp, id_of, sha1_hex};
 use crate::resource_helpers::{AAA_SHA1, owner_with_dataset, upload_aaa};
-
-fn sha1_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha1::digest(bytes))
-}
 
 async fn get_with(
     app: &TestApp,

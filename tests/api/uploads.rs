@@ -3,13 +3,9 @@
 
 use axum::http::StatusCode;
 use serde_json::Value;
-use sha1::{Digest, Sha1};
+use sha1::Digest;
 
-use crate::helpers::{Part, TestApp};
-
-fn sha1_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha1::digest(bytes))
-}
+use crate::helpers::{Part, TestApp, sha1_hex};
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(<sha2::Sha256 as Digest>::digest(bytes))

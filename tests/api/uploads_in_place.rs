@@ -13,13 +13,9 @@ use std::path::{Path, PathBuf};
 
 use axum::http::StatusCode;
 use serde_json::Value;
-use sha1::{Digest, Sha1};
+use sha1::Digest;
 
-use crate::helpers::{Part, TestApp, TestResponse};
-
-fn sha1_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha1::digest(bytes))
-}
+use crate::helpers::{Part, TestApp, TestResponse, sha1_hex};
 
 fn field(name: &'static str, value: impl ToString) -> Part<'static> {
     Part::Field {

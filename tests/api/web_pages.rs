@@ -5,7 +5,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{TestApp, TestResponse, id_of};
+use crate::helpers::{TestApp, TestResponse, id_of, sha1_hex};
 
 /// A page's answer, checked to be HTML.
 pub async fn page(app: &TestApp, path: &str) -> TestResponse {
@@ -161,7 +161,10 @@ async fn the_dataset_page_shows_its_facts_its_files_and_their_history() {
         "{body}"
     );
     // The history: the first file, still downloadable.
-    assert!(body.contains("Versions précédentes"), "{body}");
+    assert!(
+        body.contains("Versions précédentes <span class=\"count\">(1)</span>"),
+        "{body}"
+    );
     assert!(
         body.contains(&format!("href=\"{old_url}\" download>budget-2024.csv<")),
         "{body}"
@@ -625,10 +628,22 @@ async fn a_dataset_page_is_small() {
     assert!(total < 100_000, "{total} bytes");
     let body = first.text();
     assert_eq!(body.matches("class=\"resource\"").count(), 20);
+    // Six older files each: the five newest listed, and a link to the API for the rest (the page
+    // reads no more of a history than it shows, however long).
     assert!(
-        body.contains("Versions précédentes <span class=\"count\">(6)</span>"),
+        body.contains("Versions précédentes <span class=\"count\">(5+)</span>"),
         "{body}"
     );
+    let history = body.split("class=\"history\"").nth(1).unwrap();
+    let history = &history[..history.find("</details>").unwrap()];
+    assert_eq!(history.matches(" download>").count(), 5, "{history}");
+    // The newest: v4 down to v0 (v5 is the current file), not the first upload.
+    for v in 0..5 {
+        let sha1 = sha1_hex(format!("v{v}\n").as_bytes());
+        assert!(history.contains(&format!("sha1:{sha1}")), "v{v}: {history}");
+    }
+    assert!(!history.contains(&sha1_hex(b"a\n")), "{history}");
+    assert!(history.contains("/versions/\">…</a>"), "{history}");
     // The rest on the next page.
     assert!(
         body.contains(&format!("rel=\"next\" href=\"{path}?page=2\"")),
