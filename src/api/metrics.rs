@@ -32,13 +32,15 @@ pub async fn get_metrics(
     Ok(render(&state))
 }
 
-/// Whether the request's `Authorization` is `Bearer <token>`. Compared as SHA-256 digests, so the
-/// time taken tells nothing about how much of the token was right.
+/// Whether the request's `Authorization` is `Bearer <token>` (the scheme in any case, as HTTP's
+/// authentication schemes are). Compared as SHA-256 digests, so the time taken tells nothing about
+/// how much of the token was right.
 fn bearer_is(headers: &HeaderMap, token: &str) -> bool {
     let Some(given) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' '))
+        .and_then(|(scheme, given)| scheme.eq_ignore_ascii_case("bearer").then_some(given))
     else {
         return false;
     };
