@@ -15,6 +15,7 @@ mod auth;
 mod authorization_matrix;
 mod cache;
 mod checks;
+mod checks_nodes;
 mod compression;
 mod counters;
 mod datasets_create;
