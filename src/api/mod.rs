@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod cache;
 pub mod checks;
+pub mod dataset_params;
 pub mod datasets;
 pub mod dcat;
 pub mod exports;

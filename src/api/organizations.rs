@@ -198,7 +198,9 @@ pub async fn list_organization_datasets(
     });
     filter.organization = Some(org.id.clone());
     // udata applies only `sort` (and the page) here, whatever other list parameter is given.
-    if let Some((key, descending)) = super::datasets::sort(&query, &super::datasets::SORTS, "")? {
+    if let Some((key, descending)) =
+        super::dataset_params::sort(&query, &super::dataset_params::SORTS, "")?
+    {
         filter.sort = key;
         filter.descending = descending;
     }

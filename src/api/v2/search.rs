@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::render::{render_dataset_search_page, search_envelope};
-use crate::api::datasets::{choice, given, object_id, search_query, sort, tags};
+use crate::api::dataset_params::{choice, given, object_id, search_query, sort, tags};
 use crate::api::organizations::org_json;
 use crate::api::{BaseUrl, QueryPairs, param_error};
 use crate::auth::Caller;
