@@ -131,17 +131,7 @@ impl Store {
         dataset_id: &str,
         rid: &str,
     ) -> StoreResult<Vec<FileRecord>> {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {FILE_COLUMNS} FROM resource_files WHERE resource_id = $1 AND dataset_id = $2
-             ORDER BY created_at DESC, key DESC"
-        )))
-        .bind(rid)
-        .bind(dataset_id)
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(file_of)
-        .collect()
+        self.newest_resource_files(dataset_id, rid, i64::MAX).await
     }
 
     /// The newest `limit` files resource `rid` of dataset `dataset_id` had, newest first (one index
