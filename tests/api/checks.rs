@@ -132,7 +132,11 @@ pub async fn app() -> TestApp {
 
 /// Runs the checks due now, as a node's job does.
 pub async fn run_checks(app: &TestApp) -> usize {
-    let runner = rudata::jobs::checks::Runner::new(app.state.clone()).unwrap();
+    drain(&rudata::jobs::checks::Runner::new(app.state.clone()).unwrap()).await
+}
+
+/// Takes checks with `runner` until none is due; returns how many were recorded.
+pub async fn drain(runner: &Arc<rudata::jobs::checks::Runner>) -> usize {
     let mut recorded = 0;
     loop {
         let round = runner.round().await.unwrap();

@@ -1,7 +1,6 @@
 //! Remote checks across nodes and with the response cache: a check drops only its datasets' cached
 //! answers (on its node and on others); nodes share the queue, one pace and one `Retry-After` per host.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -151,18 +150,6 @@ async fn checks_leave_other_datasets_in_the_cache(elsewhere: bool) {
     assert_eq!(r.json()["title"], "Edited");
 }
 
-/// Takes checks with `runner` until none is due; returns how many were recorded.
-async fn drain(runner: &Arc<rudata::jobs::checks::Runner>) -> usize {
-    let mut recorded = 0;
-    loop {
-        let round = runner.round().await.unwrap();
-        recorded += round.recorded;
-        if round.taken == 0 {
-            return recorded;
-        }
-    }
-}
-
 #[tokio::test]
 async fn nodes_share_one_pace_per_host() {
     let mut app = app().await;
@@ -235,17 +222,7 @@ async fn two_nodes_share_the_queue_without_checking_a_resource_twice() {
     }
     let a = rudata::jobs::checks::Runner::new(app.state.clone()).unwrap();
     let b = rudata::jobs::checks::Runner::new(app.state.clone()).unwrap();
-    let drain = |runner: Arc<rudata::jobs::checks::Runner>| async move {
-        let mut recorded = 0;
-        loop {
-            let round = runner.round().await.unwrap();
-            recorded += round.recorded;
-            if round.taken == 0 {
-                return recorded;
-            }
-        }
-    };
-    let (ra, rb) = tokio::join!(drain(a), drain(b));
+    let (ra, rb) = tokio::join!(drain(&a), drain(&b));
     assert_eq!(ra + rb, 12);
     for i in 0..12 {
         assert_eq!(remote.gets(&format!("/{i}.csv")), 1, "{i}");
